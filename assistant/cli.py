@@ -1,0 +1,113 @@
+"""`python -m assistant ask|eval|status`: the assistant from a terminal or a script."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import BadQuestionError, CaseError
+from .settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m assistant", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer a question, or every line of a JSONL file")
+    ask.add_argument("question", nargs="?", help="the question")
+    ask.add_argument("--index", type=Path, help="index folder (default: CASE_INDEX_DIR or ./data/index)")
+    ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    ask.add_argument("--jsonl", type=Path, help="questions file: one {id, question, history?} per line")
+    ev = sub.add_parser("eval", help="score a question set (dev_qa.jsonl format)")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--index", type=Path)
+    ev.add_argument("--json", action="store_true", help="end stdout with the figures as JSON")
+    st = sub.add_parser("status", help="what the index holds")
+    st.add_argument("--index", type=Path)
+    st.add_argument("--json", action="store_true")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(**({"index_dir": args.index} if args.index else {}))
+
+
+def format_answer(answer: dict[str, Any]) -> str:
+    lines = [answer["answer"]]
+    for c in answer["citations"]:
+        where = ", ".join(x for x in (c["publisher"], c["date"], c["url"]) if x)
+        lines.append(f"  [{c['n']}] {c['title']}" + (f" ({where})" if where else ""))
+        lines.append(f"      \"{c['quote']}\"")
+    return "\n".join(lines)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from .service import Assistant
+
+    assistant = Assistant(settings=_settings(args))
+    if args.jsonl is None:
+        if args.question is None:
+            raise BadQuestionError("give a question, or --jsonl FILE")
+        answer = assistant.ask(args.question).to_dict()
+        print(json.dumps(answer, ensure_ascii=False) if args.json else format_answer(answer))
+        return 0
+    from .evaluation import load_questions
+
+    status = 0
+    for item in load_questions(args.jsonl):
+        try:
+            out = assistant.ask(item["question"], item.get("history")).to_dict()
+        except BadQuestionError as exc:
+            out, status = {"error": str(exc)}, 1
+        print(json.dumps({"id": item["id"], **out}, ensure_ascii=False), flush=True)
+    return status
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluation import EvalResult, load_questions, score_answer
+    from .service import Assistant
+
+    assistant = Assistant(settings=_settings(args))
+    result = EvalResult()
+    for item in load_questions(args.file):
+        score_answer(item, assistant.ask(item["question"], item.get("history")), result)
+    for f in result.failures:
+        print(f"  FAIL {f['id']} {f['why']}: {f['answer'][:110]}")
+    print(result.summary())
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    return 0
+
+
+def status_figures(settings: Settings) -> dict[str, Any]:
+    from .store import require_index
+
+    gen, manifest = require_index(settings)
+    return {
+        "documents": len(manifest.documents), "passages": manifest.passages, "model": manifest.model,
+        "last_ingest": manifest.built_at, "digest": manifest.digest, "generation": gen.name,
+        "sources": manifest.sources,
+    }
+
+
+def _status(args: argparse.Namespace) -> int:
+    figures = status_figures(_settings(args))
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(f"{figures['documents']} documents, {figures['passages']} passages, model {figures['model']}, "
+              f"last ingest {figures['last_ingest']}, digest {figures['digest'][:16]}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return {"ask": _ask, "eval": _eval, "status": _status}[args.command](args)
+    except CaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code

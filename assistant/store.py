@@ -1,0 +1,157 @@
+"""The index on disk: immutable generations switched atomically.
+
+Ingest writes a new generation (a copy of the live one plus its changes) and then
+replaces the one-line ``CURRENT`` file. A reader therefore only ever opens a finished
+generation, never a half-written one, and no two processes write one Chroma directory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from .errors import IndexMissingError, ModelMismatchError
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+PASSAGES = "passages"
+SENTENCES = "sentences"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class IndexManifest:
+    """What a generation holds: the model that built it and one entry per document."""
+
+    model: str
+    built_at: str
+    digest: str = ""
+    passages: int = 0
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    format: int = FORMAT_VERSION
+
+    @classmethod
+    def read(cls, path: Path) -> IndexManifest:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+    def write(self, path: Path) -> None:
+        write_atomic(path, json.dumps(self.__dict__, indent=1, sort_keys=True))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class IndexLayout:
+    """Where generations live under the index directory and which one is live."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.root = Path(index_dir)
+
+    def current_name(self) -> str | None:
+        try:
+            name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name if name and (self.root / name / MANIFEST).exists() else None
+
+    def current_dir(self) -> Path | None:
+        name = self.current_name()
+        return self.root / name if name else None
+
+    def manifest(self) -> IndexManifest | None:
+        gen = self.current_dir()
+        return IndexManifest.read(gen / MANIFEST) if gen else None
+
+    def new_generation(self, copy_from: Path | None) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        numbers = [int(p.name[4:]) for p in self.root.glob("gen-*") if p.name[4:].isdigit()]
+        gen = self.root / f"gen-{max(numbers, default=0) + 1:06d}"
+        if copy_from is not None:
+            shutil.copytree(copy_from, gen, ignore=shutil.ignore_patterns(MANIFEST))
+        else:
+            gen.mkdir()
+        return gen
+
+    def publish(self, gen: Path) -> None:
+        """Make ``gen`` live; keep the one before it for readers still holding it open."""
+        previous = self.current_name()
+        write_atomic(self.root / CURRENT, gen.name + "\n")
+        keep = {gen.name, previous}
+        for old in self.root.glob("gen-*"):
+            if old.name not in keep:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self, gen: Path) -> None:
+        shutil.rmtree(gen, ignore_errors=True)
+
+
+def chroma_client(settings: Settings, gen_dir: Path) -> Any:
+    import chromadb
+
+    if settings.chroma_host:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port)
+    return chromadb.PersistentClient(
+        path=str(gen_dir / "chroma"),
+        settings=chromadb.config.Settings(anonymized_telemetry=False, allow_reset=False),
+    )
+
+
+def collection_name(settings: Settings, gen_dir: Path, kind: str) -> str:
+    """Embedded: one store per generation folder. Server: the generation goes in the name."""
+    return f"{kind}-{gen_dir.name}" if settings.chroma_host else kind
+
+
+def open_vectorstore(client: Any, name: str, embeddings: Embeddings) -> Any:
+    from langchain_chroma import Chroma
+
+    return Chroma(
+        collection_name=name,
+        embedding_function=embeddings,
+        client=client,
+        collection_metadata={"hnsw:space": "cosine"},
+    )
+
+
+def require_index(settings: Settings) -> tuple[Path, IndexManifest]:
+    layout = IndexLayout(settings.index_dir)
+    gen = layout.current_dir()
+    if gen is None:
+        raise IndexMissingError(
+            f"no index in {settings.index_dir}: run `python -m ingest --index {settings.index_dir}` first"
+        )
+    manifest = IndexManifest.read(gen / MANIFEST)
+    if manifest.model != settings.embedding_model:
+        raise ModelMismatchError(
+            f"the index in {settings.index_dir} was built with embedding model '{manifest.model}', "
+            f"but CASE_EMBEDDING_MODEL is '{settings.embedding_model}': use that model, "
+            "or rebuild with `python -m ingest --full`"
+        )
+    return gen, manifest

@@ -1,0 +1,1 @@
+"""Ingest: turn the corpus and its cited sources into the index the assistant reads."""

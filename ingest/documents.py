@@ -1,0 +1,203 @@
+"""Load corpus files and cited sources into plain documents with citation metadata.
+
+A bad file raises DocumentError naming the file and the reason; the caller reports it
+and goes on with the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+
+from assistant.errors import DocumentError
+
+from .manifest import MANIFEST_NAME, SourceEntry
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
+FETCHED_DIR = ".fetched"
+
+
+@dataclass
+class SourceDocument:
+    doc_id: str
+    title: str
+    body: str
+    publisher: str = ""
+    url: str = ""
+    date: str = ""
+    kind: str = "document"
+    origin: str = ""  # the file it came from, for messages
+    status: str = "on disk"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, str]:
+        return {"doc_id": self.doc_id, "title": self.title, "publisher": self.publisher,
+                "url": self.url, "date": self.date, "kind": self.kind}
+
+
+def discover_files(corpus_dir: Path) -> list[Path]:
+    """Document files under the corpus, skipping hidden folders and links that leave it."""
+    root = corpus_dir.resolve()
+    found: list[Path] = []
+    for path in sorted(corpus_dir.rglob("*")):
+        rel = path.relative_to(corpus_dir)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.name == MANIFEST_NAME or path.suffix.lower() not in DOCUMENT_SUFFIXES:
+            continue
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            log.warning("%s: symbolic link to outside the corpus, not followed", rel)
+            continue
+        if path.is_file():
+            found.append(path)
+    return found
+
+
+def _decode(raw: bytes, where: str) -> str:
+    if not raw.strip():
+        raise DocumentError(where, "empty file")
+    if b"\x00" in raw:
+        raise DocumentError(where, "binary content (NUL bytes) in a text file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(where, f"not valid UTF-8 (byte {exc.start})") from None
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def split_front_matter(text: str, where: str) -> tuple[dict[str, object], str]:
+    """YAML front matter between '---' lines, if any; the body keeps its own offsets."""
+    if not text.startswith("---"):
+        return {}, text
+    lines = text.split("\n")
+    if lines[0].strip() != "---":
+        return {}, text
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            header = "\n".join(lines[1:i])
+            body = "\n".join(lines[i + 1:])
+            break
+    else:
+        raise DocumentError(where, "front matter starts with '---' but never ends")
+    try:
+        meta = yaml.safe_load(header) if header.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 2}" if mark is not None else ""
+        raise DocumentError(where, f"front matter is not valid YAML{line}") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise DocumentError(where, "front matter must be a mapping of fields (key: value)")
+    return meta, body
+
+
+def _html_text(html: str, where: str) -> tuple[str, dict[str, str]]:
+    import trafilatura
+
+    try:
+        text = trafilatura.extract(html, include_comments=False, include_tables=False,
+                                   favor_precision=True, with_metadata=False)
+        meta = trafilatura.extract_metadata(html)
+    except Exception as exc:  # trafilatura raises many kinds on hostile markup
+        raise DocumentError(where, f"HTML could not be parsed ({type(exc).__name__})") from None
+    info = {}
+    if meta is not None:
+        for key in ("title", "sitename", "date", "url"):
+            if getattr(meta, key, None):
+                info[key] = str(getattr(meta, key))
+    return text or "", info
+
+
+def _pdf_text(raw: bytes, where: str) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise DocumentError(where, f"corrupt or unreadable PDF ({exc.__class__.__name__})") from None
+    return "\n\n".join(pages)
+
+
+def load_file(path: Path, corpus_dir: Path) -> SourceDocument:
+    rel = path.relative_to(corpus_dir).as_posix()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(rel, f"cannot be read ({exc.strerror})") from None
+    suffix = path.suffix.lower()
+    meta: dict[str, object] = {}
+    if suffix == ".pdf":
+        if not raw:
+            raise DocumentError(rel, "empty file")
+        body = _pdf_text(raw, rel)
+    elif suffix in (".html", ".htm"):
+        body, info = _html_text(_decode(raw, rel), rel)
+        meta = {"title": info.get("title"), "publisher": info.get("sitename"),
+                "date": info.get("date"), "url": info.get("url")}
+    else:
+        meta, body = split_front_matter(_decode(raw, rel), rel)
+    if not body.strip():
+        raise DocumentError(rel, "no text in the document")
+    return SourceDocument(
+        doc_id=rel,
+        title=_as_text(meta.get("title")) or path.stem.replace("-", " ").replace("_", " "),
+        body=body,
+        publisher=_as_text(meta.get("publisher")),
+        url=_as_text(meta.get("url")),
+        date=_as_text(meta.get("date")),
+        kind=_as_text(meta.get("kind")) or "document",
+        origin=rel,
+    )
+
+
+def headline_card(entry: SourceEntry) -> str:
+    """What the manifest itself tells about a source: who published what, and when."""
+    when = f" on {entry.date}" if entry.date else ""
+    return f'{entry.publisher} reported on the case{when} under the headline "{entry.title}".'
+
+
+def fetched_text_path(corpus_dir: Path, source_id: str) -> Path:
+    return corpus_dir / FETCHED_DIR / source_id / "text.txt"
+
+
+def load_source(entry: SourceEntry, corpus_dir: Path) -> SourceDocument:
+    """A cited source: its headline card, then its text when a fetched copy is on disk."""
+    text_path = fetched_text_path(corpus_dir, entry.id)
+    body = headline_card(entry)
+    status = "not fetched"
+    if text_path.exists():
+        text = text_path.read_text(encoding="utf-8", errors="replace")
+        if text.strip():
+            body += "\n\n" + text
+            status = "on disk"
+    return SourceDocument(
+        doc_id=entry.id, title=entry.title, body=body, publisher=entry.publisher,
+        url=entry.url, date=entry.date, kind="source", origin=f"{MANIFEST_NAME} [{entry.id}]",
+        status=status,
+    )
+
+
+def content_hash(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:32]

@@ -1,0 +1,62 @@
+"""One ingest run: (fetch,) load, split, then index; shared by the CLI and the app."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from assistant.errors import DocumentError
+from assistant.settings import Settings
+
+from .documents import discover_files, load_file, load_source
+from .indexing import Indexer, IngestReport, PreparedDocument, prepare
+from .manifest import load_manifest
+
+log = logging.getLogger(__name__)
+
+
+def run_ingest(settings: Settings, fetch: bool = False, full: bool = False) -> IngestReport:
+    started = time.perf_counter()
+    corpus = settings.corpus_dir
+    if not corpus.is_dir():
+        raise DocumentError(str(corpus), "corpus folder does not exist")
+    entries = load_manifest(corpus)
+    fetched: dict[str, Any] = {}
+    if fetch:
+        from .fetch import fetch_all
+
+        fetched = fetch_all(entries, corpus, settings.fetch_timeout, settings.fetch_max_bytes)
+
+    docs: list[PreparedDocument] = []
+    failed: dict[str, str] = {}
+    sources: list[dict[str, Any]] = []
+    for entry in entries:
+        doc = load_source(entry, corpus)
+        has_text = doc.status == "on disk"
+        result = fetched.get(entry.id)
+        if result is not None and result.status in ("fetched", "not modified"):
+            doc.status = "fetched"
+        elif result is not None and result.status == "failed":
+            doc.status = "failed"
+        source = {"id": entry.id, "status": doc.status, "has_text": has_text, "url": entry.url}
+        if result is not None and result.reason:
+            source["reason"] = result.reason
+        sources.append(source)
+        docs.append(prepare(doc, settings.passage_max_words))
+
+    for path in discover_files(corpus):
+        try:
+            doc = load_file(path, corpus)
+            prepared = prepare(doc, settings.passage_max_words)
+            if not prepared.passages:
+                raise DocumentError(doc.doc_id, "no prose to index (only headings, links or captions)")
+        except DocumentError as exc:
+            log.error("%s", exc)
+            failed[exc.path] = exc.reason
+            continue
+        docs.append(prepared)
+
+    report = Indexer(settings).run(docs, failed, sources, full=full)
+    report.seconds = time.perf_counter() - started
+    return report
