@@ -10,34 +10,75 @@ import re
 from dataclasses import dataclass
 
 from .errors import BadQuestionError
-from .retrieval import Retriever, ScoredSentence
+from .retrieval import Retriever, ScoredSentence, Snapshot
 from .settings import Settings
 from .text import terms, words
 from .types import Answer, Citation
 
-NOT_IN_SOURCES = "The sources in this case don't say. I found nothing about that in the indexed documents."
+NOT_IN_SOURCES = "The sources don't say: nothing in the indexed documents answers that question."
 
 _FOLLOW_UP = re.compile(
     r"\b(he|she|it|they|him|her|them|his|hers|its|their|theirs|this|that|these|those|there|then|"
-    r"the company|the firm|the man|the employee|the claim|the case)\b", re.I)
+    r"the (company|firm|man|employee|claim|case|ban|product|technology|tribunal|lawsuit))\b", re.I)
 _MARKER = re.compile(r"\s*\[\d+\]")
+_WANTS_DATE = re.compile(
+    r"\b(when|since when|how long ago|(what|which|in what) (year|month|date|day|period|time ?span|time)|"
+    r"what time)\b", re.I)
+_WANTS_NUMBER = re.compile(r"\b(how (much|many)|what (price|amount|number|percentage|sum)|cost|costs)\b", re.I)
+_WANTS_SOURCE = re.compile(
+    r"\b(outlets?|newspapers?|publications?|media|press|websites?|site|headlines?|reported|reporting|"
+    r"covered|coverage|journalists?|publishers?|news)\b", re.I)
+_HAS_DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december)\b", re.I)
+_HAS_NUMBER = re.compile(r"(\d|[$€£¥]|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
+                         r"thousand|million|billion)\b)", re.I)
+_HOW_DO_I = re.compile(r"^\s*how (do|can|should|could|would) (i|we)\b", re.I)
+# Names that news text writes in several ways; a question's form counts as seen when any is.
+_ALIASES = [
+    {"britain", "british", "uk", "england", "english", "united kingdom", "great britain"},
+    {"america", "american", "americans", "us", "usa", "united states"},
+    {"russia", "russian", "russians"},
+    {"netherlands", "dutch", "holland"},
+    {"ukraine", "ukrainian", "ukrainians"},
+    {"amazon", "aws", "amazon web services"},
+]
+_NAME = re.compile(r"(?<![\w'])([A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.-]*)*)")
 
 
 @dataclass(frozen=True)
 class Weights:
-    """How candidate features combine; set from the project's question set, not per question."""
+    """How candidate features combine; set on the project's question set, never per question."""
 
     dense: float = 1.0
-    dense_passage: float = 0.5
-    lexical: float = 0.35
-    coverage: float = 0.6
+    dense_passage: float = 1.0
+    lexical: float = 0.25
+    coverage: float = 0.3
+    answer_type: float = 0.3  # a date for "when", a number for "how much", an outlet for "who reported"
+    headline_card: float = 0.25  # a source's headline card answers questions about coverage only
+    repeat: float = 1.0  # a follow-up wants something the last answer did not already say
     # Abstain unless the best sentence is this close in meaning...
     min_dense: float = 0.30
     # ...or nearly so and shares enough of the question's rarer terms.
-    min_dense_with_terms: float = 0.18
-    min_coverage: float = 0.34
+    min_dense_with_terms: float = 0.2
+    min_coverage: float = 0.5
+    # A question about a name the sources never mention is out of scope unless this close.
+    unseen_name_dense: float = 0.6
     # A further sentence joins the answer when it scores this close to the best one.
-    keep_ratio: float = 0.85
+    keep_ratio: float = 0.75
+
+
+@dataclass(frozen=True)
+class QuestionKind:
+    wants_date: bool
+    wants_number: bool
+    wants_source: bool
+    personal_how_to: bool  # "How do I ...?": news coverage is no manual
+
+    @classmethod
+    def of(cls, question: str) -> QuestionKind:
+        return cls(bool(_WANTS_DATE.search(question)), bool(_WANTS_NUMBER.search(question)),
+                   bool(_WANTS_SOURCE.search(question)), bool(_HOW_DO_I.search(question)))
 
 
 def check_question(question: object, history: object, max_chars: int) -> tuple[str, list[dict[str, str]]]:
@@ -61,17 +102,46 @@ def check_question(question: object, history: object, max_chars: int) -> tuple[s
     return q, out
 
 
-def contextual_query(question: str, history: list[dict[str, str]]) -> str:
-    """A follow-up ("When did he file it?") borrows the last exchange to say what it means."""
+@dataclass(frozen=True)
+class FollowUp:
+    """What a follow-up ("When did he file it?") borrows from the last exchange."""
+
+    context: str  # the last question and answer, to resolve what the question refers to
+    said: frozenset[str]  # terms of the last answer, which the new answer should not repeat
+
+
+def follow_up(question: str, history: list[dict[str, str]]) -> FollowUp | None:
     if not history:
-        return question
+        return None
     content = [w for w in words(question) if terms(w)]
-    if not (_FOLLOW_UP.search(question) or len(content) <= 2 or question.lower().startswith(("and ", "what about"))):
-        return question
+    if not (_FOLLOW_UP.search(question) or len(content) <= 2
+            or question.lower().startswith(("and ", "what about", "how about"))):
+        return None
     last_user = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
-    last_answer = next((m["content"] for m in reversed(history) if m["role"] == "assistant"), "")
-    last_answer = _MARKER.sub("", last_answer)[:400]
-    return " ".join(x for x in (question, last_user, last_answer) if x)
+    answers = [_MARKER.sub("", m["content"]) for m in history if m["role"] == "assistant"]
+    last_answer = answers[-1] if answers else ""
+    context = " ".join(x for x in (last_user, last_answer[:400]) if x)
+    said = frozenset(t for a in answers for t in terms(a))
+    return FollowUp(context, said) if context else None
+
+
+def unseen_names(question: str, snap: Snapshot) -> list[str]:
+    """Names in the question (capitalised phrases, not its first word) the sources never mention."""
+    body = question.lstrip("¿¡\"'“‘( ")
+    first = re.match(r"\S+", body)
+    start = first.end() if first else 0
+    out = []
+    for m in _NAME.finditer(body, start):
+        ws = [w.removesuffix("'s") for w in words(m.group(1)) if w not in ("of", "the", "i")]
+        if ws and not any(_seen(w, snap.vocabulary) for w in ws):
+            out.append(m.group(1))
+    return out
+
+
+def _seen(word: str, vocabulary: set[str]) -> bool:
+    if word in vocabulary:
+        return True
+    return any(word in group and any(a in vocabulary for a in group) for group in _ALIASES)
 
 
 class Answerer:
@@ -82,34 +152,48 @@ class Answerer:
 
     def ask(self, question: object, history: object = None) -> Answer:
         q, hist = check_question(question, history, self.settings.max_question_chars)
-        query = contextual_query(q, hist)
-        focus = query if query != q else q
-        _, cands = self.retriever.search(query, focus=focus)
-        ranked = self.rank(cands)
-        if not ranked or not self.relevant(ranked[0]):
+        prior = follow_up(q, hist)
+        snap, cands = self.retriever.search(q, prior.context if prior else None)
+        kind = QuestionKind.of(q)
+        ranked = self.rank(cands, kind, prior)
+        if not ranked or not self.relevant(ranked, kind, unseen_names(q, snap)):
             return Answer(NOT_IN_SOURCES, [], abstained=True)
         return self.compose(self.select(ranked))
 
-    def rank(self, cands: list[ScoredSentence]) -> list[ScoredSentence]:
+    def rank(self, cands: list[ScoredSentence], kind: QuestionKind,
+             prior: FollowUp | None = None) -> list[ScoredSentence]:
         w = self.weights
         for c in cands:
-            c.score = (w.dense * c.dense + w.dense_passage * c.dense_passage
-                       + w.lexical * c.lexical + w.coverage * c.coverage)
+            repeated = 0.0
+            if prior is not None and prior.said:
+                ts = set(terms(c.sentence.text))
+                repeated = len(ts & prior.said) / (len(ts) or 1)
+            text = c.sentence.text
+            is_card = c.passage.kind == "source" and c.passage.position == 0
+            typed = ((kind.wants_date and bool(_HAS_DATE.search(text)))
+                     + (kind.wants_number and bool(_HAS_NUMBER.search(text)))
+                     + (kind.wants_source and is_card))
+            c.score = (w.dense * c.dense + w.dense_passage * c.dense_passage + w.lexical * c.lexical
+                       + w.coverage * c.coverage + w.answer_type * typed
+                       - w.headline_card * (is_card and not kind.wants_source) - w.repeat * repeated)
         return sorted(cands, key=lambda c: (-c.score, c.sentence.id))
 
-    def relevant(self, best: ScoredSentence) -> bool:
+    def relevant(self, ranked: list[ScoredSentence], kind: QuestionKind, unseen: list[str]) -> bool:
         w = self.weights
+        best = ranked[0]
         closeness = max(best.dense, best.dense_passage)
+        if (unseen or kind.personal_how_to) and closeness < w.unseen_name_dense:
+            return False
+        if kind.wants_number and not any(_HAS_NUMBER.search(c.sentence.text) for c in ranked[:3]):
+            return False
         return closeness >= w.min_dense or (closeness >= w.min_dense_with_terms and best.coverage >= w.min_coverage)
 
     def select(self, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
         best = ranked[0]
         chosen = [best]
-        budget = self.settings.max_answer_words - len(words(best.sentence.text)) - 1
+        budget = self.settings.max_answer_words - len(best.sentence.text.split()) - 1
         for c in ranked[1:]:
-            if len(chosen) >= self.settings.max_answer_sentences:
-                break
-            if c.score < self.weights.keep_ratio * best.score:
+            if len(chosen) >= self.settings.max_answer_sentences or c.score < self.weights.keep_ratio * best.score:
                 break
             n = len(c.sentence.text.split()) + 1
             if n <= budget and c.sentence.text not in {x.sentence.text for x in chosen}:
@@ -128,7 +212,7 @@ class Answerer:
                 numbers[pid] = len(numbers) + 1
                 quotes[pid] = []
             quotes[pid].append(c.sentence.text)
-            parts.append(f"{c.sentence.text} [{numbers[pid]}]")
+            parts.append(f"{_clip(c.sentence.text, self.settings.max_answer_words - 1)} [{numbers[pid]}]")
         passages = {c.passage.id: c.passage for c in chosen}
         citations = [
             Citation(n=n, source_id=passages[pid].doc_id, title=passages[pid].title,
@@ -138,3 +222,8 @@ class Answerer:
             for pid, n in numbers.items()
         ]
         return Answer(" ".join(parts), citations, abstained=False)
+
+
+def _clip(sentence: str, max_words: int) -> str:
+    ws = sentence.split()
+    return sentence if len(ws) <= max_words else " ".join(ws[:max_words]) + " …"

@@ -1,8 +1,8 @@
 """Hybrid retrieval at sentence and passage level over one index generation.
 
-Dense scores come from Chroma (one embedding of the question, then nearest sentences
-and passages); lexical scores from BM25 over sentences. Candidates from both are then
-scored exactly on a few features, so the answerer can both rank and decide to abstain.
+Dense scores come from Chroma (nearest sentences and passages to the question's
+embedding); lexical scores from BM25 over sentences. The union of both candidate lists
+is then scored exactly on a few features, so the answerer can rank and decide to abstain.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ import math
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .settings import Settings
-from .store import PASSAGES, SENTENCES, chroma_client, collection_name, require_index
-from .text import terms
+from .store import PASSAGES, SENTENCES, IndexLayout, chroma_client, collection_name, require_index
+from .text import terms, words
 from .types import Passage
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ class ScoredSentence:
     passage: Passage
     dense: float  # cosine, question vs sentence
     dense_passage: float  # cosine, question vs its passage
-    lexical: float  # BM25, scaled to the best candidate
+    lexical: float  # BM25, saturated to 0..1
     coverage: float  # idf-weighted share of the question's terms found in the sentence
     score: float = 0.0
 
@@ -62,6 +61,7 @@ class Snapshot:
                 id=pid, doc_id=meta["doc_id"], text=text, title=meta.get("title", ""),
                 publisher=meta.get("publisher", ""), url=meta.get("url", ""),
                 date=meta.get("date", ""), position=int(meta.get("position", 0)),
+                kind=meta.get("kind", ""),
             )
         got = self.sentence_store.get(include=["documents", "metadatas"])
         self.sentences: list[Sentence] = [
@@ -78,6 +78,8 @@ class Snapshot:
         n = max(len(self.sentences), 1)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.max_idf = math.log(1 + n)
+        self.vocabulary = {w for s in self.sentences for w in words(s.text)}
+        self.vocabulary.update(w for p in self.passages.values() for w in words(p.title + " " + p.publisher))
         self.bm25 = bm25s.BM25()
         self.bm25.index([ts or ["\x00"] for ts in self.sentence_terms], show_progress=False)
 
@@ -94,64 +96,66 @@ class Retriever:
 
     def snapshot(self) -> Snapshot:
         """The live generation, reopened when ingest has published a new one."""
-        from .store import IndexLayout
-
         live = IndexLayout(self.settings.index_dir).current_dir()
         snap = self._snapshot
-        if snap is None or live is None or snap.gen_dir != live:
+        if snap is None or snap.gen_dir != live:
             with self._lock:
-                if self._snapshot is None or live is None or self._snapshot.gen_dir != live:
+                if self._snapshot is None or self._snapshot.gen_dir != live:
                     self._snapshot = Snapshot(self.settings)
                 snap = self._snapshot
         return snap
 
-    def search(self, query: str, focus: str | None = None) -> tuple[Snapshot, list[ScoredSentence]]:
-        """Candidates for ``query``; ``focus`` (the question alone) weighs term coverage."""
+    def search(self, question: str, context: str | None = None) -> tuple[Snapshot, list[ScoredSentence]]:
+        """Candidates for ``question``; ``context`` (a follow-up's previous turn) widens the search."""
         snap = self.snapshot()
         if not snap.sentences:
             return snap, []
+        texts = [question] if context is None else [question, f"{question} {context}"]
+        vecs = np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32)
         k = min(self.settings.candidates, len(snap.sentences))
-        qvec = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
-
-        dense = snap.sentence_store.query(query_embeddings=[qvec.tolist()], n_results=k,
-                                          include=["distances"])
-        cand: set[str] = set(dense["ids"][0])
         kp = min(max(k // 3, 4), len(snap.passages))
-        dense_p = snap.passage_store.query(query_embeddings=[qvec.tolist()], n_results=kp,
-                                           include=["distances"])
-        for pid in dense_p["ids"][0]:
-            cand.update(snap.by_passage.get(pid, ()))
+        cand: set[str] = set()
+        for got in snap.sentence_store.query(query_embeddings=vecs.tolist(), n_results=k, include=[])["ids"]:
+            cand.update(got)
+        for got in snap.passage_store.query(query_embeddings=vecs.tolist(), n_results=kp, include=[])["ids"]:
+            for pid in got:
+                cand.update(snap.by_passage.get(pid, ()))
 
-        qterms = terms(query)
-        lex_scores: dict[str, float] = {}
-        if qterms:
-            ids, scores = snap.bm25.retrieve([qterms], k=k, show_progress=False)
+        q_terms = terms(question)
+        c_terms = [t for t in terms(context or "") if t not in q_terms]
+        lex: dict[str, float] = {}
+        if q_terms or c_terms:
+            ids, scores = snap.bm25.retrieve([q_terms + c_terms], k=k, show_progress=False)
             for i, sc in zip(ids[0], scores[0]):
                 if sc > 0:
                     sid = snap.sentences[int(i)].id
-                    lex_scores[sid] = float(sc)
+                    lex[sid] = float(sc)
                     cand.add(sid)
 
         cand_ids = sorted(cand)
-        sent_vecs = snap.sentence_store.get(ids=cand_ids, include=["embeddings"])
-        svec = {i: np.asarray(v, dtype=np.float32) for i, v in zip(sent_vecs["ids"], sent_vecs["embeddings"])}
-        pids = sorted({snap.sentences[snap.sentence_pos[i]].passage_id for i in cand_ids})
-        p_vecs = snap.passage_store.get(ids=pids, include=["embeddings"])
-        pvec = {i: np.asarray(v, dtype=np.float32) for i, v in zip(p_vecs["ids"], p_vecs["embeddings"])}
+        got = snap.sentence_store.get(ids=cand_ids, include=["embeddings"])
+        svec = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+        pids = sorted({snap.sentences[snap.sentence_pos[i]].passage_id for i in svec})
+        got = snap.passage_store.get(ids=pids, include=["embeddings"])
+        pvec = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
 
-        focus_terms = set(terms(focus)) if focus is not None else set(qterms)
-        total_w = sum(snap.term_weight(t) for t in focus_terms) or 1.0
-        top_lex = max(lex_scores.values(), default=0.0) or 1.0
+        # Coverage: the question's own terms count fully, the borrowed context's a quarter.
+        weights = {t: snap.term_weight(t) for t in q_terms}
+        weights.update({t: 0.25 * snap.term_weight(t) for t in c_terms})
+        total_w = sum(weights.values()) or 1.0
         out: list[ScoredSentence] = []
-        for sid in cand_ids:
-            if sid not in svec:
-                continue  # deleted since the snapshot was taken: never cite it
+        for sid, sv in svec.items():
             s = snap.sentences[snap.sentence_pos[sid]]
+            if s.passage_id not in pvec:
+                continue  # deleted since the snapshot was taken: never cite it
             present = set(snap.sentence_terms[snap.sentence_pos[sid]])
-            cov = sum(snap.term_weight(t) for t in focus_terms if t in present) / total_w
+            d = vecs @ sv
+            dp = vecs @ pvec[s.passage_id]
+            bm = lex.get(sid, 0.0)
             out.append(ScoredSentence(
                 sentence=s, passage=snap.passages[s.passage_id],
-                dense=float(svec[sid] @ qvec), dense_passage=float(pvec[s.passage_id] @ qvec),
-                lexical=lex_scores.get(sid, 0.0) / top_lex, coverage=cov,
+                dense=float(d.mean()), dense_passage=float(dp.mean()),
+                lexical=bm / (bm + 3.0),
+                coverage=sum(w for t, w in weights.items() if t in present) / total_w,
             ))
         return snap, out

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
 
     # Retrieval and answering.
     candidates: int = 24
-    max_answer_sentences: int = 2
+    max_answer_sentences: int = 3
     max_answer_words: int = 100
     max_question_chars: int = 2000
 

@@ -18,7 +18,7 @@ class Passage:
     url: str = ""
     date: str = ""
     position: int = 0
-    sentences: tuple[str, ...] = ()
+    kind: str = ""
 
 
 @dataclass(frozen=True)
