@@ -218,7 +218,7 @@ class Answerer:
             Citation(n=n, source_id=passages[pid].doc_id, title=passages[pid].title,
                      publisher=passages[pid].publisher, url=passages[pid].url,
                      text=passages[pid].text, quote=" ".join(quotes[pid]),
-                     date=passages[pid].date, passage_id=pid)
+                     date=passages[pid].date, passage_id=pid, sentences=tuple(quotes[pid]))
             for pid, n in numbers.items()
         ]
         return Answer(" ".join(parts), citations, abstained=False)

@@ -41,4 +41,6 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=7860, validation_alias=AliasChoices("GRADIO_SERVER_PORT", "CASE_PORT"))
     feedback_file: Path = Path("data/feedback.jsonl")
+    # Questions answered at once by the chat (Gradio queues the rest) and by the API.
+    ui_concurrency: int = 4
     auth: str | None = None

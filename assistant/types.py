@@ -32,9 +32,12 @@ class Citation:
     quote: str
     date: str = ""
     passage_id: str = ""
+    sentences: tuple[str, ...] = ()  # the quoted sentences one by one, for highlighting
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["sentences"] = list(self.sentences)
+        return d
 
 
 @dataclass(frozen=True)

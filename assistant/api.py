@@ -1,0 +1,97 @@
+"""HTTP API beside the chat: ``POST /api/ask`` answers with the Answer's dict.
+
+Bad requests get a 4xx with a message; the core's own errors map to their status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from .errors import CaseError
+from .service import Assistant
+
+log = logging.getLogger(__name__)
+
+
+ASK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["question"],
+    "properties": {
+        "question": {"type": "string", "description": "The question, in plain words.",
+                     "example": "Who is the whistleblower?"},
+        "history": {
+            "type": ["array", "null"],
+            "description": "Earlier turns, chat 'messages' format.",
+            "items": {"type": "object", "required": ["role", "content"], "properties": {
+                "role": {"type": "string", "enum": ["user", "assistant"]},
+                "content": {"type": "string"}}},
+        },
+    },
+}
+
+
+class CitationOut(BaseModel):
+    n: int
+    source_id: str
+    title: str
+    publisher: str
+    url: str
+    text: str
+    quote: str
+    date: str = ""
+    passage_id: str = ""
+    sentences: list[str] = []
+
+
+class AnswerOut(BaseModel):
+    answer: str
+    citations: list[CitationOut]
+    abstained: bool
+
+
+class ErrorOut(BaseModel):
+    error: str
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def build_router(assistant: Assistant) -> APIRouter:
+    router = APIRouter(prefix="/api")
+
+    @router.post("/ask", response_model=AnswerOut,
+                 responses={400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
+                            503: {"model": ErrorOut}},
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": ASK_SCHEMA}}}})
+    async def ask(request: Request) -> Any:
+        raw = await request.body()
+        if len(raw) > 8 * assistant.settings.max_question_chars + 65_536:
+            return _error(413, "request body is too large")
+        try:
+            body = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(400, "body must be JSON: {\"question\": \"...\", \"history\": [...]}")
+        if not isinstance(body, dict):
+            return _error(422, "body must be a JSON object with a 'question' field")
+        if "question" not in body:
+            return _error(422, "field 'question' is required")
+        try:
+            answer = await run_in_threadpool(assistant.ask, body["question"], body.get("history"))
+        except CaseError as exc:
+            return _error(exc.http_status, str(exc))
+        return answer.to_dict()
+
+    @router.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return router

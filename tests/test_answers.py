@@ -1,0 +1,149 @@
+"""Answers through the Python API and the CLI, on an index of the real case corpus."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from assistant import Assistant, BadQuestionError, ModelMismatchError
+from assistant.answering import NOT_IN_SOURCES
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def assistant(case_index) -> Assistant:
+    return Assistant(index_dir=case_index)
+
+
+def test_ask_whistleblower_names_forrest_with_citation(assistant):
+    answer = assistant.ask("Who is the whistleblower?")
+    assert not answer.abstained
+    assert "Forrest" in answer.answer
+    assert any("former AWS employee" in c.text for c in answer.citations)
+
+
+def test_ask_answer_markers_match_citations(assistant, case_questions):
+    for item in case_questions:
+        answer = assistant.ask(item["question"], item.get("history"))
+        markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+        numbers = [c.n for c in answer.citations]
+        assert numbers == list(range(1, len(numbers) + 1)), item["id"]
+        assert sorted(set(markers)) == numbers, item["id"]  # no invented marker, no unused citation
+        for c in answer.citations:
+            for sentence in c.sentences:
+                assert sentence in c.text and sentence in answer.answer.replace(" …", ""), item["id"]
+        assert len(answer.answer.split()) <= 100, item["id"]
+
+
+def test_ask_follow_up_uses_history(assistant):
+    history = [{"role": "user", "content": "Who is the whistleblower?"},
+               {"role": "assistant", "content": "Charles Forrest, a former AWS employee."}]
+    answer = assistant.ask("When did he file his claim?", history)
+    assert "June 2024" in answer.answer
+
+
+def test_ask_follow_up_does_not_repeat_last_answer(assistant):
+    first = assistant.ask("Which Russian company was Amazon accused of supplying?")
+    history = [{"role": "user", "content": "Which Russian company was Amazon accused of supplying?"},
+               {"role": "assistant", "content": first.answer}]
+    follow = assistant.ask("How did Amazon respond to that?", history)
+    assert not follow.abstained
+    assert re.search(r"denied|without merit|has not sold", follow.answer)
+
+
+@pytest.mark.parametrize("question", [
+    "What is the capital of Australia?",
+    "Who painted the Mona Lisa?",
+    "How do I bake sourdough bread?",
+    "What is the boiling point of water at sea level?",
+])
+def test_ask_out_of_scope_abstains_without_citations(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.abstained
+    assert answer.citations == []
+    assert answer.answer == NOT_IN_SOURCES
+
+
+@pytest.mark.parametrize("question,history", [
+    ("", None), ("   ", None), (42, None), ("x" * 2001, None),
+    ("Who?", "not a list"), ("Who?", [{"role": "system", "content": "x"}]), ("Who?", [{"role": "user"}]),
+])
+def test_ask_bad_input_raises_clear_error(assistant, question, history):
+    with pytest.raises(BadQuestionError) as err:
+        assistant.ask(question, history)
+    assert str(err.value)
+
+
+def test_ask_other_model_refused(case_index):
+    other = Assistant(index_dir=case_index, embedding_model="paraphrase-MiniLM-L3-v2")
+    with pytest.raises(ModelMismatchError, match="all-MiniLM-L6-v2"):
+        other.ask("Who is the whistleblower?")
+
+
+def test_to_dict_has_contract_fields(assistant):
+    d = assistant.ask("Where is the shell company based?").to_dict()
+    assert set(d) >= {"answer", "citations", "abstained"}
+    for c in d["citations"]:
+        assert set(c) >= {"n", "source_id", "title", "publisher", "url", "text", "quote"}
+    json.dumps(d)
+
+
+def test_cli_ask_json_and_jsonl(case_index, tmp_path, repo_root):
+    out = subprocess.run([sys.executable, "-m", "assistant", "ask", "--index", str(case_index), "--json",
+                          "Why did Amazon fire Forrest?"], capture_output=True, text=True, cwd=repo_root,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "serious misconduct" in answer["answer"] and answer["citations"]
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(x) for x in [
+        {"id": "a", "question": "Where is the shell company based?"},
+        {"id": "b", "question": "When did he file it?", "history": [
+            {"role": "user", "content": "Who is the whistleblower?"},
+            {"role": "assistant", "content": "Charles Forrest."}]},
+        {"id": "c", "question": "Who wrote Hamlet?"},
+    ]) + "\n")
+    out = subprocess.run([sys.executable, "-m", "assistant", "ask", "--index", str(case_index), "--jsonl",
+                          str(questions)], capture_output=True, text=True, cwd=repo_root, timeout=300)
+    assert out.returncode == 0, out.stderr
+    rows = {r["id"]: r for r in map(json.loads, out.stdout.strip().splitlines())}
+    assert "Netherlands" in rows["a"]["answer"]
+    assert "June 2024" in rows["b"]["answer"]
+    assert rows["c"]["abstained"] is True and rows["c"]["citations"] == []
+
+
+def test_cli_ask_without_index_says_how_to_build_one(tmp_path, repo_root):
+    out = subprocess.run([sys.executable, "-m", "assistant", "ask", "--index", str(tmp_path / "none"), "Who?"],
+                         capture_output=True, text=True, cwd=repo_root, timeout=120)
+    assert out.returncode != 0
+    assert "python -m ingest" in out.stderr and "Traceback" not in out.stderr
+
+
+def _eval(index, path, repo_root) -> dict:
+    out = subprocess.run([sys.executable, "-m", "assistant", "eval", "--index", str(index), "--json", str(path)],
+                         capture_output=True, text=True, cwd=repo_root, timeout=600)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_eval_project_question_set_meets_floor(case_index, repo_root):
+    figures = _eval(case_index, repo_root / "tests" / "data" / "case_qa.jsonl", repo_root)
+    assert figures["in_scope"] >= 40 and figures["out_of_scope"] >= 8
+    # Floors a little under what the current pipeline measures (41/44 and 12/14).
+    assert figures["concise"] >= 40, figures["failures"]
+    assert figures["abstained_ok"] >= 12, figures["failures"]
+
+
+def test_eval_shared_dev_set_all_correct(case_index, repo_root):
+    dev = repo_root.parent / "shared" / "eval" / "dev_qa.jsonl"
+    if not dev.exists():
+        pytest.skip("shared/eval/dev_qa.jsonl is not beside this checkout")
+    figures = _eval(case_index, dev, repo_root)
+    assert figures["concise"] == figures["in_scope"], figures["failures"]
+    assert figures["abstained_ok"] == figures["out_of_scope"], figures["failures"]
