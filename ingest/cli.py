@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, help="corpus folder (default: CASE_CORPUS_DIR or ./corpus)")
     p.add_argument("--index", type=Path, help="index folder (default: CASE_INDEX_DIR or ./data/index)")
     p.add_argument("--fetch", action="store_true", help="download the sources listed in sources.toml first")
+    p.add_argument("--allow-private", action="store_true",
+                   help="let --fetch reach loopback and private addresses (for tests and intranets)")
     p.add_argument("--full", action="store_true", help="rebuild the index from scratch")
     p.add_argument("--json", action="store_true", help="end stdout with one JSON object")
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         from .pipeline import run_ingest
 
         settings = Settings(**overrides)
-        report = run_ingest(settings, fetch=args.fetch, full=args.full)
+        report = run_ingest(settings, fetch=args.fetch, full=args.full, allow_private=args.allow_private)
     except CaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if args.json:

@@ -16,7 +16,8 @@ from .manifest import load_manifest
 log = logging.getLogger(__name__)
 
 
-def run_ingest(settings: Settings, fetch: bool = False, full: bool = False) -> IngestReport:
+def run_ingest(settings: Settings, fetch: bool = False, full: bool = False,
+               allow_private: bool = False) -> IngestReport:
     started = time.perf_counter()
     corpus = settings.corpus_dir
     if not corpus.is_dir():
@@ -26,7 +27,7 @@ def run_ingest(settings: Settings, fetch: bool = False, full: bool = False) -> I
     if fetch:
         from .fetch import fetch_all
 
-        fetched = fetch_all(entries, corpus, settings.fetch_timeout, settings.fetch_max_bytes)
+        fetched = fetch_all(entries, corpus, settings.fetch_timeout, settings.fetch_max_bytes, allow_private)
 
     docs: list[PreparedDocument] = []
     failed: dict[str, str] = {}
