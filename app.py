@@ -17,7 +17,18 @@ from assistant.store import IndexLayout
 log = logging.getLogger("app")
 
 
-def create_app(settings: Settings):
+def refresher(settings: Settings):
+    """Re-run ingest (fetching sources) from the UI, reporting progress as it goes."""
+    from ingest.cli import human_summary
+    from ingest.pipeline import run_ingest
+
+    def refresh(progress) -> str:
+        return human_summary(run_ingest(settings, fetch=True, progress=progress))
+
+    return refresh
+
+
+def create_app(settings: Settings, admin: bool = False):
     """The FastAPI app: the API routes, then the Gradio UI mounted at '/'."""
     import gradio as gr
     from fastapi import FastAPI
@@ -28,17 +39,20 @@ def create_app(settings: Settings):
 
     assistant = Assistant(settings=settings)
     assistant.warm_up()
+    credentials = settings.credentials()
     app = FastAPI(title="Case Assistant", version="0.1.0")
-    app.include_router(build_router(assistant))
-    demo = build_ui(assistant)
-    demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=64)
-    return gr.mount_gradio_app(app, demo, path="/", css=CSS, footer_links=["api"])
+    app.include_router(build_router(assistant, credentials))
+    demo = build_ui(assistant, admin=admin or credentials is not None, refresh=refresher(settings))
+    demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.queue_size)
+    return gr.mount_gradio_app(app, demo, path="/", css=CSS, footer_links=["api"], auth=credentials,
+                               auth_message="Case Assistant: sign in")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default GRADIO_SERVER_PORT or 7860)")
+    parser.add_argument("--admin", action="store_true", help="offer 'Refresh sources' (re-run ingest) in the UI")
     args = parser.parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a closed network
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -54,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
             log.info("no index in %s yet: running ingest first", settings.index_dir)
             log.info("%s", human_summary(run_ingest(settings)))
-        app = create_app(settings)
+        app = create_app(settings, admin=args.admin)
     except CaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

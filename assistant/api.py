@@ -5,6 +5,9 @@ Bad requests get a 4xx with a message; the core's own errors map to their status
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import json
 import logging
 from typing import Any
@@ -64,15 +67,32 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def build_router(assistant: Assistant) -> APIRouter:
+def _authorised(request: Request, credentials: tuple[str, str] | None) -> bool:
+    """HTTP Basic with the same user and password as the UI's login."""
+    if credentials is None:
+        return True
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return hmac.compare_digest(user, credentials[0]) & hmac.compare_digest(password, credentials[1])
+
+
+def build_router(assistant: Assistant, credentials: tuple[str, str] | None = None) -> APIRouter:
     router = APIRouter(prefix="/api")
 
     @router.post("/ask", response_model=AnswerOut,
-                 responses={400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
+                 responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
                             503: {"model": ErrorOut}},
                  openapi_extra={"requestBody": {"required": True, "content": {
                      "application/json": {"schema": ASK_SCHEMA}}}})
     async def ask(request: Request) -> Any:
+        if not _authorised(request, credentials):
+            return JSONResponse({"error": "sign in required (HTTP Basic, the same user as the web UI)"},
+                                status_code=401, headers={"WWW-Authenticate": 'Basic realm="case-assistant"'})
         raw = await request.body()
         if len(raw) > 8 * assistant.settings.max_question_chars + 65_536:
             return _error(413, "request body is too large")

@@ -1,17 +1,53 @@
-"""Answers as safe HTML for the chat: everything from a source or a question is shown as
-text (HTML escaped, Markdown neutralised), so nothing a document carries can run or load."""
+"""Answers and documents as safe HTML for the chat: everything from a source or a question
+is shown as text (HTML and Markdown neutralised), so nothing a document carries can run or
+load. Marker links carry their turn and number; a few lines of page script (``CITE_JS``)
+show the clicked passage in the ``#passages`` panel."""
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 
-from .types import Answer, Citation
+from .types import Answer, Citation, Passage
 
-# One pass: HTML's specials and Markdown's become character references, so neither
-# an HTML tag nor Markdown syntax in a source or a question is ever interpreted.
-_LITERAL = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+!|~-=$"})
+# One pass: HTML's specials and Markdown's become character references, so neither an
+# HTML tag nor Markdown syntax in a source or a question is ever interpreted.
+_LITERAL = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+!|~-=$:"})
 _MARKER = re.compile(r"\[(\d+)\]")
+
+PANEL_EMPTY = '<div id="passage-view" class="empty">Click a marker such as [1] to see its passage here.</div>'
+
+CITE_JS = """
+() => {
+  if (window.__caseCite) return;
+  window.__caseCite = true;
+  document.addEventListener('click', (ev) => {
+    const a = ev.target.closest && ev.target.closest('a.cite');
+    if (!a) return;
+    ev.preventDefault();
+    let box = a.parentElement, li = null;
+    const sel = 'li.citation[data-turn="' + a.dataset.turn + '"][data-n="' + a.dataset.n + '"]';
+    while (box && !(li = box.querySelector(sel))) box = box.parentElement;
+    const view = document.querySelector('#passages #passage-view');
+    if (!li || !view) return;
+    view.classList.remove('empty');
+    view.replaceChildren(...Array.from(li.cloneNode(true).childNodes));
+    view.dataset.n = a.dataset.n;
+    document.querySelectorAll('a.cite.active').forEach((x) => x.classList.remove('active'));
+    a.classList.add('active');
+    view.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+  });
+}
+"""
+
+
+RESET_PANEL_JS = """
+() => {
+  const view = document.querySelector('#passages #passage-view');
+  if (view) { view.className = 'empty'; view.textContent = 'Click a marker such as [1] to see its passage here.'; }
+}
+"""
 
 
 def safe_text(text: str) -> str:
@@ -23,34 +59,75 @@ def safe_url(url: str) -> str:
     return html.escape(url, quote=True) if re.match(r"^https?://", url or "", re.I) else ""
 
 
-def answer_html(answer: Answer) -> str:
+def answer_html(answer: Answer, turn: int = 0, words: int | None = None) -> str:
+    """The answer with linked markers and, under it, its cited passages.
+
+    ``words`` renders only the first words, for streaming; citations come with the whole.
+    """
     if answer.abstained:
         return f'<p class="abstained">{safe_text(answer.answer)}</p>'
+    text = answer.answer
+    if words is not None:
+        text = " ".join(text.split()[:words])
     known = {c.n for c in answer.citations}
     pieces = []
-    for i, part in enumerate(_MARKER.split(answer.answer)):
+    for i, part in enumerate(_MARKER.split(text)):
         if i % 2 == 0:
             pieces.append(safe_text(part))
         elif int(part) in known:
-            pieces.append(f'<a class="cite" data-n="{part}" href="#cite-{part}">[{part}]</a>')
-    return f'<p class="answer">{"".join(pieces)}</p>' + citations_html(answer.citations)
+            pieces.append(f'<a class="cite" data-turn="{turn}" data-n="{part}" href="#passages">[{part}]</a>')
+    body = f'<p class="answer">{"".join(pieces)}</p>'
+    return body if words is not None else body + citations_html(answer.citations, turn)
 
 
-def citation_html(c: Citation) -> str:
-    text = safe_text(c.text)
-    for sentence in c.sentences or (c.quote,):
+def _highlight(text: str, sentences: Iterable[str]) -> str:
+    out = safe_text(text)
+    for sentence in sentences:
         q = safe_text(sentence)
-        text = text.replace(q, f"<mark>{q}</mark>", 1)
+        out = out.replace(q, f"<mark>{q}</mark>", 1)
+    return out
+
+
+def citation_html(c: Citation, turn: int = 0) -> str:
     meta = " · ".join(safe_text(x) for x in (c.publisher, c.date) if x)
     link = safe_url(c.url)
     title = safe_text(c.title)
-    head = (f'<a href="{link}" target="_blank" rel="noopener noreferrer">{title}</a>' if link else title)
-    return (f'<li class="citation" id="cite-{c.n}" data-n="{c.n}"><span class="n">[{c.n}]</span> '
-            f'<strong>{head}</strong>' + (f' <span class="meta">{meta}</span>' if meta else "")
-            + f'<blockquote>{text}</blockquote></li>')
+    head = f'<a href="{link}" target="_blank" rel="noopener noreferrer">{title}</a>' if link else title
+    return (f'<li class="citation" data-turn="{turn}" data-n="{c.n}"><span class="n">[{c.n}]</span> '
+            f'<strong class="title">{head}</strong>' + (f' <span class="meta">{meta}</span>' if meta else "")
+            + f'<blockquote>{_highlight(c.text, c.sentences or (c.quote,))}</blockquote></li>')
 
 
-def citations_html(citations: list[Citation]) -> str:
+def citations_html(citations: list[Citation], turn: int = 0) -> str:
     if not citations:
         return ""
-    return '<ol class="citations">' + "".join(citation_html(c) for c in citations) + "</ol>"
+    return '<ol class="citations">' + "".join(citation_html(c, turn) for c in citations) + "</ol>"
+
+
+def document_html(doc: dict[str, object], passages: list[Passage], cited: set[str]) -> str:
+    """A document's indexed text, passages cited in the conversation highlighted."""
+    paragraphs = []
+    for p in passages:
+        text = safe_text(p.text)
+        paragraphs.append(f'<p class="passage cited"><mark>{text}</mark></p>' if p.id in cited
+                          else f'<p class="passage">{text}</p>')
+    return "".join(paragraphs) or "<p><em>No indexed text.</em></p>"
+
+
+def sources_html(docs: list[dict[str, object]], texts: dict[str, str]) -> str:
+    """Every indexed document; each opens to its full text (``texts``, already safe HTML)."""
+    rows = []
+    for d in docs:
+        link = safe_url(str(d.get("url") or ""))
+        url = (f'<a href="{link}" target="_blank" rel="noopener noreferrer">{safe_text(str(d["url"]))}</a>'
+               if link else "")
+        status = str(d.get("status", ""))
+        rows.append(
+            f'<details class="source" data-doc="{html.escape(str(d["doc_id"]), quote=True)}">'
+            f'<summary><strong>{safe_text(str(d.get("title") or d["doc_id"]))}</strong> '
+            f'<span class="meta">{safe_text(" · ".join(str(x) for x in (d.get("publisher"), d.get("date")) if x))}</span>'
+            f'<span class="status status-{safe_text(status.split(":")[0].replace(" ", "-"))}">{safe_text(status)}</span>'
+            f'<span class="count">{d.get("passages", 0)} passages · ingested {safe_text(str(d.get("ingested_at", "")))}</span>'
+            f'</summary><div class="source-url">{url}</div>'
+            f'<div class="doc-text">{texts.get(str(d["doc_id"]), "")}</div></details>')
+    return '<div class="sources">' + "".join(rows) + "</div>" if rows else "<p>No documents indexed yet.</p>"

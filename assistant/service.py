@@ -10,7 +10,7 @@ from .embedding import LazyEmbeddings
 from .retrieval import Retriever
 from .settings import Settings
 from .store import IndexLayout, IndexManifest
-from .types import Answer
+from .types import Answer, Passage
 
 
 class Assistant:
@@ -43,3 +43,16 @@ class Assistant:
 
     def manifest(self) -> IndexManifest | None:
         return IndexLayout(self.settings.index_dir).manifest()
+
+    def documents(self) -> list[dict[str, object]]:
+        """Every indexed document with its citation metadata, status and passage count."""
+        manifest = self.manifest()
+        if manifest is None:
+            return []
+        docs = [{"doc_id": doc_id, **entry} for doc_id, entry in manifest.documents.items()]
+        return sorted(docs, key=lambda d: (d.get("kind") != "article", str(d.get("title", "")).lower()))
+
+    def document_passages(self, doc_id: str) -> list[Passage]:
+        """A document's indexed passages in reading order."""
+        snap = self.retriever.snapshot()
+        return sorted((p for p in snap.passages.values() if p.doc_id == doc_id), key=lambda p: p.position)

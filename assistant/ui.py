@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
 
 from .errors import CaseError
-from .render import answer_html, safe_text
+from .feedback import record_feedback
+from .render import CITE_JS, PANEL_EMPTY, RESET_PANEL_JS, answer_html, document_html, safe_text, sources_html
 from .service import Assistant
+from .types import Answer, Citation
 
 log = logging.getLogger(__name__)
 
@@ -19,16 +23,29 @@ EXAMPLES = [
     "Which Russian company is involved?",
     "Which outlets reported on the case?",
 ]
+STREAM_WORDS = 4  # words added per streamed update
+STREAM_PAUSE = 0.03  # seconds between updates: a pace the eye can follow
 
 CSS = """
-#passages, .citations { font-size: 0.92em; }
-.citations { margin: 0.6em 0 0 1.2em; padding: 0; }
-.citations blockquote { margin: 0.3em 0 0.6em 0; padding-left: 0.6em; border-left: 3px solid #c8c8c8; }
-.citations mark { background: #fff3a3; color: inherit; }
-.dark .citations mark { background: #6b5d00; }
-.citations .meta { opacity: 0.75; }
+.citations { margin: 0.6em 0 0 1.2em; padding: 0; font-size: 0.92em; }
+.citations blockquote, #passage-view blockquote { margin: 0.3em 0 0.6em 0; padding-left: 0.6em;
+  border-left: 3px solid var(--border-color-primary); }
+.citations mark, #passage-view mark, .doc-text mark { background: #fff3a3; color: #111; }
+.dark .citations mark, .dark #passage-view mark, .dark .doc-text mark { background: #6b5d00; color: #fff; }
+.meta, .count { opacity: 0.75; margin-left: 0.4em; font-weight: normal; font-size: 0.9em; }
+.citations strong.title, #passage-view strong.title { font-size: 1em; font-weight: 600; }
+#chat { height: min(560px, 70vh) !important; }
 a.cite { text-decoration: none; font-weight: 600; cursor: pointer; }
+a.cite.active { text-decoration: underline; }
+#passage-view { font-size: 0.95em; overflow-wrap: anywhere; }
+#passage-view.empty { opacity: 0.7; font-style: italic; }
 .abstained { font-style: italic; }
+.sources details { border-bottom: 1px solid var(--border-color-primary); padding: 0.4em 0; }
+.sources summary { cursor: pointer; }
+.status { margin-left: 0.5em; padding: 0 0.4em; border-radius: 4px; font-size: 0.85em;
+  border: 1px solid var(--border-color-primary); }
+.doc-text { margin-top: 0.5em; overflow-wrap: anywhere; }
+#index-status { font-size: 0.9em; opacity: 0.85; }
 """
 
 
@@ -36,42 +53,113 @@ def status_line(assistant: Assistant) -> str:
     manifest = assistant.manifest()
     if manifest is None:
         return "No index yet."
-    return (f"Index: {len(manifest.documents)} documents, {manifest.passages} passages · "
+    return (f"Index: {len(manifest.documents)} documents · {manifest.passages} passages · "
             f"model {safe_text(manifest.model)} · last ingest {safe_text(manifest.built_at)}")
 
 
-def build_ui(assistant: Assistant) -> gr.Blocks:
-    def respond(question: str, chat: list[dict[str, Any]], history: list[dict[str, str]]):
+def render_sources(assistant: Assistant, turns: list[dict[str, Any]]) -> str:
+    cited = {c["passage_id"] for t in turns for c in t["answer"]["citations"]}
+    docs = assistant.documents()
+    texts = {str(d["doc_id"]): document_html(d, assistant.document_passages(str(d["doc_id"])), cited) for d in docs}
+    return sources_html(docs, texts)
+
+
+def _answer_from_dict(d: dict[str, Any]) -> Answer:
+    cits = [Citation(**{**c, "sentences": tuple(c.get("sentences", ()))}) for c in d["citations"]]
+    return Answer(d["answer"], cits, d["abstained"])
+
+
+def build_ui(assistant: Assistant, admin: bool = False,
+             refresh: Callable[[Callable[[float, str], None]], str] | None = None) -> gr.Blocks:
+    """``refresh`` re-runs ingest (given a progress callback); offered only to admins."""
+
+    def respond(question: str, chat: list[dict[str, Any]], turns: list[dict[str, Any]]) -> Iterator[tuple]:
         question = (question or "").strip()
         if not question:
-            gr.Info("Type a question about the case first.")
-            return gr.update(), chat, history
+            gr.Info("Type a question about the case first, or pick an example.")
+            yield gr.update(), chat, turns, gr.update()
+            return
+        history = [m for t in turns for m in ({"role": "user", "content": t["question"]},
+                                               {"role": "assistant", "content": t["answer"]["answer"]})]
         try:
             answer = assistant.ask(question, history)
         except CaseError as exc:
             gr.Warning(str(exc))
-            return gr.update(), chat, history
-        chat = chat + [{"role": "user", "content": safe_text(question)},
-                       {"role": "assistant", "content": answer_html(answer)}]
-        history = history + [{"role": "user", "content": question},
-                             {"role": "assistant", "content": answer.answer}]
-        return "", chat, history
+            yield gr.update(), chat, turns, gr.update()
+            return
+        turn = len(turns)
+        chat = chat + [{"role": "user", "content": safe_text(question)}, {"role": "assistant", "content": ""}]
+        total = len(answer.answer.split())
+        for n in range(STREAM_WORDS, total, STREAM_WORDS):
+            chat[-1] = {"role": "assistant", "content": answer_html(answer, turn, words=n)}
+            yield "", chat, turns, gr.update()
+            time.sleep(STREAM_PAUSE)
+        chat[-1] = {"role": "assistant", "content": answer_html(answer, turn)}
+        turns = turns + [{"question": question, "answer": answer.to_dict()}]
+        yield "", chat, turns, render_sources(assistant, turns)
+
+    def on_feedback(data: gr.LikeData, turns: list[dict[str, Any]]) -> None:
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        turn = int(index) // 2
+        if not 0 <= turn < len(turns):
+            return
+        rating = "up" if data.liked is True else "down" if data.liked is False else "none"
+        record_feedback(assistant.settings.feedback_file, rating, turns[turn]["question"], turns[turn]["answer"])
+        gr.Info("Thanks: your feedback was saved.")
+
+    def pick_example(evt: gr.SelectData) -> str:
+        return evt.value["text"]
+
+    def new_conversation() -> tuple:
+        return [], [], "", render_sources(assistant, [])
 
     with gr.Blocks(title="Case Assistant") as demo:
         gr.Markdown("## Case Assistant\nQuestions about the Amazon Rekognition / VisionLabs sanctions case. "
-                    "Every claim points to the passage it came from.")
-        gr.Markdown(status_line(assistant), elem_id="index-status")
-        history = gr.State([])
-        chat = gr.Chatbot(elem_id="chat", height=520, sanitize_html=True, buttons=["copy"],
-                          placeholder="Ask about the case, e.g. *Who is the whistleblower?*")
-        with gr.Row():
-            question = gr.Textbox(elem_id="question", show_label=False, scale=8, autofocus=True,
-                                  placeholder="Ask a question about the case…", max_lines=4)
-            send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-        gr.Examples(EXAMPLES, inputs=question)
-        new = gr.Button("New conversation", size="sm", elem_id="new-conversation")
+                    "Every claim points to the passage it came from: click a marker to check it.")
+        status = gr.Markdown(status_line(assistant), elem_id="index-status")
+        turns = gr.State([])
+        with gr.Tab("Chat", elem_id="tab-chat"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=320):
+                    # Gradio's sanitizer would strip the markers' data attributes; every message is
+                    # built by render.py, which escapes all text from sources and questions.
+                    chat = gr.Chatbot(elem_id="chat", height=560, sanitize_html=False, buttons=["copy"],
+                                      feedback_options=("Like", "Dislike"), show_label=False,
+                                      examples=[{"text": q} for q in EXAMPLES],
+                                      placeholder="Ask about the case, or start from an example:")
+                    with gr.Row():
+                        question = gr.Textbox(elem_id="question", show_label=False, scale=8, autofocus=True,
+                                              placeholder="Ask a question about the case…", max_lines=4,
+                                              max_length=assistant.settings.max_question_chars * 2)
+                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                    new = gr.Button("New conversation", size="sm", elem_id="new-conversation")
+                with gr.Column(scale=2, min_width=300):
+                    gr.Markdown("#### Cited passage")
+                    gr.HTML(PANEL_EMPTY, elem_id="passages")
+        with gr.Tab("Sources", elem_id="tab-sources"):
+            sources = gr.HTML(render_sources(assistant, []), elem_id="sources")
+            if admin and refresh is not None:
+                refresh_button = gr.Button("Refresh sources", elem_id="refresh-sources")
+                refresh_log = gr.Markdown(elem_id="refresh-log")
+
+                def run_refresh(turns: list[dict[str, Any]], progress: gr.Progress = gr.Progress()) -> tuple:
+                    try:
+                        summary = refresh(lambda f, msg: progress(f, desc=msg))
+                    except CaseError as exc:
+                        gr.Warning(str(exc))
+                        return gr.update(), gr.update(), gr.update()
+                    return f"```\n{summary}\n```", status_line(assistant), render_sources(assistant, turns)
+
+                refresh_button.click(run_refresh, turns, [refresh_log, status, sources], concurrency_limit=1)
+
         for trigger in (question.submit, send.click):
-            trigger(respond, [question, chat, history], [question, chat, history],
+            trigger(respond, [question, chat, turns], [question, chat, turns, sources],
                     concurrency_limit=assistant.settings.ui_concurrency)
-        new.click(lambda: ([], [], ""), None, [chat, history, question])
+        chat.example_select(pick_example, None, question).then(
+            respond, [question, chat, turns], [question, chat, turns, sources],
+            concurrency_limit=assistant.settings.ui_concurrency)
+        chat.like(on_feedback, turns, None)
+        new.click(new_conversation, None, [chat, turns, question, sources])
+        new.click(None, None, None, js=RESET_PANEL_JS)
+        demo.load(None, None, None, js=CITE_JS)
     return demo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from assistant.errors import DocumentError
@@ -16,19 +17,26 @@ from .manifest import load_manifest
 log = logging.getLogger(__name__)
 
 
+Progress = Callable[[float, str], None]
+
+
 def run_ingest(settings: Settings, fetch: bool = False, full: bool = False,
-               allow_private: bool = False) -> IngestReport:
+               allow_private: bool = False, progress: Progress | None = None) -> IngestReport:
+    """``progress(fraction, stage)`` hears of each stage, for front ends that show one."""
     started = time.perf_counter()
+    tell = progress or (lambda fraction, stage: None)
     corpus = settings.corpus_dir
     if not corpus.is_dir():
         raise DocumentError(str(corpus), "corpus folder does not exist")
     entries = load_manifest(corpus)
     fetched: dict[str, Any] = {}
     if fetch:
+        tell(0.05, "fetching sources")
         from .fetch import fetch_all
 
         fetched = fetch_all(entries, corpus, settings.fetch_timeout, settings.fetch_max_bytes, allow_private)
 
+    tell(0.3, "reading and splitting documents")
     docs: list[PreparedDocument] = []
     failed: dict[str, str] = {}
     sources: list[dict[str, Any]] = []
@@ -58,6 +66,8 @@ def run_ingest(settings: Settings, fetch: bool = False, full: bool = False,
             continue
         docs.append(prepared)
 
+    tell(0.5, "indexing changed documents")
     report = Indexer(settings).run(docs, failed, sources, full=full)
+    tell(1.0, "done")
     report.seconds = time.perf_counter() - started
     return report

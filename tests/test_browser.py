@@ -1,0 +1,150 @@
+"""The chat in a real browser: Playwright driving Debian's Chromium against the real app."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from test_app import _start
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+HOSTILE = """---
+title: "Hostile page <script>alert('t')</script>"
+publisher: Test Wire
+---
+
+Amazon Rekognition tampering note <img src=x onerror="window.__pwned=1"> was filed by the ombudsman office.
+
+<script>window.__pwned = 2</script> The ombudsman office also said **nothing** in [this link](http://example.invalid) matters.
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: `make test` installs Debian's chromium")
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_server(repo_root, tmp_path_factory):
+    """The real corpus plus a document full of markup, served by the real app."""
+    base = tmp_path_factory.mktemp("hostile")
+    corpus = base / "corpus"
+    shutil.copytree(repo_root / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
+    (corpus / "hostile.md").write_text(HOSTILE)
+    env = {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(base / "index"),
+           "CASE_FEEDBACK_FILE": str(base / "feedback.jsonl")}
+    proc, url = _start(repo_root, env, base / "app.log")
+    yield url, base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def _page(browser, url, width, height, dark=False):
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  color_scheme="dark" if dark else "light")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(url + ("/?__theme=dark" if dark else "/"))
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    return page, errors, requests
+
+
+def _ask(page, question):
+    page.fill("#question textarea", question)
+    page.keyboard.press("Enter")
+
+
+@pytest.mark.parametrize("width,height,dark", [(1280, 800, False), (390, 844, False), (1280, 800, True)])
+def test_browser_answer_streams_and_marker_shows_passage(browser, hostile_server, width, height, dark):
+    url, _ = hostile_server
+    page, errors, _ = _page(browser, url, width, height, dark)
+    _ask(page, "Who is the whistleblower?")
+    # The answer grows in several steps before its markers and citations arrive.
+    lengths = []
+    for _ in range(200):
+        text = page.locator("#chat .bot").last.inner_text() if page.locator("#chat .bot").count() else ""
+        if text and (not lengths or len(text) != lengths[-1]):
+            lengths.append(len(text))
+        if page.locator("#chat a.cite").count():
+            break
+        page.wait_for_timeout(10)
+    assert len(lengths) >= 2, f"answer did not stream: {lengths}"
+    page.wait_for_selector("#chat a.cite[data-n='1']")
+    assert "Forrest" in page.locator("#chat .bot").last.inner_text()
+    page.locator("#chat a.cite[data-n='1']").first.click()
+    panel = page.locator("#passages")
+    panel.locator("mark").first.wait_for()
+    assert "former AWS employee" in panel.inner_text()
+    assert "former AWS employee" in panel.locator("mark").first.inner_text()
+    link = panel.locator("a[target=_blank]")
+    if link.count():
+        assert link.first.get_attribute("rel") == "noopener noreferrer"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"chat-{width}x{height}{'-dark' if dark else ''}.png"))
+    assert errors == []
+    page.context.close()
+
+
+def test_browser_hostile_source_shown_as_text(browser, hostile_server):
+    url, _ = hostile_server
+    page, errors, requests = _page(browser, url, 1280, 800)
+    _ask(page, "What did the ombudsman office file about Amazon Rekognition tampering?")
+    page.wait_for_selector("#chat a.cite")
+    page.locator("#chat a.cite").first.click()
+    page.locator("#passages mark").first.wait_for()
+    page.get_by_role("tab", name="Sources").click()
+    page.locator("#sources summary", has_text="Hostile page").click()
+    doc = page.locator("#sources details[open] .doc-text")
+    assert "<img src=x" in doc.inner_text()
+    assert "<script>" in page.locator("#sources").inner_text()
+    assert "**nothing**" in doc.inner_text()
+    assert page.locator("#sources details[open] .doc-text mark").count() >= 1  # cited in this conversation
+    assert "onerror" in page.locator("#chat").inner_text()  # shown, as text
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#chat img, #passages img, #sources img").count() == 0
+    assert not [r for r in requests if "/x" in r.split("?")[0][-3:] or "example.invalid" in r]
+    assert errors == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "sources-1280x800.png"))
+    page.context.close()
+
+
+def test_browser_empty_question_ignored_and_feedback_saved(browser, hostile_server):
+    url, base = hostile_server
+    page, errors, _ = _page(browser, url, 1280, 800)
+    assert page.locator("#chat .bot").count() == 0
+    page.keyboard.press("Enter")  # empty: nothing sent, a hint instead
+    page.get_by_text("Type a question").first.wait_for()
+    assert page.locator("#chat .bot").count() == 0
+    _ask(page, "Where is the shell company based?")
+    page.wait_for_selector("#chat a.cite")
+    page.get_by_role("button", name="Like").last.click()
+    page.get_by_text("feedback was saved").first.wait_for()
+    entry = json.loads((base / "feedback.jsonl").read_text().splitlines()[-1])
+    assert entry["rating"] == "up" and entry["question"] == "Where is the shell company based?"
+    assert "Netherlands" in entry["answer"] and entry["citations"]
+    page.click("#new-conversation")
+    page.wait_for_function("document.querySelectorAll('#chat .bot').length === 0")
+    assert errors == []
+    page.context.close()
