@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export CASE_CORPUS_DIR ?= corpus
 export CASE_INDEX_DIR ?= data/index
 
-.PHONY: run test install ingest eval bench clean
+.PHONY: run test install ingest eval bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,13 @@ ingest: $(STAMP)
 run: $(STAMP)
 	$(PY) app.py
 
-test: $(STAMP)
+# Browser tests drive Debian's Chromium (no browser download works here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is not installed and this is not root: browser tests will be skipped"; fi; }
+
+test: $(STAMP) chromium
 	$(PY) -m pytest
 
 eval: $(STAMP)

@@ -23,10 +23,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(repo_root: Path, env_extra: dict[str, str], log: Path):
+def _start(repo_root: Path, env_extra: dict[str, str], log: Path, *args: str):
     port = _free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", **env_extra}
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=repo_root, env=env,
+    proc = subprocess.Popen([sys.executable, "app.py", *args], cwd=repo_root, env=env,
                             stdout=log.open("w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 240

@@ -148,3 +148,31 @@ def test_browser_empty_question_ignored_and_feedback_saved(browser, hostile_serv
     page.wait_for_function("document.querySelectorAll('#chat .bot').length === 0")
     assert errors == []
     page.context.close()
+
+
+def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_root, tmp_path):
+    url, _ = hostile_server
+    page, _, _ = _page(browser, url, 1280, 800)
+    page.get_by_role("tab", name="Sources").click()
+    page.locator("#sources summary").first.wait_for()
+    assert page.locator("#refresh-sources").count() == 0
+    page.context.close()
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(repo_root / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
+    proc, admin_url = _start(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(tmp_path / "index")},
+                             tmp_path / "app.log", "--admin")
+    try:
+        page, errors, _ = _page(browser, admin_url, 1280, 800)
+        assert "4 documents" in page.locator("#index-status").inner_text()
+        (corpus / "late-news.md").write_text("---\ntitle: Late news\n---\n\nThe tribunal adjourned the hearing.\n")
+        page.get_by_role("tab", name="Sources").click()
+        page.click("#refresh-sources")
+        page.locator("#refresh-log", has_text="1 added").wait_for(timeout=120_000)
+        assert "5 documents" in page.locator("#index-status").inner_text()
+        assert page.locator("#sources summary", has_text="Late news").count() == 1
+        assert errors == []
+        page.context.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
