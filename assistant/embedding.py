@@ -80,3 +80,36 @@ class LazyEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._get().embed_query(text)
+
+
+class SentencePooledEmbeddings(Embeddings):
+    """Ingest-time embeddings that encode every sentence once.
+
+    Sentences are encoded by the model (and remembered); a passage's vector is the
+    normalised mean of its sentences' vectors, so passages cost no second forward pass.
+    ``sentences_of`` maps a passage's text to its sentences.
+    """
+
+    def __init__(self, base: Embeddings, sentences_of: dict[str, list[str]]) -> None:
+        self.base = base
+        self.sentences_of = sentences_of
+        self._cache: dict[str, list[float]] = {}
+
+    def _encode(self, texts: list[str]) -> None:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            self._cache.update(zip(missing, self.base.embed_documents(missing)))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        import numpy as np
+
+        parts = [self.sentences_of.get(t) or [t] for t in texts]
+        self._encode([s for p in parts for s in p])
+        out = []
+        for p in parts:
+            v = np.mean([self._cache[s] for s in p], axis=0)
+            out.append((v / (np.linalg.norm(v) or 1.0)).tolist())
+        return out
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.base.embed_query(text)

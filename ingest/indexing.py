@@ -23,7 +23,7 @@ from typing import Any
 from langchain_core.documents import Document
 from tqdm import tqdm
 
-from assistant.embedding import LazyEmbeddings
+from assistant.embedding import LazyEmbeddings, SentencePooledEmbeddings
 from assistant.errors import CaseError
 from assistant.settings import Settings
 from assistant.store import (
@@ -204,8 +204,12 @@ class Indexer:
         from langchain_core.indexing import index
 
         totals = {"added": 0, "deleted": 0}
-        for kind, key in ((PASSAGES, "passage_id"), (SENTENCES, "sentence_id")):
-            store = open_vectorstore(client, collection_name(self.settings, gen, kind), self.embeddings)
+        pooled = SentencePooledEmbeddings(self.embeddings, {
+            p.page_content: [s.page_content for s in d.sentences if s.metadata["passage_id"] == p.metadata["passage_id"]]
+            for d in todo for p in d.passages})
+        # Sentences first: their vectors are then reused for the passages.
+        for kind, key in ((SENTENCES, "sentence_id"), (PASSAGES, "passage_id")):
+            store = open_vectorstore(client, collection_name(self.settings, gen, kind), pooled)
             records = SQLRecordManager(f"chroma/{kind}", db_url=f"sqlite:///{gen / 'records.sqlite'}")
             records.create_schema()
             for doc_id in removed:
