@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = settings.model_copy(update={"host": args.host})
         if args.port:
             settings = settings.model_copy(update={"port": args.port})
-        if IndexLayout(settings.index_dir).current_dir() is None:
+        if IndexLayout(settings).current_dir() is None:
             from ingest.cli import human_summary
             from ingest.pipeline import run_ingest
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     log.info("serving on http://%s:%d", settings.host, settings.port)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5)
     return 0
 
 

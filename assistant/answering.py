@@ -15,6 +15,7 @@ from .settings import Settings
 from .text import terms, words
 from .types import Answer, Citation
 
+MAX_HISTORY = 40
 NOT_IN_SOURCES = "The sources don't say: nothing in the indexed documents answers that question."
 
 _FOLLOW_UP = re.compile(
@@ -81,10 +82,18 @@ class QuestionKind:
                    bool(_WANTS_SOURCE.search(question)), bool(_HOW_DO_I.search(question)))
 
 
+# Control characters and bidirectional overrides can hide or reorder what a reader sees.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def clean_text(text: str) -> str:
+    return _INVISIBLE.sub(" ", text)
+
+
 def check_question(question: object, history: object, max_chars: int) -> tuple[str, list[dict[str, str]]]:
     if not isinstance(question, str):
         raise BadQuestionError("question must be a string")
-    q = question.strip()
+    q = clean_text(question).strip()
     if not q:
         raise BadQuestionError("question is empty")
     if len(q) > max_chars:
@@ -98,7 +107,9 @@ def check_question(question: object, history: object, max_chars: int) -> tuple[s
         if not isinstance(m, dict) or m.get("role") not in ("user", "assistant") or not isinstance(m.get("content"), str):
             raise BadQuestionError(
                 f"history[{i}] must be an object with role 'user' or 'assistant' and string content")
-        out.append({"role": m["role"], "content": m["content"]})
+        out.append({"role": m["role"], "content": clean_text(m["content"])})
+    if len(out) > MAX_HISTORY:
+        out = out[-MAX_HISTORY:]  # only the last exchanges can matter to a follow-up
     return q, out
 
 

@@ -5,6 +5,7 @@ Bad requests get a 4xx with a message; the core's own errors map to their status
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -81,11 +82,34 @@ def _authorised(request: Request, credentials: tuple[str, str] | None) -> bool:
     return hmac.compare_digest(user, credentials[0]) & hmac.compare_digest(password, credentials[1])
 
 
+class Admission:
+    """A bounded queue in front of the answerer: overload gets a quick 429, not a pile-up."""
+
+    def __init__(self, concurrency: int, queue: int) -> None:
+        self._slots = asyncio.Semaphore(concurrency)
+        self._limit = concurrency + queue
+        self._inside = 0
+
+    def try_enter(self) -> bool:
+        if self._inside >= self._limit:
+            return False
+        self._inside += 1
+        return True
+
+    def leave(self) -> None:
+        self._inside -= 1
+
+    @property
+    def slots(self) -> asyncio.Semaphore:
+        return self._slots
+
+
 def build_router(assistant: Assistant, credentials: tuple[str, str] | None = None) -> APIRouter:
     router = APIRouter(prefix="/api")
+    admission = Admission(assistant.settings.api_concurrency, assistant.settings.api_queue)
 
     @router.post("/ask", response_model=AnswerOut,
-                 responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
+                 responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
                             503: {"model": ErrorOut}},
                  openapi_extra={"requestBody": {"required": True, "content": {
                      "application/json": {"schema": ASK_SCHEMA}}}})
@@ -104,10 +128,16 @@ def build_router(assistant: Assistant, credentials: tuple[str, str] | None = Non
             return _error(422, "body must be a JSON object with a 'question' field")
         if "question" not in body:
             return _error(422, "field 'question' is required")
+        if not admission.try_enter():
+            return JSONResponse({"error": "too many questions at once; try again in a moment"},
+                                status_code=429, headers={"Retry-After": "1"})
         try:
-            answer = await run_in_threadpool(assistant.ask, body["question"], body.get("history"))
+            async with admission.slots:
+                answer = await run_in_threadpool(assistant.ask, body["question"], body.get("history"))
         except CaseError as exc:
             return _error(exc.http_status, str(exc))
+        finally:
+            admission.leave()
         return answer.to_dict()
 
     @router.get("/health")

@@ -74,8 +74,10 @@ def answer_html(answer: Answer, turn: int = 0, words: int | None = None) -> str:
     for i, part in enumerate(_MARKER.split(text)):
         if i % 2 == 0:
             pieces.append(safe_text(part))
-        elif int(part) in known:
+        elif int(part) in known and words is None:
             pieces.append(f'<a class="cite" data-turn="{turn}" data-n="{part}" href="#passages">[{part}]</a>')
+        elif int(part) in known:  # still streaming: the passage it points to is not on the page yet
+            pieces.append(f'<span class="cite-pending">&#91;{part}&#93;</span>')
     body = f'<p class="answer">{"".join(pieces)}</p>'
     return body if words is not None else body + citations_html(answer.citations, turn)
 

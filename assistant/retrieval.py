@@ -96,7 +96,7 @@ class Retriever:
 
     def snapshot(self) -> Snapshot:
         """The live generation, reopened when ingest has published a new one."""
-        live = IndexLayout(self.settings.index_dir).current_dir()
+        live = IndexLayout(self.settings).current_dir()
         snap = self._snapshot
         if snap is None or snap.gen_dir != live:
             with self._lock:

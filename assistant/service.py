@@ -42,7 +42,7 @@ class Assistant:
         self.embeddings.embed_query("warm up")
 
     def manifest(self) -> IndexManifest | None:
-        return IndexLayout(self.settings.index_dir).manifest()
+        return IndexLayout(self.settings).manifest()
 
     def documents(self) -> list[dict[str, object]]:
         """Every indexed document with its citation metadata, status and passage count."""

@@ -25,10 +25,14 @@ class Settings(BaseSettings):
     )
     chroma_host: str | None = None
     chroma_port: int = 8000
+    chroma_prefix: str | None = Field(default=None, description="Server collection name prefix; "
+                                      "default: derived from the index folder.")
 
     # Fetching sources named in sources.toml.
     fetch_timeout: float = 20.0
     fetch_max_bytes: int = 10_000_000
+
+    max_document_bytes: int = 5_000_000
 
     # Splitting.
     passage_max_words: int = 120
@@ -45,6 +49,9 @@ class Settings(BaseSettings):
     feedback_file: Path = Path("data/feedback.jsonl")
     # Questions answered at once by the chat (Gradio queues the rest) and by the API.
     ui_concurrency: int = 4
+    # The API answers this many questions at once and lets this many wait; more get a 429.
+    api_concurrency: int = 4
+    api_queue: int = 64
     auth: str | None = Field(default=None, description="'user:password': the UI and the API require it.")
     queue_size: int = 64  # chat questions waiting beyond ui_concurrency; more are turned away
 

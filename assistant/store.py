@@ -7,6 +7,7 @@ generation, never a half-written one, and no two processes write one Chroma dire
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -70,10 +71,15 @@ def _fsync_dir(path: Path) -> None:
 
 
 class IndexLayout:
-    """Where generations live under the index directory and which one is live."""
+    """Where generations live under the index directory and which one is live.
 
-    def __init__(self, index_dir: Path) -> None:
-        self.root = Path(index_dir)
+    With a Chroma server, a generation's vectors live in server collections named after
+    it; the folder keeps its record manager and manifest.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.root = Path(settings.index_dir)
 
     def current_name(self) -> str | None:
         try:
@@ -90,12 +96,25 @@ class IndexLayout:
         gen = self.current_dir()
         return IndexManifest.read(gen / MANIFEST) if gen else None
 
+    def _generations(self) -> list[Path]:
+        return sorted(p for p in self.root.glob("gen-*") if p.name[4:].isdigit())
+
+    def discard_abandoned(self) -> None:
+        """Generations newer than the live one were left by an ingest that died mid-way."""
+        current = self.current_name() or "gen-000000"
+        for gen in self._generations():
+            if gen.name > current:
+                log.info("removing %s, left by an interrupted ingest", gen.name)
+                self.discard(gen)
+
     def new_generation(self, copy_from: Path | None) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
-        numbers = [int(p.name[4:]) for p in self.root.glob("gen-*") if p.name[4:].isdigit()]
+        numbers = [int(p.name[4:]) for p in self._generations()]
         gen = self.root / f"gen-{max(numbers, default=0) + 1:06d}"
         if copy_from is not None:
             shutil.copytree(copy_from, gen, ignore=shutil.ignore_patterns(MANIFEST))
+            if self.settings.chroma_host:
+                copy_server_collections(self.settings, copy_from, gen)
         else:
             gen.mkdir()
         return gen
@@ -105,11 +124,13 @@ class IndexLayout:
         previous = self.current_name()
         write_atomic(self.root / CURRENT, gen.name + "\n")
         keep = {gen.name, previous}
-        for old in self.root.glob("gen-*"):
-            if old.name not in keep:
-                shutil.rmtree(old, ignore_errors=True)
+        for old in self._generations():
+            if old.name not in keep and old.name < gen.name:
+                self.discard(old)
 
     def discard(self, gen: Path) -> None:
+        if self.settings.chroma_host:
+            drop_server_collections(self.settings, gen)
         shutil.rmtree(gen, ignore_errors=True)
 
 
@@ -125,8 +146,12 @@ def chroma_client(settings: Settings, gen_dir: Path) -> Any:
 
 
 def collection_name(settings: Settings, gen_dir: Path, kind: str) -> str:
-    """Embedded: one store per generation folder. Server: the generation goes in the name."""
-    return f"{kind}-{gen_dir.name}" if settings.chroma_host else kind
+    """Embedded: one store per generation folder. Server: the index folder and the
+    generation go in the name, so several indexes can share one server."""
+    if not settings.chroma_host:
+        return kind
+    prefix = settings.chroma_prefix or "case-" + hashlib.sha1(str(gen_dir.parent.resolve()).encode()).hexdigest()[:10]
+    return f"{prefix}-{kind}-{gen_dir.name}"
 
 
 def open_vectorstore(client: Any, name: str, embeddings: Embeddings) -> Any:
@@ -140,8 +165,34 @@ def open_vectorstore(client: Any, name: str, embeddings: Embeddings) -> Any:
     )
 
 
+def copy_server_collections(settings: Settings, src: Path, dst: Path, batch: int = 500) -> None:
+    """A server generation starts as a copy of the live one, vectors included."""
+    client = chroma_client(settings, dst)
+    for kind in (PASSAGES, SENTENCES):
+        try:
+            old = client.get_collection(collection_name(settings, src, kind))
+        except Exception:  # noqa: BLE001 - chromadb raises several types for "no such collection"
+            continue
+        new = client.get_or_create_collection(collection_name(settings, dst, kind), metadata={"hnsw:space": "cosine"})
+        total = old.count()
+        for offset in range(0, total, batch):
+            got = old.get(limit=batch, offset=offset, include=["embeddings", "documents", "metadatas"])
+            if got["ids"]:
+                new.upsert(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
+                           metadatas=got["metadatas"])
+
+
+def drop_server_collections(settings: Settings, gen: Path) -> None:
+    client = chroma_client(settings, gen)
+    for kind in (PASSAGES, SENTENCES):
+        try:
+            client.delete_collection(collection_name(settings, gen, kind))
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
 def require_index(settings: Settings) -> tuple[Path, IndexManifest]:
-    layout = IndexLayout(settings.index_dir)
+    layout = IndexLayout(settings)
     gen = layout.current_dir()
     if gen is None:
         raise IndexMissingError(

@@ -136,9 +136,12 @@ def _pdf_text(raw: bytes, where: str) -> str:
     return "\n\n".join(pages)
 
 
-def load_file(path: Path, corpus_dir: Path) -> SourceDocument:
+def load_file(path: Path, corpus_dir: Path, max_bytes: int = 5_000_000) -> SourceDocument:
     rel = path.relative_to(corpus_dir).as_posix()
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise DocumentError(rel, f"file is {size:,} bytes; the limit is {max_bytes:,} (CASE_MAX_DOCUMENT_BYTES)")
         raw = path.read_bytes()
     except OSError as exc:
         raise DocumentError(rel, f"cannot be read ({exc.strerror})") from None

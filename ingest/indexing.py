@@ -117,7 +117,7 @@ class Indexer:
     def __init__(self, settings: Settings, embeddings: LazyEmbeddings | None = None) -> None:
         self.settings = settings
         self.embeddings = embeddings or LazyEmbeddings(settings.embedding_model)
-        self.layout = IndexLayout(settings.index_dir)
+        self.layout = IndexLayout(settings)
 
     def run(self, docs: list[PreparedDocument], failed: dict[str, str], sources: list[dict[str, Any]],
             full: bool = False) -> IngestReport:
@@ -131,6 +131,7 @@ class Indexer:
 
     def _run_locked(self, docs: list[PreparedDocument], failed: dict[str, str], full: bool,
                     report: IngestReport) -> None:
+        self.layout.discard_abandoned()
         current = self.layout.current_dir()
         old = IndexManifest.read(current / MANIFEST) if current else None
         if old is not None and old.model != self.settings.embedding_model:

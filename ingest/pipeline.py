@@ -56,7 +56,7 @@ def run_ingest(settings: Settings, fetch: bool = False, full: bool = False,
 
     for path in discover_files(corpus):
         try:
-            doc = load_file(path, corpus)
+            doc = load_file(path, corpus, settings.max_document_bytes)
             prepared = prepare(doc, settings.passage_max_words)
             if not prepared.passages:
                 raise DocumentError(doc.doc_id, "no prose to index (only headings, links or captions)")

@@ -43,13 +43,21 @@ def _start(repo_root: Path, env_extra: dict[str, str], log: Path, *args: str):
     raise AssertionError("app did not start: " + log.read_text()[-2000:])
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
+
+
 @pytest.fixture(scope="module")
 def server(case_index, repo_root, tmp_path_factory):
     log = tmp_path_factory.mktemp("app") / "app.log"
     proc, base = _start(repo_root, {"CASE_INDEX_DIR": str(case_index)}, log)
     yield base
-    proc.terminate()
-    proc.wait(timeout=30)
+    _stop(proc)
 
 
 def test_api_ask_whistleblower_answers_with_citation(server):
@@ -104,5 +112,4 @@ def test_app_without_index_runs_ingest_first(tmp_path, repo_root):
         r = httpx.post(base + "/api/ask", json={"question": "Where is the shell company based?"}, timeout=60)
         assert "Netherlands" in r.json()["answer"]
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        _stop(proc)

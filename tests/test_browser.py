@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from test_app import _start
+from test_app import _start, _stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -53,8 +53,7 @@ def hostile_server(repo_root, tmp_path_factory):
            "CASE_FEEDBACK_FILE": str(base / "feedback.jsonl")}
     proc, url = _start(repo_root, env, base / "app.log")
     yield url, base
-    proc.terminate()
-    proc.wait(timeout=30)
+    _stop(proc)
 
 
 def _page(browser, url, width, height, dark=False):
@@ -174,5 +173,4 @@ def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_ro
         assert errors == []
         page.context.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        _stop(proc)

@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from test_app import _start
+from test_app import _start, _stop
 
 pytestmark = pytest.mark.slow
 
@@ -62,5 +62,4 @@ def test_auth_required_for_ui_and_api(case_index, tmp_path, repo_root):
             assert client.post("/login", data={"username": "reader", "password": "s3cret"}).status_code == 200
             assert client.get("/config").status_code == 200
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        _stop(proc)
