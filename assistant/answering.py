@@ -15,7 +15,9 @@ from .settings import Settings
 from .text import terms, words
 from .types import Answer, Citation
 
-MAX_HISTORY = 40
+MAX_HISTORY_MESSAGES = 100
+MAX_MESSAGE_CHARS = 10_000
+MAX_HISTORY = 40  # messages a follow-up can lean on
 NOT_IN_SOURCES = "The sources don't say: nothing in the indexed documents answers that question."
 
 _FOLLOW_UP = re.compile(
@@ -102,11 +104,15 @@ def check_question(question: object, history: object, max_chars: int) -> tuple[s
         return q, []
     if not isinstance(history, list):
         raise BadQuestionError("history must be a list of {role, content} messages")
+    if len(history) > MAX_HISTORY_MESSAGES:
+        raise BadQuestionError(f"history has {len(history)} messages; the limit is {MAX_HISTORY_MESSAGES}")
     out = []
     for i, m in enumerate(history):
         if not isinstance(m, dict) or m.get("role") not in ("user", "assistant") or not isinstance(m.get("content"), str):
             raise BadQuestionError(
                 f"history[{i}] must be an object with role 'user' or 'assistant' and string content")
+        if len(m["content"]) > MAX_MESSAGE_CHARS:
+            raise BadQuestionError(f"history[{i}] is over {MAX_MESSAGE_CHARS} characters")
         out.append({"role": m["role"], "content": clean_text(m["content"])})
     if len(out) > MAX_HISTORY:
         out = out[-MAX_HISTORY:]  # only the last exchanges can matter to a follow-up

@@ -18,27 +18,35 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from .answering import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS
 from .errors import CaseError
 from .service import Assistant
 
 log = logging.getLogger(__name__)
 
+MAX_BODY_BYTES = 4 * MAX_HISTORY_MESSAGES * MAX_MESSAGE_CHARS  # room for a full history, escaped
 
-ASK_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["question"],
-    "properties": {
-        "question": {"type": "string", "description": "The question, in plain words.",
-                     "example": "Who is the whistleblower?"},
-        "history": {
-            "type": ["array", "null"],
-            "description": "Earlier turns, chat 'messages' format.",
-            "items": {"type": "object", "required": ["role", "content"], "properties": {
-                "role": {"type": "string", "enum": ["user", "assistant"]},
-                "content": {"type": "string"}}},
+
+# Text a question must contain: something other than blanks and invisible characters.
+_VISIBLE = "[^\\s\\x00-\\x1f\\x7f-\\x9f\\u200b-\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufeff]"
+
+
+def ask_schema(max_chars: int) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["question"],
+        "properties": {
+            "question": {"type": "string", "minLength": 1, "maxLength": max_chars, "pattern": _VISIBLE,
+                         "description": "The question, in plain words.", "example": "Who is the whistleblower?"},
+            "history": {
+                "type": ["array", "null"], "maxItems": MAX_HISTORY_MESSAGES,
+                "description": "Earlier turns, chat 'messages' format.",
+                "items": {"type": "object", "required": ["role", "content"], "properties": {
+                    "role": {"type": "string", "enum": ["user", "assistant"]},
+                    "content": {"type": "string", "maxLength": MAX_MESSAGE_CHARS}}},
+            },
         },
-    },
-}
+    }
 
 
 class CitationOut(BaseModel):
@@ -112,13 +120,13 @@ def build_router(assistant: Assistant, credentials: tuple[str, str] | None = Non
                  responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
                             503: {"model": ErrorOut}},
                  openapi_extra={"requestBody": {"required": True, "content": {
-                     "application/json": {"schema": ASK_SCHEMA}}}})
+                     "application/json": {"schema": ask_schema(assistant.settings.max_question_chars)}}}})
     async def ask(request: Request) -> Any:
         if not _authorised(request, credentials):
             return JSONResponse({"error": "sign in required (HTTP Basic, the same user as the web UI)"},
                                 status_code=401, headers={"WWW-Authenticate": 'Basic realm="case-assistant"'})
         raw = await request.body()
-        if len(raw) > 8 * assistant.settings.max_question_chars + 65_536:
+        if len(raw) > MAX_BODY_BYTES:
             return _error(413, "request body is too large")
         try:
             body = json.loads(raw)

@@ -43,10 +43,11 @@ class SourceDocument:
                 "url": self.url, "date": self.date, "kind": self.kind}
 
 
-def discover_files(corpus_dir: Path) -> list[Path]:
-    """Document files under the corpus, skipping hidden folders and links that leave it."""
+def discover_files(corpus_dir: Path) -> tuple[list[Path], dict[str, str]]:
+    """Document files under the corpus, and those refused (links that leave it), with why."""
     root = corpus_dir.resolve()
     found: list[Path] = []
+    refused: dict[str, str] = {}
     for path in sorted(corpus_dir.rglob("*")):
         rel = path.relative_to(corpus_dir)
         if any(part.startswith(".") for part in rel.parts):
@@ -54,11 +55,11 @@ def discover_files(corpus_dir: Path) -> list[Path]:
         if path.name == MANIFEST_NAME or path.suffix.lower() not in DOCUMENT_SUFFIXES:
             continue
         if path.is_symlink() and not path.resolve().is_relative_to(root):
-            log.warning("%s: symbolic link to outside the corpus, not followed", rel)
+            refused[rel.as_posix()] = "symbolic link to outside the corpus, not followed"
             continue
         if path.is_file():
             found.append(path)
-    return found
+    return found, refused
 
 
 def _decode(raw: bytes, where: str) -> str:

@@ -54,7 +54,11 @@ def run_ingest(settings: Settings, fetch: bool = False, full: bool = False,
         sources.append(source)
         docs.append(prepare(doc, settings.passage_max_words))
 
-    for path in discover_files(corpus):
+    paths, refused = discover_files(corpus)
+    for rel, reason in refused.items():
+        log.error("%s: %s", rel, reason)
+        failed[rel] = reason
+    for path in paths:
         try:
             doc = load_file(path, corpus, settings.max_document_bytes)
             prepared = prepare(doc, settings.passage_max_words)
