@@ -31,8 +31,14 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is not installed and this is not root: browser tests will be skipped"; fi; }
 
+# The suite runs its ingest and retrieval tests against a Chroma server too: start one
+# on loopback for the run, and stop it however the run ends.
+CHROMA_TEST_PORT ?= 8765
 test: $(STAMP) chromium
-	$(PY) -m pytest
+	@data=$$(mktemp -d); \
+	$(VENV)/bin/chroma run --path $$data --host 127.0.0.1 --port $(CHROMA_TEST_PORT) >$$data.log 2>&1 & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; rm -rf $$data $$data.log' EXIT; \
+	CASE_TEST_CHROMA_PORT=$(CHROMA_TEST_PORT) $(PY) -m pytest
 
 eval: $(STAMP)
 	$(PY) -m assistant eval tests/data/case_qa.jsonl

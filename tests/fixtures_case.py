@@ -35,3 +35,49 @@ def case_index(tmp_path_factory) -> Path:
 def case_questions() -> list[dict]:
     path = REPO_ROOT / "tests" / "data" / "case_qa.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> dict[str, str]:
+    """A real Chroma server on loopback: the one `make test` started, or one of our own."""
+    import os
+    import socket
+    import time
+
+    import httpx
+
+    port = os.environ.get("CASE_TEST_CHROMA_PORT")
+    proc = None
+    if not port:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = str(s.getsockname()[1])
+        chroma = Path(sys.executable).with_name("chroma")
+        proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path_factory.mktemp("chroma")),
+                                 "--host", "127.0.0.1", "--port", port],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"no Chroma server answered on 127.0.0.1:{port}")
+        time.sleep(0.3)
+    yield {"CASE_CHROMA_HOST": "127.0.0.1", "CASE_CHROMA_PORT": port}
+    if proc is not None:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def backend_env(request) -> dict[str, str]:
+    """Environment for the CLIs: the embedded store, or a Chroma server."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASE_CHROMA_")}
+    if request.param == "server":
+        env.update(request.getfixturevalue("chroma_server"))
+    return env
