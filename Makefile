@@ -44,5 +44,8 @@ eval: $(STAMP)
 	$(PY) -m assistant eval tests/data/case_qa.jsonl
 	$(PY) -m assistant eval ../shared/eval/dev_qa.jsonl
 
+bench: $(STAMP)
+	$(PY) tests/benchmarks/bench.py
+
 clean:
 	rm -rf data .pytest_cache

@@ -69,6 +69,9 @@ class Snapshot:
             for sid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
             if meta["passage_id"] in self.passages
         ]
+        # Vectors stay in memory, so scoring a candidate costs a lookup, not a round trip.
+        self.sentence_vec = self._vectors(self.sentence_store, [s.id for s in self.sentences])
+        self.passage_vec = self._vectors(self.passage_store, list(self.passages))
         self.sentence_pos = {s.id: i for i, s in enumerate(self.sentences)}
         self.by_passage: dict[str, list[str]] = {}
         for s in sorted(self.sentences, key=lambda s: s.index):
@@ -82,6 +85,14 @@ class Snapshot:
         self.vocabulary.update(w for p in self.passages.values() for w in words(p.title + " " + p.publisher))
         self.bm25 = bm25s.BM25()
         self.bm25.index([ts or ["\x00"] for ts in self.sentence_terms], show_progress=False)
+
+    @staticmethod
+    def _vectors(store: Any, ids: list[str], batch: int = 5000) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), batch):
+            got = store.get(ids=ids[start:start + batch], include=["embeddings"])
+            out.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+        return out
 
     def term_weight(self, term: str) -> float:
         return self.idf.get(term, self.max_idf)
@@ -113,13 +124,14 @@ class Retriever:
         texts = [question] if context is None else [question, f"{question} {context}"]
         vecs = np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32)
         k = min(self.settings.candidates, len(snap.sentences))
-        kp = min(max(k // 3, 4), len(snap.passages))
+        hits = snap.sentence_store.query(query_embeddings=vecs.tolist(), n_results=k, include=[])["ids"]
         cand: set[str] = set()
-        for got in snap.sentence_store.query(query_embeddings=vecs.tolist(), n_results=k, include=[])["ids"]:
+        for got in hits:
             cand.update(got)
-        for got in snap.passage_store.query(query_embeddings=vecs.tolist(), n_results=kp, include=[])["ids"]:
-            for pid in got:
-                cand.update(snap.by_passage.get(pid, ()))
+            # The best hits bring their whole passage: a neighbour may hold the answer.
+            for sid in got[: max(k // 3, 4)]:
+                if sid in snap.sentence_pos:
+                    cand.update(snap.by_passage[snap.sentences[snap.sentence_pos[sid]].passage_id])
 
         q_terms = terms(question)
         c_terms = [t for t in terms(context or "") if t not in q_terms]
@@ -132,25 +144,19 @@ class Retriever:
                     lex[sid] = float(sc)
                     cand.add(sid)
 
-        cand_ids = sorted(cand)
-        got = snap.sentence_store.get(ids=cand_ids, include=["embeddings"])
-        svec = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
-        pids = sorted({snap.sentences[snap.sentence_pos[i]].passage_id for i in svec})
-        got = snap.passage_store.get(ids=pids, include=["embeddings"])
-        pvec = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
-
         # Coverage: the question's own terms count fully, the borrowed context's a quarter.
         weights = {t: snap.term_weight(t) for t in q_terms}
         weights.update({t: 0.25 * snap.term_weight(t) for t in c_terms})
         total_w = sum(weights.values()) or 1.0
         out: list[ScoredSentence] = []
-        for sid, sv in svec.items():
-            s = snap.sentences[snap.sentence_pos[sid]]
-            if s.passage_id not in pvec:
-                continue  # deleted since the snapshot was taken: never cite it
-            present = set(snap.sentence_terms[snap.sentence_pos[sid]])
-            d = vecs @ sv
-            dp = vecs @ pvec[s.passage_id]
+        for sid in sorted(cand):
+            pos = snap.sentence_pos.get(sid)
+            if pos is None:
+                continue  # a hit outside this snapshot (the store moved on): never cite it
+            s = snap.sentences[pos]
+            present = set(snap.sentence_terms[pos])
+            d = vecs @ snap.sentence_vec[sid]
+            dp = vecs @ snap.passage_vec[s.passage_id]
             bm = lex.get(sid, 0.0)
             out.append(ScoredSentence(
                 sentence=s, passage=snap.passages[s.passage_id],

