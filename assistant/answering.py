@@ -39,12 +39,12 @@ _HAS_NUMBER = re.compile(r"(\d|[$€£¥]|\b(one|two|three|four|five|six|seven|e
 _HOW_DO_I = re.compile(r"^\s*how (do|can|should|could|would) (i|we)\b", re.I)
 # Names that news text writes in several ways; a question's form counts as seen when any is.
 _ALIASES = [
-    {"britain", "british", "uk", "england", "english", "united kingdom", "great britain"},
-    {"america", "american", "americans", "us", "usa", "united states"},
+    {"britain", "british", "uk", "england", "english", "kingdom"},
+    {"america", "american", "americans", "us", "usa"},
     {"russia", "russian", "russians"},
     {"netherlands", "dutch", "holland"},
     {"ukraine", "ukrainian", "ukrainians"},
-    {"amazon", "aws", "amazon web services"},
+    {"amazon", "aws"},
 ]
 _NAME = re.compile(r"(?<![\w'])([A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.-]*)*)")
 

@@ -16,11 +16,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from .answering import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS
 from .errors import CaseError
 from .service import Assistant
+from .types import Answer
 
 log = logging.getLogger(__name__)
 
@@ -47,25 +48,6 @@ def ask_schema(max_chars: int) -> dict[str, Any]:
             },
         },
     }
-
-
-class CitationOut(BaseModel):
-    n: int
-    source_id: str
-    title: str
-    publisher: str
-    url: str
-    text: str
-    quote: str
-    date: str = ""
-    passage_id: str = ""
-    sentences: list[str] = []
-
-
-class AnswerOut(BaseModel):
-    answer: str
-    citations: list[CitationOut]
-    abstained: bool
 
 
 class ErrorOut(BaseModel):
@@ -116,7 +98,7 @@ def build_router(assistant: Assistant, credentials: tuple[str, str] | None = Non
     router = APIRouter(prefix="/api")
     admission = Admission(assistant.settings.api_concurrency, assistant.settings.api_queue)
 
-    @router.post("/ask", response_model=AnswerOut,
+    @router.post("/ask", response_model=Answer,
                  responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
                             503: {"model": ErrorOut}},
                  openapi_extra={"requestBody": {"required": True, "content": {

@@ -44,6 +44,15 @@ class ScoredSentence:
     score: float = 0.0
 
 
+def _read_all(store: Any, page: int = 5000) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every record of a collection, a page at a time (one request for all overflows SQLite)."""
+    rows: list[tuple[str, str, dict[str, Any]]] = []
+    for offset in range(0, store.count(), page):
+        got = store.get(limit=page, offset=offset, include=["documents", "metadatas"])
+        rows.extend(zip(got["ids"], got["documents"], got["metadatas"]))
+    return rows
+
+
 class Snapshot:
     """Everything read from one generation: the Chroma collections, texts and BM25."""
 
@@ -54,19 +63,17 @@ class Snapshot:
         client = chroma_client(settings, self.gen_dir)
         self.passage_store = client.get_collection(collection_name(settings, self.gen_dir, PASSAGES))
         self.sentence_store = client.get_collection(collection_name(settings, self.gen_dir, SENTENCES))
-        got = self.passage_store.get(include=["documents", "metadatas"])
         self.passages: dict[str, Passage] = {}
-        for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+        for pid, text, meta in _read_all(self.passage_store):
             self.passages[pid] = Passage(
                 id=pid, doc_id=meta["doc_id"], text=text, title=meta.get("title", ""),
                 publisher=meta.get("publisher", ""), url=meta.get("url", ""),
                 date=meta.get("date", ""), position=int(meta.get("position", 0)),
                 kind=meta.get("kind", ""),
             )
-        got = self.sentence_store.get(include=["documents", "metadatas"])
         self.sentences: list[Sentence] = [
             Sentence(sid, meta["passage_id"], meta["doc_id"], int(meta["sentence"]), text)
-            for sid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
+            for sid, text, meta in _read_all(self.sentence_store)
             if meta["passage_id"] in self.passages
         ]
         # Vectors stay in memory, so scoring a candidate costs a lookup, not a round trip.

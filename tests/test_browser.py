@@ -136,6 +136,9 @@ def test_browser_empty_question_ignored_and_feedback_saved(browser, hostile_serv
     page.keyboard.press("Enter")  # empty: nothing sent, a hint instead
     page.get_by_text("Type a question").first.wait_for()
     assert page.locator("#chat .bot").count() == 0
+    _ask(page, "Why? " * 420)  # over the 2,000-character limit: refused with a message
+    page.get_by_text("the limit is 2000").first.wait_for()
+    assert page.locator("#chat .bot").count() == 0
     _ask(page, "Where is the shell company based?")
     page.wait_for_selector("#chat a.cite")
     page.get_by_role("button", name="Like").last.click()

@@ -189,8 +189,12 @@ def main() -> int:
         results.update({"ask_p50_ms": 1000 * pct(ask, 50), "ask_p95_ms": 1000 * pct(ask, 95),
                         "encode_p50_ms": 1000 * pct(enc, 50), "a": pct(ask, 50) / pct(enc, 50),
                         "a_p95": pct(ask, 95) / pct(enc, 50)})
+        print(f"(a) measured: {results['a']:.2f}x", file=sys.stderr, flush=True)
         results.update(bench_ingest(work, args.docs, args.rounds))
+        print(f"(b)-(d) measured: {results['b']:.2f}x {results['c']:.3f}x {results['d']:.3f}x", file=sys.stderr,
+              flush=True)
         results.update(bench_scale(work, args.docs, 10, questions[:20], args.repeats))
+        print(f"(e) measured: {results['e']:.2f}x", file=sys.stderr, flush=True)
         shutil.rmtree(case_index)
         results.update(bench_server(work))
     lines = [
