@@ -89,7 +89,7 @@ def split_front_matter(text: str, where: str) -> tuple[dict[str, object], str]:
     if lines[0].strip() != "---":
         return {}, text
     for i in range(1, len(lines)):
-        if lines[i].strip() in ("---", "..."):
+        if lines[i].rstrip() in ("---", "..."):  # at the line's start: an indented one is YAML content
             header = "\n".join(lines[1:i])
             body = "\n".join(lines[i + 1:])
             break
@@ -101,6 +101,8 @@ def split_front_matter(text: str, where: str) -> tuple[dict[str, object], str]:
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 2}" if mark is not None else ""
         raise DocumentError(where, f"front matter is not valid YAML{line}") from None
+    except ValueError as exc:  # a well-formed but impossible value, such as date: 2024-02-30
+        raise DocumentError(where, f"front matter is not valid YAML ({exc})") from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):

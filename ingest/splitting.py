@@ -130,7 +130,7 @@ def _paragraph_sentences(body: str, spans: list[tuple[int, int]]) -> list[Span]:
     chars: list[str] = []
     offsets: list[int] = []
     for a, b in spans:
-        if chars:
+        if chars and chars[-1] != " ":
             chars.append(" ")
             offsets.append(a)
         for i in range(a, b):

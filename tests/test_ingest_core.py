@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import chromadb
 import pytest
 
 from ingest.splitting import normalise, split_passages, split_sentences
@@ -73,8 +72,12 @@ def _ingest(corpus: Path, index: Path, *extra: str, env: dict[str, str] | None =
 
 
 def _collection(index: Path, name: str):
+    """The live generation's collection, opened as the assistant opens it (one client per path)."""
+    from assistant.settings import Settings
+    from assistant.store import chroma_client
+
     gen = (index / "CURRENT").read_text().strip()
-    return chromadb.PersistentClient(path=str(index / gen / "chroma")).get_collection(name)
+    return chroma_client(Settings(index_dir=index), index / gen).get_collection(name)
 
 
 @pytest.mark.slow
