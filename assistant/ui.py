@@ -13,7 +13,6 @@ from .errors import CaseError
 from .feedback import record_feedback
 from .render import CITE_JS, PANEL_EMPTY, RESET_PANEL_JS, answer_html, document_html, safe_text, sources_html
 from .service import Assistant
-from .types import Answer, Citation
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +61,6 @@ def render_sources(assistant: Assistant, turns: list[dict[str, Any]]) -> str:
     docs = assistant.documents()
     texts = {str(d["doc_id"]): document_html(d, assistant.document_passages(str(d["doc_id"])), cited) for d in docs}
     return sources_html(docs, texts)
-
-
-def _answer_from_dict(d: dict[str, Any]) -> Answer:
-    cits = [Citation(**{**c, "sentences": tuple(c.get("sentences", ()))}) for c in d["citations"]]
-    return Answer(d["answer"], cits, d["abstained"])
 
 
 def build_ui(assistant: Assistant, admin: bool = False,
