@@ -11,6 +11,7 @@ import ipaddress
 import json
 import logging
 import socket
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,7 +45,10 @@ class UnsafeURL(Exception):
 
 def check_url(url: str, allow_private: bool) -> None:
     """Only http(s) to public addresses: a manifest must not make ingest probe the local network."""
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise UnsafeURL(f"invalid URL ({exc})") from None
     if parsed.scheme not in ("http", "https"):
         raise UnsafeURL(f"scheme '{parsed.scheme}' is not allowed (http and https only)")
     if not parsed.host:
@@ -55,6 +59,8 @@ def check_url(url: str, allow_private: bool) -> None:
         infos = socket.getaddrinfo(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
     except socket.gaierror as exc:
         raise UnsafeURL(f"cannot resolve {parsed.host} ({exc.strerror})") from None
+    except (UnicodeError, ValueError) as exc:  # a host no resolver accepts (e.g. a label over 63 characters)
+        raise UnsafeURL(f"invalid host {parsed.host!r} ({exc})") from None
     for info in infos:
         ip = ipaddress.ip_address(info[4][0])
         if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
@@ -79,11 +85,19 @@ def extract_text(html: str) -> str:
                                favor_precision=True) or ""
 
 
+class FetchTimeout(Exception):
+    pass
+
+
 def _download(client: httpx.Client, url: str, headers: dict[str, str], max_bytes: int,
-              allow_private: bool) -> tuple[int, bytes, httpx.Headers, str]:
-    """GET with redirects followed by hand, so every hop passes the address check."""
+              allow_private: bool, timeout: float) -> tuple[int, bytes, httpx.Headers, str]:
+    """GET with redirects followed by hand, so every hop passes the address check; the
+    whole fetch, all hops and a trickling body included, must end within ``timeout``."""
+    deadline = time.monotonic() + timeout
     for _ in range(MAX_REDIRECTS + 1):
         check_url(url, allow_private)
+        if time.monotonic() > deadline:
+            raise FetchTimeout
         with client.stream("GET", url, headers=headers) as response:
             if response.is_redirect and "location" in response.headers:
                 url = str(response.url.join(response.headers["location"]))
@@ -94,12 +108,14 @@ def _download(client: httpx.Client, url: str, headers: dict[str, str], max_bytes
                     body.extend(chunk)
                     if len(body) > max_bytes:
                         raise UnsafeURL(f"page larger than {max_bytes} bytes")
+                    if time.monotonic() > deadline:
+                        raise FetchTimeout
             return response.status_code, bytes(body), response.headers, response.encoding or "utf-8"
     raise UnsafeURL(f"more than {MAX_REDIRECTS} redirects")
 
 
 def fetch_source(entry: SourceEntry, corpus_dir: Path, client: httpx.Client,
-                 max_bytes: int, allow_private: bool = False) -> FetchResult:
+                 max_bytes: int, allow_private: bool = False, timeout: float = 20.0) -> FetchResult:
     folder = _cache_dir(corpus_dir, entry.id)
     meta = _read_meta(folder)
     headers = {}
@@ -109,14 +125,17 @@ def fetch_source(entry: SourceEntry, corpus_dir: Path, client: httpx.Client,
         if meta.get("last_modified"):
             headers["If-Modified-Since"] = meta["last_modified"]
     try:
-        status, body, response_headers, encoding = _download(client, entry.url, headers, max_bytes, allow_private)
+        status, body, response_headers, encoding = _download(client, entry.url, headers, max_bytes, allow_private,
+                                                             timeout)
     except UnsafeURL as exc:
         return FetchResult(entry.id, "failed", f"refused: {exc}")
-    except httpx.TimeoutException:
-        return FetchResult(entry.id, "failed", "timed out")
+    except (httpx.TimeoutException, FetchTimeout):
+        return FetchResult(entry.id, "failed", f"timed out (limit {timeout:g} s)")
     except httpx.HTTPError as exc:
         return FetchResult(entry.id, "failed", f"{type(exc).__name__}: {exc}")
     if status == 304:
+        if not headers:  # nothing was cached, so there is nothing it could be "not modified" from
+            return FetchResult(entry.id, "failed", "HTTP 304 without a cached copy")
         return FetchResult(entry.id, "not modified")
     if status != 200:
         return FetchResult(entry.id, "failed", f"HTTP {status}")
@@ -146,7 +165,7 @@ def fetch_all(entries: list[SourceEntry], corpus_dir: Path, timeout: float,
             if not entry.fetch:
                 results[entry.id] = FetchResult(entry.id, "skipped", "fetch = false")
                 continue
-            result = fetch_source(entry, corpus_dir, client, max_bytes, allow_private)
+            result = fetch_source(entry, corpus_dir, client, max_bytes, allow_private, timeout)
             if result.status == "failed":
                 log.warning("fetch %s failed: %s (keeping the last good copy, if any)", entry.id, result.reason)
             results[entry.id] = result
