@@ -120,11 +120,18 @@ def _html_text(html: str, where: str) -> tuple[str, dict[str, str]]:
     except Exception as exc:  # trafilatura raises many kinds on hostile markup
         raise DocumentError(where, f"HTML could not be parsed ({type(exc).__name__})") from None
     info = {}
+    text = blocks_to_paragraphs(text or "")
     if meta is not None:
         for key in ("title", "sitename", "date", "url"):
             if getattr(meta, key, None):
                 info[key] = str(getattr(meta, key))
-    return text or "", info
+    return text, info
+
+
+def blocks_to_paragraphs(text: str) -> str:
+    """Extracted HTML text puts each block (headline, paragraph) on its own line: make each
+    line a paragraph, so a headline is never glued onto the sentence after it."""
+    return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _pdf_text(raw: bytes, where: str) -> str:
@@ -190,8 +197,8 @@ def load_source(entry: SourceEntry, corpus_dir: Path) -> SourceDocument:
     body = headline_card(entry)
     status = "not fetched"
     if text_path.exists():
-        text = text_path.read_text(encoding="utf-8", errors="replace")
-        if text.strip():
+        text = blocks_to_paragraphs(text_path.read_text(encoding="utf-8", errors="replace"))
+        if text:
             body += "\n\n" + text
             status = "on disk"
     return SourceDocument(

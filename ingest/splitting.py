@@ -17,7 +17,13 @@ _WS = re.compile(r"\s+")
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) and
 # whitespace, before something that can start a sentence.
 _SENTENCE_END = re.compile(r"""[.!?]+['"”’)\]]*(?=\s+['"“‘(\[]?[A-Z0-9])""")
-_TERMINAL = re.compile(r"""[.!?]['"”’)\]]*\s*$|[.!?]\s*['"”’)\]]+\s*$""")
+_TERMINAL = re.compile(r"""[.!?:]['"”’)\]]*\s*$|[.!?]\s*['"”’)\]]+\s*$""")
+# Words a sentence does not end on: a paragraph ending with one was broken mid-sentence.
+_CONNECTORS = frozenset("""
+a an the of in on at to for with by from and or but nor that which who whom whose as is was were are be
+been being has had have its his her their our your my said says into onto than about after before
+between under over through against during without within via per
+""".split())
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "inc", "ltd", "co",
     "corp", "no", "fig", "gen", "gov", "sen", "rep", "jan", "feb", "mar", "apr", "jun",
@@ -96,7 +102,8 @@ def prose_paragraphs(body: str) -> list[list[tuple[int, int]]]:
         text = body[s:e].strip()
         if merged:
             prev_text = normalise(" ".join(body[a:b] for a, b in merged[-1]))
-            if not _TERMINAL.search(prev_text) and text[:1].islower():
+            last_word = prev_text.rsplit(" ", 1)[-1]
+            if not _TERMINAL.search(prev_text) and (text[:1].islower() or last_word in _CONNECTORS):
                 merged[-1].append((s, e))
                 continue
         merged.append([(s, e)])
@@ -108,7 +115,7 @@ def _sentence_cuts(text: str) -> list[int]:
     for m in _SENTENCE_END.finditer(text):
         word = re.search(r"(\S+)$", text[: m.start() + 1])
         token = word.group(1).rstrip(".!?").lstrip("'\"“‘(").lower() if word else ""
-        if text[m.start()] == "." and (token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token)):
+        if text[m.start()] == "." and (token in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", token)):
             continue
         cuts.append(m.end())
     return cuts
