@@ -71,6 +71,9 @@ class Snapshot:
                 date=meta.get("date", ""), position=int(meta.get("position", 0)),
                 kind=meta.get("kind", ""),
             )
+        self.by_doc: dict[str, list[Passage]] = {}
+        for p in sorted(self.passages.values(), key=lambda p: p.position):
+            self.by_doc.setdefault(p.doc_id, []).append(p)
         self.sentences: list[Sentence] = [
             Sentence(sid, meta["passage_id"], meta["doc_id"], int(meta["sentence"]), text)
             for sid, text, meta in _read_all(self.sentence_store)

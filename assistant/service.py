@@ -54,5 +54,4 @@ class Assistant:
 
     def document_passages(self, doc_id: str) -> list[Passage]:
         """A document's indexed passages in reading order."""
-        snap = self.retriever.snapshot()
-        return sorted((p for p in snap.passages.values() if p.doc_id == doc_id), key=lambda p: p.position)
+        return self.retriever.snapshot().by_doc.get(doc_id, [])

@@ -96,16 +96,19 @@ def ask_latencies(index: Path, questions: list[str], repeats: int) -> tuple[list
     assistant.warm_up()
     model = SentenceTransformer(resolve_model("all-MiniLM-L6-v2"), device="cpu")
     model.encode(["warm up"])
-    ask, enc = [], []
+    return alternate(assistant.ask, lambda q: model.encode(q, normalize_embeddings=True), questions, repeats)
+
+
+def alternate(first, second, questions: list[str], repeats: int) -> tuple[list[float], list[float]]:
+    """Seconds per question for two callables, timed turn about so drift hits both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
         for q in questions:
-            t = time.perf_counter()
-            assistant.ask(q)
-            ask.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            model.encode(q, normalize_embeddings=True)
-            enc.append(time.perf_counter() - t)
-    return ask, enc
+            for fn, out in zip((first, second), times):
+                t = time.perf_counter()
+                fn(q)
+                out.append(time.perf_counter() - t)
+    return times
 
 
 def bench_scale(work: Path, docs: int, factor: int, questions: list[str], repeats: int) -> dict[str, float]:
@@ -118,15 +121,7 @@ def bench_scale(work: Path, docs: int, factor: int, questions: list[str], repeat
     a_small, a_big = Assistant(index_dir=small), Assistant(index_dir=big)
     a_small.warm_up()
     a_big.warm_up()
-    t_small, t_big = [], []
-    for _ in range(repeats):
-        for q in questions:
-            t = time.perf_counter()
-            a_small.ask(q)
-            t_small.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            a_big.ask(q)
-            t_big.append(time.perf_counter() - t)
+    t_small, t_big = alternate(a_small.ask, a_big.ask, questions, repeats)
     return {"ask_1x_p50_ms": 1000 * statistics.median(t_small), "ask_10x_p50_ms": 1000 * statistics.median(t_big),
             "e": statistics.median(t_big) / statistics.median(t_small)}
 
