@@ -41,11 +41,31 @@ class LazyEmbeddings(Embeddings):
     def __init__(self, model_name: str) -> None:
         self.model_name = model_name
         self._inner: Embeddings | None = None
+        self._numpy: Embeddings | None | bool = None  # False: the model is beyond the NumPy encoder
         self._lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
-        return self._inner is not None
+        return bool(self.engines)
+
+    @property
+    def engines(self) -> list[str]:
+        """The runtimes that have loaded the model in this process."""
+        return [name for name, got in (("numpy", self._numpy), ("sentence-transformers", self._inner)) if got]
+
+    def for_job(self, sentences: int, numpy_max: int) -> Embeddings:
+        """Embeddings for a job of ``sentences`` texts: the NumPy encoder when the job is small
+        enough that importing PyTorch would dominate it and the model is one it can run."""
+        if self._inner is None and 0 < sentences <= numpy_max:
+            if self._numpy is None:
+                from .light_encoder import NumpyBertEncoder, NumpyEmbeddings
+
+                encoder = NumpyBertEncoder.load(resolve_model(self.model_name))
+                self._numpy = NumpyEmbeddings(encoder) if encoder else False
+            if self._numpy:
+                log.info("encoding %d sentences with the NumPy encoder", sentences)
+                return self._numpy
+        return self
 
     def _get(self) -> Embeddings:
         if self._inner is None:

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
         default=DEFAULT_MODEL,
         description="A sentence-transformers model name or a local path.",
     )
+    numpy_encoder_max_sentences: int = Field(
+        default=500,
+        description="Ingest jobs with at most this many new sentences run the model in NumPy instead of "
+        "loading PyTorch (0: always sentence-transformers).",
+    )
     chroma_host: str | None = None
     chroma_port: int = 8000
     chroma_prefix: str | None = Field(default=None, description="Server collection name prefix; "

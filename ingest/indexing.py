@@ -55,13 +55,14 @@ class IngestReport:
     sources: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
     model_loaded: bool = False
+    encoders: list[str] = field(default_factory=list)
     generation: str = ""
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "documents": self.documents, "passages": self.passages, "sources": self.sources,
-            "failures": self.failures, "model_loaded": self.model_loaded,
+            "failures": self.failures, "model_loaded": self.model_loaded, "encoders": self.encoders,
             "generation": self.generation, "seconds": round(self.seconds, 3),
         }
 
@@ -127,6 +128,7 @@ class Indexer:
         with ingest_lock(self.settings.index_dir):
             self._run_locked(docs, failed, full, report)
         report.model_loaded = self.embeddings.loaded
+        report.encoders = self.embeddings.engines
         return report
 
     def _run_locked(self, docs: list[PreparedDocument], failed: dict[str, str], full: bool,
@@ -205,7 +207,9 @@ class Indexer:
         from langchain_core.indexing import index
 
         totals = {"added": 0, "deleted": 0}
-        pooled = SentencePooledEmbeddings(self.embeddings, {
+        new_sentences = len({s.page_content for d in todo for s in d.sentences})
+        base = self.embeddings.for_job(new_sentences, self.settings.numpy_encoder_max_sentences)
+        pooled = SentencePooledEmbeddings(base, {
             p.page_content: [s.page_content for s in d.sentences if s.metadata["passage_id"] == p.metadata["passage_id"]]
             for d in todo for p in d.passages})
         # Sentences first: their vectors are then reused for the passages.
