@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings(**({"index_dir": args.index} if args.index else {}))
+    return Settings.load(**({"index_dir": args.index} if args.index else {}))
 
 
 def format_answer(answer: dict[str, Any]) -> str:

@@ -32,6 +32,13 @@ class ModelMismatchError(CaseError):
     http_status = 503
 
 
+class SettingsError(CaseError):
+    """A CASE_ environment variable (or an override) has a value the settings cannot take."""
+
+    exit_code = 2
+    http_status = 500
+
+
 class ModelLoadError(CaseError):
     """The embedding model could not be loaded from the configured name or path."""
 

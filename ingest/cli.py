@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from .pipeline import run_ingest
 
-        settings = Settings(**overrides)
+        settings = Settings.load(**overrides)
         report = run_ingest(settings, fetch=args.fetch, full=args.full, allow_private=args.allow_private)
     except CaseError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -12,6 +12,8 @@ import sys
 import httpx
 import pytest
 
+from synthetic import document, write_corpus
+
 pytestmark = pytest.mark.slow
 
 
@@ -96,3 +98,24 @@ def test_api_odd_questions_answered_or_abstained_never_5xx(case_index, repo_root
     finally:
         _stop(proc)
     assert "Traceback" not in (tmp_path / "app.log").read_text()
+
+
+def test_run_ingest_bad_setting_named_live_index_untouched(tmp_path, run_ingest, ingest_env, repo_root):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_corpus(corpus, 2)
+    assert run_ingest(corpus, index).returncode == 0
+    live = (index / "CURRENT").read_text()
+    (corpus / "report-0001.md").write_text(document(1, version=2))
+
+    env = ingest_env(CASE_CORPUS_DIR=corpus, CASE_INDEX_DIR=index, CASE_INGEST_ENCODER="torch")
+    bad = run_ingest(corpus, index, env=env)
+    assert bad.returncode == 2
+    assert "CASE_INGEST_ENCODER" in bad.stderr and "numpy" in bad.stderr and "'torch'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert (index / "CURRENT").read_text() == live
+
+    status = subprocess.run([sys.executable, "-m", "assistant", "status", "--index", str(index)],
+                            capture_output=True, text=True, cwd=repo_root, timeout=120,
+                            env=ingest_env(CASE_CANDIDATES="many"))
+    assert status.returncode == 2
+    assert "CASE_CANDIDATES" in status.stderr and "Traceback" not in status.stderr
