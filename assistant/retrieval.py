@@ -59,6 +59,8 @@ class Snapshot:
     def __init__(self, settings: Settings) -> None:
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)  # it sets DEBUG on import; follow ours
+
         self.gen_dir, self.manifest = require_index(settings)
         client = chroma_client(settings, self.gen_dir)
         self.passage_store = client.get_collection(collection_name(settings, self.gen_dir, PASSAGES))

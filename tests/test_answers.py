@@ -100,6 +100,7 @@ def test_cli_ask_json_and_jsonl(case_index, tmp_path, repo_root):
     assert out.returncode == 0, out.stderr
     answer = json.loads(out.stdout.strip().splitlines()[-1])
     assert "serious misconduct" in answer["answer"] and answer["citations"]
+    assert "DEBUG" not in out.stderr  # libraries' debug chatter stays out of a user's terminal
 
     questions = tmp_path / "q.jsonl"
     questions.write_text("\n".join(json.dumps(x) for x in [
