@@ -19,6 +19,17 @@ says saying tell told know give gave given get got does did do done make made on
 """.split())
 
 
+# News writes a country as its name, its adjective or its people ("Britain", "British", "UK"):
+# one term for each, so that lexical matching and coverage see them as the same word.
+_COUNTRY_FORMS = {
+    "uk": "britain britons brits british kingdom", "america": "american americans usa",
+    "russia": "russian russians", "ukraine": "ukrainian ukrainians", "netherlands": "dutch holland",
+    "china": "chinese", "france": "french", "germany": "german germans", "europe": "european europeans eu",
+    "japan": "japanese", "india": "indian indians", "ireland": "irish", "israel": "israeli israelis",
+}
+_CANONICAL = {form: name for name, forms in _COUNTRY_FORMS.items() for form in forms.split()}
+
+
 @lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
@@ -33,4 +44,5 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """Content terms, stemmed: what lexical matching compares."""
     ws = [w[:-2] if w.endswith("'s") else w for w in words(text)]
+    ws = [_CANONICAL.get(w, w) for w in ws]
     return _stemmer().stemWords([w for w in ws if w not in STOPWORDS])

@@ -148,3 +148,13 @@ def test_eval_shared_dev_set_all_correct(case_index, repo_root):
     figures = _eval(case_index, dev, repo_root)
     assert figures["concise"] == figures["in_scope"], figures["failures"]
     assert figures["abstained_ok"] == figures["out_of_scope"], figures["failures"]
+
+
+def test_terms_country_forms_match_each_other_not_pronouns():
+    from assistant.text import terms
+
+    # "Did Britain ..." must find "the UK imposed ...": one term for a country's name, adjective and people.
+    assert terms("Britain") == terms("British") == terms("UK") == terms("Britons")
+    assert terms("Russian companies") == terms("Russia companies")
+    assert terms("Dutch shell company") == terms("Netherlands shell company")
+    assert terms("The company told us") != terms("The company told the USA")
