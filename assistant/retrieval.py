@@ -81,15 +81,22 @@ class Snapshot:
             for sid, text, meta in _read_all(self.sentence_store)
             if meta["passage_id"] in self.passages
         ]
-        # Vectors stay in memory, so scoring a candidate costs a lookup, not a round trip.
-        self.sentence_vec = self._vectors(self.sentence_store, [s.id for s in self.sentences])
-        self.passage_vec = self._vectors(self.passage_store, list(self.passages))
+        # Vectors stay in memory as matrices, so scoring the candidates is two matrix products,
+        # not a round trip: a row per sentence, a row per passage, and each sentence's passage row.
+        sentence_vec = self._vectors(self.sentence_store, [s.id for s in self.sentences])
+        passage_vec = self._vectors(self.passage_store, list(self.passages))
+        passage_row = {pid: i for i, pid in enumerate(passage_vec)}
+        dim = len(next(iter(sentence_vec.values()))) if sentence_vec else 0
+        self.sentence_matrix = np.array([sentence_vec[s.id] for s in self.sentences], dtype=np.float32).reshape(-1, dim)
+        self.passage_matrix = np.array(list(passage_vec.values()), dtype=np.float32).reshape(-1, dim)
+        self.passage_row = np.array([passage_row[s.passage_id] for s in self.sentences], dtype=np.int64)
         self.sentence_pos = {s.id: i for i, s in enumerate(self.sentences)}
         self.by_passage: dict[str, list[str]] = {}
         for s in sorted(self.sentences, key=lambda s: s.index):
             self.by_passage.setdefault(s.passage_id, []).append(s.id)
         self.sentence_terms = [terms(s.text) for s in self.sentences]
-        df = Counter(t for ts in self.sentence_terms for t in set(ts))
+        self.sentence_term_sets = [frozenset(ts) for ts in self.sentence_terms]
+        df = Counter(t for ts in self.sentence_term_sets for t in ts)
         n = max(len(self.sentences), 1)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.max_idf = math.log(1 + n)
@@ -160,19 +167,17 @@ class Retriever:
         weights = {t: snap.term_weight(t) for t in q_terms}
         weights.update({t: 0.25 * snap.term_weight(t) for t in c_terms})
         total_w = sum(weights.values()) or 1.0
+        # A hit outside this snapshot (the store moved on) is never cited.
+        positions = [snap.sentence_pos[sid] for sid in sorted(cand) if sid in snap.sentence_pos]
+        dense = (snap.sentence_matrix[positions] @ vecs.T).mean(axis=1)
+        dense_passage = (snap.passage_matrix[snap.passage_row[positions]] @ vecs.T).mean(axis=1)
         out: list[ScoredSentence] = []
-        for sid in sorted(cand):
-            pos = snap.sentence_pos.get(sid)
-            if pos is None:
-                continue  # a hit outside this snapshot (the store moved on): never cite it
+        for pos, d, dp in zip(positions, dense.tolist(), dense_passage.tolist()):
             s = snap.sentences[pos]
-            present = set(snap.sentence_terms[pos])
-            d = vecs @ snap.sentence_vec[sid]
-            dp = vecs @ snap.passage_vec[s.passage_id]
-            bm = lex.get(sid, 0.0)
+            present = snap.sentence_term_sets[pos]
+            bm = lex.get(s.id, 0.0)
             out.append(ScoredSentence(
-                sentence=s, passage=snap.passages[s.passage_id],
-                dense=float(d.mean()), dense_passage=float(dp.mean()),
+                sentence=s, passage=snap.passages[s.passage_id], dense=d, dense_passage=dp,
                 lexical=bm / (bm + 3.0),
                 coverage=sum(w for t, w in weights.items() if t in present) / total_w,
             ))

@@ -1,6 +1,7 @@
 """`make bench`: speed and memory as ratios measured in one run on this machine.
 
 (a) Assistant.ask p50/p95 vs a bare SentenceTransformer.encode(question) p50, same process
+    (p95 over the question set, of each question's median over the repeats)
 (b) full ingest of a synthetic 200-document corpus vs a process that only loads the model
     and encodes every sentence of that corpus once
 (c) re-ingest with nothing changed vs the full ingest
@@ -99,6 +100,11 @@ def ask_latencies(index: Path, questions: list[str], repeats: int) -> tuple[list
     return alternate(assistant.ask, lambda q: model.encode(q, normalize_embeddings=True), questions, repeats)
 
 
+def per_question_medians(times: list[float], questions: int) -> list[float]:
+    """``times`` holds passes over the question set one after another."""
+    return [statistics.median(times[i::questions]) for i in range(questions)]
+
+
 def alternate(first, second, questions: list[str], repeats: int) -> tuple[list[float], list[float]]:
     """Seconds per question for two callables, timed turn about so drift hits both alike."""
     times: tuple[list[float], list[float]] = ([], [])
@@ -177,10 +183,14 @@ def main() -> int:
         shutil.copytree(REPO / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
         subprocess.run(ingest_cmd(corpus, case_index), check=True, cwd=REPO, stdout=subprocess.DEVNULL)
         ask, enc = ask_latencies(case_index, questions, args.repeats)
-        results.update({"ask_p50_ms": 1000 * pct(ask, 50), "ask_p95_ms": 1000 * pct(ask, 95),
-                        "encode_p50_ms": 1000 * pct(enc, 50), "encode_p95_ms": 1000 * pct(enc, 95),
+        # p95 over the question set: each question's median of its repeats, so the figure says
+        # whether some questions cost more, not how often the machine hiccuped (shown beside it).
+        ask_by_question = per_question_medians(ask, len(questions))
+        results.update({"ask_p50_ms": 1000 * pct(ask, 50), "ask_p95_ms": 1000 * pct(ask_by_question, 95),
+                        "ask_p95_all_ms": 1000 * pct(ask, 95),
+                        "encode_p50_ms": 1000 * pct(enc, 50), "encode_p95_all_ms": 1000 * pct(enc, 95),
                         "a": pct(ask, 50) / pct(enc, 50),
-                        "a_p95": pct(ask, 95) / pct(enc, 50)})
+                        "a_p95": pct(ask_by_question, 95) / pct(enc, 50)})
         print(f"(a) measured: {results['a']:.2f}x", file=sys.stderr, flush=True)
         results.update(bench_ingest(work, args.docs, args.rounds))
         print(f"(b)-(d) measured: {results['b']:.2f}x {results['c']:.3f}x {results['d']:.3f}x", file=sys.stderr,
@@ -192,7 +202,8 @@ def main() -> int:
         f"machine: {os.cpu_count()} cores, {sys.platform}, python {sys.version.split()[0]}",
         f"(a) ask p50 {results['ask_p50_ms']:.1f} ms, p95 {results['ask_p95_ms']:.1f} ms vs encode p50 "
         f"{results['encode_p50_ms']:.1f} ms: {results['a']:.2f}x (p95 {results['a_p95']:.2f}x), goal <= 1.5x; "
-        f"encode's own p95 is {results['encode_p95_ms'] / results['encode_p50_ms']:.2f}x its p50",
+        f"over all {args.repeats} x {len(questions)} timings, ask p95 {results['ask_p95_all_ms']:.1f} ms vs "
+        f"encode p95 {results['encode_p95_all_ms']:.1f} ms",
         f"(b) full ingest {results['full_s']:.1f} s vs load+encode {results['encode_floor_s']:.1f} s: "
         f"{results['b']:.2f}x, goal <= 1.5x",
         f"(c) no-op re-ingest {results['noop_s']:.2f} s: {results['c']:.3f}x of full, goal <= 0.15x",
