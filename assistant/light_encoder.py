@@ -111,10 +111,10 @@ class NumpyBertEncoder:
     """A sentence-transformers BERT model (encoder, mean pooling, normalisation) in NumPy."""
 
     def __init__(self, folder: Path, workers: int | None = None) -> None:
-        self.workers = max(1, workers or _cores())
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
+        self.workers = max(1, workers or _cores())
         config = _read_json(folder / "config.json")
         st_config = _read_json(folder / "sentence_bert_config.json") or {}
         self.lower_case = bool(st_config.get("do_lower_case"))

@@ -94,8 +94,8 @@ class Snapshot:
         self.by_passage: dict[str, list[str]] = {}
         for s in sorted(self.sentences, key=lambda s: s.index):
             self.by_passage.setdefault(s.passage_id, []).append(s.id)
-        self.sentence_terms = [terms(s.text) for s in self.sentences]
-        self.sentence_term_sets = [frozenset(ts) for ts in self.sentence_terms]
+        sentence_terms = [terms(s.text) for s in self.sentences]
+        self.sentence_term_sets = [frozenset(ts) for ts in sentence_terms]
         df = Counter(t for ts in self.sentence_term_sets for t in ts)
         n = max(len(self.sentences), 1)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
@@ -103,7 +103,7 @@ class Snapshot:
         self.vocabulary = {w for s in self.sentences for w in words(s.text)}
         self.vocabulary.update(w for p in self.passages.values() for w in words(p.title + " " + p.publisher))
         self.bm25 = bm25s.BM25()
-        self.bm25.index([ts or ["\x00"] for ts in self.sentence_terms], show_progress=False)
+        self.bm25.index([ts or ["\x00"] for ts in sentence_terms], show_progress=False)
 
     @staticmethod
     def _vectors(store: Any, ids: list[str], batch: int = 5000) -> dict[str, np.ndarray]:
