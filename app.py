@@ -16,6 +16,10 @@ from assistant.store import IndexLayout
 
 log = logging.getLogger("app")
 
+STATIC_PATH = "/case-static"
+#: Paths served by our own routes; everything else goes to Gradio, through its allowlist.
+OWN_PREFIXES = ("/api/", "/openapi.json", STATIC_PATH + "/")
+
 
 def refresher(settings: Settings):
     """Re-run ingest (fetching sources) from the UI, reporting progress as it goes."""
@@ -29,23 +33,44 @@ def refresher(settings: Settings):
 
 
 def create_app(settings: Settings, admin: bool = False):
-    """The FastAPI app: the API routes, then the Gradio UI mounted at '/'."""
+    """The FastAPI app: the API routes, our static page script, then the Gradio UI mounted
+    at '/', all behind the guards of assistant.web_guard."""
     import gradio as gr
     from fastapi import FastAPI
+    from fastapi.staticfiles import StaticFiles
 
     from assistant.api import build_router
+    from assistant.auth import ClientLimit
     from assistant.service import Assistant
-    from assistant.ui import CSS, build_ui
+    from assistant.ui import CSS, STATIC_DIR, build_ui
+    from assistant.web_guard import BodyLimit, RouteAllowlist, SecurityHeaders, SignInThrottle
 
+    credentials = settings.credentials()  # a bad CASE_AUTH stops start-up before the model loads
     assistant = Assistant(settings=settings)
     assistant.warm_up()
-    credentials = settings.credentials()
-    app = FastAPI(title="Case Assistant", version="0.1.0")
+    # FastAPI's own /docs and /redoc load Swagger UI from a CDN, which the CSP (and a closed
+    # network) refuses; the schema is served by the API router, behind the sign-in if any.
+    app = FastAPI(title="Case Assistant", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(build_router(assistant, credentials))
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="case-static")
     demo = build_ui(assistant, admin=admin or credentials is not None, refresh=refresher(settings))
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.queue_size)
-    return gr.mount_gradio_app(app, demo, path="/", css=CSS, footer_links=["api"], auth=credentials,
-                               auth_message="Case Assistant: sign in")
+    gr.mount_gradio_app(
+        app, demo, path="/", css=CSS, head=f'<script src="{STATIC_PATH}/chat.js"></script>',
+        footer_links=[], run_history=False, show_error=False, max_file_size=1,
+        auth=credentials.check if credentials else None, auth_message="Case Assistant: sign in",
+        # The app shows and takes no files: nothing on disk is Gradio's to serve.
+        allowed_paths=[], blocked_paths=[os.path.abspath(os.sep)],
+    )
+    # launch() sets this; mount_gradio_app does not, and without it Gradio skips its own
+    # path checks when it moves files named in event data into its cache.
+    demo.has_launched = True
+
+    app.add_middleware(RouteAllowlist, own_prefixes=OWN_PREFIXES, event_ids=set(demo.fns))
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SignInThrottle, failures=ClientLimit(settings.login_failures, settings.login_window_seconds))
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers, refusals too
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:

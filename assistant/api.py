@@ -6,10 +6,6 @@ Bad requests get a 4xx with a message; the core's own errors map to their status
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hmac
-import json
 import logging
 from typing import Any
 
@@ -17,16 +13,16 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pydantic_core import from_json
 
 from .answering import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS
+from .auth import Credentials
 from .errors import CaseError
 from .service import Assistant
 from .types import Answer
+from .web_guard import BodyTooLarge
 
 log = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 4 * MAX_HISTORY_MESSAGES * MAX_MESSAGE_CHARS  # room for a full history, escaped
-
 
 # Text a question must contain: something other than blanks and invisible characters.
 _VISIBLE = "[^\\s\\x00-\\x1f\\x7f-\\x9f\\u200b-\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufeff]"
@@ -54,22 +50,28 @@ class ErrorOut(BaseModel):
     error: str
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-def _authorised(request: Request, credentials: tuple[str, str] | None) -> bool:
-    """HTTP Basic with the same user and password as the UI's login."""
-    if credentials is None:
-        return True
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return False
+def _sign_in_required() -> JSONResponse:
+    return _error(401, "sign in required (HTTP Basic, the same user as the web UI)",
+                  {"WWW-Authenticate": 'Basic realm="case-assistant"'})
+
+
+def _parse_json(raw: bytes) -> tuple[Any, JSONResponse | None]:
+    """The body as JSON, parsed by jiter (pydantic's parser): nesting deeper than 200 levels or
+    a number over 4,300 digits stops it with a ValueError instead of a RecursionError or a
+    server-side error from ``int()``, and invalid UTF-8 is refused."""
     try:
-        user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    return hmac.compare_digest(user, credentials[0]) & hmac.compare_digest(password, credentials[1])
+        return from_json(raw), None
+    except ValueError as exc:
+        reason = str(exc)
+        if "recursion limit" in reason:
+            return None, _error(422, "body is nested too deeply (the limit is 200 levels)")
+        if "number out of range" in reason:
+            return None, _error(422, "body holds a number too long to read")
+        return None, _error(400, "body must be JSON: {\"question\": \"...\", \"history\": [...]}")
 
 
 class Admission:
@@ -94,44 +96,60 @@ class Admission:
         return self._slots
 
 
-def build_router(assistant: Assistant, credentials: tuple[str, str] | None = None) -> APIRouter:
-    router = APIRouter(prefix="/api")
+def build_router(assistant: Assistant, credentials: Credentials | None = None) -> APIRouter:
+    """``/api/ask`` and ``/api/health``, and the OpenAPI schema at ``/openapi.json``, which is
+    behind the sign-in like everything else when there is one (the app is created without
+    FastAPI's own schema and docs routes; see app.py)."""
+    router = APIRouter()
     admission = Admission(assistant.settings.api_concurrency, assistant.settings.api_queue)
 
-    @router.post("/ask", response_model=Answer,
-                 responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
-                            503: {"model": ErrorOut}},
+    def signed_in(request: Request) -> bool:
+        return credentials is None or credentials.check_basic(request.headers.get("authorization", ""))
+
+    @router.post("/api/ask", response_model=Answer,
+                 responses={status: {"model": ErrorOut} for status in (400, 401, 413, 415, 422, 429, 503)},
                  openapi_extra={"requestBody": {"required": True, "content": {
                      "application/json": {"schema": ask_schema(assistant.settings.max_question_chars)}}}})
     async def ask(request: Request) -> Any:
-        if not _authorised(request, credentials):
-            return JSONResponse({"error": "sign in required (HTTP Basic, the same user as the web UI)"},
-                                status_code=401, headers={"WWW-Authenticate": 'Basic realm="case-assistant"'})
-        raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
-            return _error(413, "request body is too large")
+        if not signed_in(request):
+            return _sign_in_required()
+        # Only JSON: a form or text/plain body is what another site's page can make a browser
+        # send without asking (no CORS preflight), so accepting it would let any page ask here.
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != "application/json":
+            return _error(415, "send the question as JSON (Content-Type: application/json)")
         try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _error(400, "body must be JSON: {\"question\": \"...\", \"history\": [...]}")
+            raw = await request.body()  # the size limit is applied as it streams in (web_guard.BodyLimit)
+        except BodyTooLarge as exc:
+            return _error(413, exc.detail)
+        body, problem = _parse_json(raw)
+        if problem is not None:
+            return problem
         if not isinstance(body, dict):
             return _error(422, "body must be a JSON object with a 'question' field")
         if "question" not in body:
             return _error(422, "field 'question' is required")
         if not admission.try_enter():
-            return JSONResponse({"error": "too many questions at once; try again in a moment"},
-                                status_code=429, headers={"Retry-After": "1"})
+            return _error(429, "too many questions at once; try again in a moment", {"Retry-After": "1"})
         try:
             async with admission.slots:
                 answer = await run_in_threadpool(assistant.ask, body["question"], body.get("history"))
         except CaseError as exc:
-            return _error(exc.http_status, str(exc))
+            if exc.http_status >= 500:
+                log.error("/api/ask: %s", exc)
+            return _error(exc.http_status, exc.client_message)
         finally:
             admission.leave()
         return answer.to_dict()
 
-    @router.get("/health")
+    @router.get("/api/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @router.get("/openapi.json", include_in_schema=False)
+    async def openapi(request: Request) -> Any:
+        if not signed_in(request):
+            return _sign_in_required()
+        return request.app.openapi()
 
     return router

@@ -9,6 +9,13 @@ class CaseError(Exception):
 
     exit_code = 2
     http_status = 400
+    #: What a web client is told instead of the message, for errors whose message speaks of
+    #: the server (paths, model locations) rather than of what the client sent; None: the message.
+    public_message: str | None = None
+
+    @property
+    def client_message(self) -> str:
+        return self.public_message or str(self)
 
 
 class BadQuestionError(CaseError):
@@ -23,6 +30,7 @@ class IndexMissingError(CaseError):
 
     exit_code = 3
     http_status = 503
+    public_message = "no index is available yet: the operator must run ingest"
 
 
 class ModelMismatchError(CaseError):
@@ -30,6 +38,7 @@ class ModelMismatchError(CaseError):
 
     exit_code = 3
     http_status = 503
+    public_message = "the index does not match the configured model: the operator must rebuild it"
 
 
 class SettingsError(CaseError):
@@ -37,6 +46,7 @@ class SettingsError(CaseError):
 
     exit_code = 2
     http_status = 500
+    public_message = "the server is misconfigured; its log says how"
 
 
 class ModelLoadError(CaseError):
@@ -44,6 +54,7 @@ class ModelLoadError(CaseError):
 
     exit_code = 3
     http_status = 503
+    public_message = "the embedding model could not be loaded; the server log says why"
 
 
 class DocumentError(CaseError):

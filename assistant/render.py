@@ -1,7 +1,7 @@
 """Answers and documents as safe HTML for the chat: everything from a source or a question
 is shown as text (HTML and Markdown neutralised), so nothing a document carries can run or
-load. Marker links carry their turn and number; a few lines of page script (``CITE_JS``)
-show the clicked passage in the ``#passages`` panel."""
+load. Marker links carry their turn and number; the page script (``static/chat.js``) shows
+the clicked passage in the ``#passages`` panel."""
 
 from __future__ import annotations
 
@@ -16,38 +16,9 @@ from .types import Answer, Citation, Passage
 _LITERAL = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+!|~-=$:"})
 _MARKER = re.compile(r"\[(\d+)\]")
 
-PANEL_EMPTY = '<div id="passage-view" class="empty">Click a marker such as [1] to see its passage here.</div>'
-
-CITE_JS = """
-() => {
-  if (window.__caseCite) return;
-  window.__caseCite = true;
-  document.addEventListener('click', (ev) => {
-    const a = ev.target.closest && ev.target.closest('a.cite');
-    if (!a) return;
-    ev.preventDefault();
-    let box = a.parentElement, li = null;
-    const sel = 'li.citation[data-turn="' + a.dataset.turn + '"][data-n="' + a.dataset.n + '"]';
-    while (box && !(li = box.querySelector(sel))) box = box.parentElement;
-    const view = document.querySelector('#passages #passage-view');
-    if (!li || !view) return;
-    view.classList.remove('empty');
-    view.replaceChildren(...Array.from(li.cloneNode(true).childNodes));
-    view.dataset.n = a.dataset.n;
-    document.querySelectorAll('a.cite.active').forEach((x) => x.classList.remove('active'));
-    a.classList.add('active');
-    view.scrollIntoView({block: 'nearest', behavior: 'smooth'});
-  });
-}
-"""
-
-
-RESET_PANEL_JS = """
-() => {
-  const view = document.querySelector('#passages #passage-view');
-  if (view) { view.className = 'empty'; view.textContent = 'Click a marker such as [1] to see its passage here.'; }
-}
-"""
+_PANEL_HINT = "Click a marker such as [1] to see its passage here."
+# The page script (static/chat.js) puts the hint back from data-empty on "New conversation".
+PANEL_EMPTY = f'<div id="passage-view" class="empty" data-empty="{_PANEL_HINT}">{_PANEL_HINT}</div>'
 
 
 def safe_text(text: str) -> str:

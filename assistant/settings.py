@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .auth import Credentials
 from .errors import SettingsError
 
 #: The name users see for the default model; it resolves to the weights the
@@ -60,6 +61,15 @@ class Settings(BaseSettings):
     api_queue: int = 64
     auth: str | None = Field(default=None, description="'user:password': the UI and the API require it.")
     queue_size: int = 64  # chat questions waiting beyond ui_concurrency; more are turned away
+    # Requests: bodies over this are refused as they stream in (a full API history fits).
+    max_request_bytes: int = Field(default=4_000_000, gt=0)
+    # Sign-in: this many failures from one client within the window, then 429 until it passes.
+    login_failures: int = Field(default=10, gt=0)
+    login_window_seconds: int = Field(default=60, gt=0)
+    # Feedback: per client per minute, and the file's size before it is rotated (kept: backups).
+    feedback_per_minute: int = Field(default=10, gt=0)
+    feedback_max_bytes: int = Field(default=5_000_000, gt=0)
+    feedback_backups: int = Field(default=3, ge=0)
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -76,10 +86,10 @@ class Settings(BaseSettings):
                 problems.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
             raise SettingsError("bad setting: " + "; ".join(problems)) from None
 
-    def credentials(self) -> tuple[str, str] | None:
+    def credentials(self) -> Credentials | None:
         if not self.auth:
             return None
         user, sep, password = self.auth.partition(":")
         if not sep or not user or not password:
             raise SettingsError("CASE_AUTH must be 'user:password'")
-        return user, password
+        return Credentials(user, password)

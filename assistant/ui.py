@@ -5,16 +5,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 
+from .auth import ClientLimit
 from .errors import CaseError
-from .feedback import record_feedback
-from .render import CITE_JS, PANEL_EMPTY, RESET_PANEL_JS, answer_html, document_html, safe_text, sources_html
+from .feedback import FeedbackLog
+from .render import PANEL_EMPTY, answer_html, document_html, safe_text, sources_html
 from .service import Assistant
+from .types import Answer
 
 log = logging.getLogger(__name__)
+
+#: The page script and anything else the app serves itself (app.py mounts it).
+STATIC_DIR = Path(__file__).parent / "static"
 
 EXAMPLES = [
     "Who is the whistleblower?",
@@ -48,6 +54,12 @@ a.cite.active { text-decoration: underline; }
 """
 
 
+#: Markdown showing our HTML as built. Not gr.HTML: Gradio 6 renders that through a JavaScript
+#: template compiled with Function(), which a CSP without 'unsafe-eval' refuses. Everything in
+#: it is escaped by render.py; no LaTeX, so no math renderer runs over source text.
+RAW_HTML = {"sanitize_html": False, "latex_delimiters": []}
+
+
 def status_line(assistant: Assistant) -> str:
     manifest = assistant.manifest()
     if manifest is None:
@@ -56,8 +68,27 @@ def status_line(assistant: Assistant) -> str:
             f"model {safe_text(manifest.model)} · last ingest {safe_text(manifest.built_at)}")
 
 
-def render_sources(assistant: Assistant, turns: list[dict[str, Any]]) -> str:
-    cited = {c["passage_id"] for t in turns for c in t["answer"]["citations"]}
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation, kept on the server (Gradio session state): the chat
+    shown to the client is rendered from these, never taken back from the client."""
+
+    question: str
+    answer: Answer
+
+
+def history_of(turns: list[Turn]) -> list[dict[str, str]]:
+    return [m for t in turns for m in ({"role": "user", "content": t.question},
+                                       {"role": "assistant", "content": t.answer.answer})]
+
+
+def chat_of(turns: list[Turn]) -> list[dict[str, str]]:
+    return [m for i, t in enumerate(turns) for m in ({"role": "user", "content": safe_text(t.question)},
+                                                     {"role": "assistant", "content": answer_html(t.answer, i)})]
+
+
+def render_sources(assistant: Assistant, turns: list[Turn]) -> str:
+    cited = {c.passage_id for t in turns for c in t.answer.citations}
     docs = assistant.documents()
     texts = {str(d["doc_id"]): document_html(d, assistant.document_passages(str(d["doc_id"])), cited) for d in docs}
     return sources_html(docs, texts)
@@ -65,44 +96,57 @@ def render_sources(assistant: Assistant, turns: list[dict[str, Any]]) -> str:
 
 def build_ui(assistant: Assistant, admin: bool = False,
              refresh: Callable[[Callable[[float, str], None]], str] | None = None) -> gr.Blocks:
-    """``refresh`` re-runs ingest (given a progress callback); offered only to admins."""
+    """``refresh`` re-runs ingest (given a progress callback); offered only to admins.
 
-    def respond(question: str, chat: list[dict[str, Any]], turns: list[dict[str, Any]]) -> Iterator[tuple]:
-        question = (question or "").strip()
+    No event takes the Chatbot's value as an input: the conversation lives in server-side
+    state, so nothing a client sends comes back as an output (Gradio would copy any file
+    path in an output into its cache and serve it).
+    """
+    settings = assistant.settings
+    feedback = FeedbackLog(settings.feedback_file, settings.feedback_max_bytes, settings.feedback_backups)
+    feedback_limit = ClientLimit(settings.feedback_per_minute, 60)
+
+    def respond(question: str, turns: list[Turn]) -> Iterator[tuple]:
+        question = (question or "").strip() if isinstance(question, str) else ""
         if not question:
             gr.Info("Type a question about the case first, or pick an example.")
-            yield gr.update(), chat, turns, gr.update()
+            yield gr.update(), gr.update(), turns, gr.update()
             return
-        history = [m for t in turns for m in ({"role": "user", "content": t["question"]},
-                                               {"role": "assistant", "content": t["answer"]["answer"]})]
         try:
-            answer = assistant.ask(question, history)
+            answer = assistant.ask(question, history_of(turns))
         except CaseError as exc:
-            gr.Warning(str(exc))
-            yield gr.update(), chat, turns, gr.update()
+            if exc.http_status >= 500:
+                log.error("chat: %s", exc)
+            gr.Warning(exc.client_message)
+            yield gr.update(), gr.update(), turns, gr.update()
             return
         turn = len(turns)
-        chat = chat + [{"role": "user", "content": safe_text(question)}, {"role": "assistant", "content": ""}]
+        shown = chat_of(turns) + [{"role": "user", "content": safe_text(question)}]
         total = len(answer.answer.split())
         for n in range(STREAM_WORDS, total, STREAM_WORDS):
-            chat[-1] = {"role": "assistant", "content": answer_html(answer, turn, words=n)}
-            yield "", chat, turns, gr.update()
+            yield "", shown + [{"role": "assistant", "content": answer_html(answer, turn, words=n)}], turns, gr.update()
             time.sleep(STREAM_PAUSE)
-        chat[-1] = {"role": "assistant", "content": answer_html(answer, turn)}
-        turns = turns + [{"question": question, "answer": answer.to_dict()}]
-        yield "", chat, turns, render_sources(assistant, turns)
+        turns = turns + [Turn(question, answer)]
+        yield "", shown + [{"role": "assistant", "content": answer_html(answer, turn)}], turns, \
+            render_sources(assistant, turns)
 
-    def on_feedback(data: gr.LikeData, turns: list[dict[str, Any]]) -> None:
+    def on_feedback(data: gr.LikeData, turns: list[Turn], request: gr.Request) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-        turn = int(index) // 2
+        turn = index // 2 if isinstance(index, int) else -1
         if not 0 <= turn < len(turns):
             return
+        client = request.client.host if request.client else "unknown"
+        if not feedback_limit.hit(client):
+            gr.Warning("That is a lot of feedback at once: please wait a minute.")
+            return
         rating = "up" if data.liked is True else "down" if data.liked is False else "none"
-        record_feedback(assistant.settings.feedback_file, rating, turns[turn]["question"], turns[turn]["answer"])
+        feedback.record(rating, turns[turn].question, turns[turn].answer)
         gr.Info("Thanks: your feedback was saved.")
 
     def pick_example(evt: gr.SelectData) -> str:
-        return evt.value["text"]
+        # By position in our own list: the client's copy of the example text is not echoed.
+        index = evt.index if isinstance(evt.index, int) else -1
+        return EXAMPLES[index] if 0 <= index < len(EXAMPLES) else ""
 
     def new_conversation() -> tuple:
         return [], [], "", render_sources(assistant, [])
@@ -129,31 +173,32 @@ def build_ui(assistant: Assistant, admin: bool = False,
                     new = gr.Button("New conversation", size="sm", elem_id="new-conversation")
                 with gr.Column(scale=2, min_width=300):
                     gr.Markdown("#### Cited passage")
-                    gr.HTML(PANEL_EMPTY, elem_id="passages")
+                    gr.Markdown(PANEL_EMPTY, elem_id="passages", **RAW_HTML)
         with gr.Tab("Sources", elem_id="tab-sources"):
-            sources = gr.HTML(render_sources(assistant, []), elem_id="sources")
+            sources = gr.Markdown(render_sources(assistant, []), elem_id="sources", **RAW_HTML)
             if admin and refresh is not None:
                 refresh_button = gr.Button("Refresh sources", elem_id="refresh-sources")
                 refresh_log = gr.Markdown(elem_id="refresh-log")
 
-                def run_refresh(turns: list[dict[str, Any]], progress: gr.Progress = gr.Progress()) -> tuple:
+                def run_refresh(turns: list[Turn], progress: gr.Progress = gr.Progress()) -> tuple:
                     try:
                         summary = refresh(lambda f, msg: progress(f, desc=msg))
                     except CaseError as exc:
-                        gr.Warning(str(exc))
+                        log.error("refresh: %s", exc)
+                        gr.Warning(exc.client_message)
                         return gr.update(), gr.update(), gr.update()
                     return f"```\n{summary}\n```", status_line(assistant), render_sources(assistant, turns)
 
-                refresh_button.click(run_refresh, turns, [refresh_log, status, sources], concurrency_limit=1)
+                refresh_button.click(run_refresh, turns, [refresh_log, status, sources], concurrency_limit=1,
+                                     api_visibility="private")
 
+        # Every event is private: the chat's page calls them; no client library or REST route does.
         for trigger in (question.submit, send.click):
-            trigger(respond, [question, chat, turns], [question, chat, turns, sources],
-                    concurrency_limit=assistant.settings.ui_concurrency)
-        chat.example_select(pick_example, None, question).then(
-            respond, [question, chat, turns], [question, chat, turns, sources],
-            concurrency_limit=assistant.settings.ui_concurrency)
-        chat.like(on_feedback, turns, None)
-        new.click(new_conversation, None, [chat, turns, question, sources])
-        new.click(None, None, None, js=RESET_PANEL_JS)
-        demo.load(None, None, None, js=CITE_JS)
+            trigger(respond, [question, turns], [question, chat, turns, sources],
+                    concurrency_limit=settings.ui_concurrency, api_visibility="private")
+        chat.example_select(pick_example, None, question, api_visibility="private").then(
+            respond, [question, turns], [question, chat, turns, sources],
+            concurrency_limit=settings.ui_concurrency, api_visibility="private")
+        chat.like(on_feedback, turns, None, api_visibility="private")
+        new.click(new_conversation, None, [chat, turns, question, sources], api_visibility="private")
     return demo

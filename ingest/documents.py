@@ -7,11 +7,13 @@ and goes on with the rest.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from types import ModuleType
 
 import yaml
 
@@ -110,9 +112,19 @@ def split_front_matter(text: str, where: str) -> tuple[dict[str, object], str]:
     return meta, body
 
 
-def _html_text(html: str, where: str) -> tuple[str, dict[str, str]]:
-    import trafilatura
+def _import_parser(module: str, where: str) -> ModuleType:
+    """The parser a kind of file needs; if it cannot be imported (a broken install), every file
+    of that kind fails with the reason and the rest of the corpus is indexed."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise DocumentError(where, f"its parser ({module}) cannot be imported: {exc}; "
+                                   "reinstall the project (pip install -e .)") from None
 
+
+def html_text(html: str, where: str) -> tuple[str, dict[str, str]]:
+    """A page's article text, one paragraph per block, and what it says of itself."""
+    trafilatura = _import_parser("trafilatura", where)
     try:
         text = trafilatura.extract(html, include_comments=False, include_tables=False,
                                    favor_precision=True, with_metadata=False)
@@ -135,11 +147,11 @@ def blocks_to_paragraphs(text: str) -> str:
 
 
 def _pdf_text(raw: bytes, where: str) -> str:
-    from pypdf import PdfReader
+    pypdf = _import_parser("pypdf", where)
     from pypdf.errors import PyPdfError
 
     try:
-        reader = PdfReader(io.BytesIO(raw))
+        reader = pypdf.PdfReader(io.BytesIO(raw))
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
         raise DocumentError(where, f"corrupt or unreadable PDF ({exc.__class__.__name__})") from None
@@ -162,7 +174,7 @@ def load_file(path: Path, corpus_dir: Path, max_bytes: int = 5_000_000) -> Sourc
             raise DocumentError(rel, "empty file")
         body = _pdf_text(raw, rel)
     elif suffix in (".html", ".htm"):
-        body, info = _html_text(_decode(raw, rel), rel)
+        body, info = html_text(_decode(raw, rel), rel)
         meta = {"title": info.get("title"), "publisher": info.get("sitename"),
                 "date": info.get("date"), "url": info.get("url")}
     else:

@@ -12,15 +12,19 @@ import json
 import logging
 import socket
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+import httpcore
 import httpx
 
+from assistant.errors import DocumentError
 from assistant.store import write_atomic
 
-from .documents import FETCHED_DIR
+from .documents import FETCHED_DIR, html_text
 from .manifest import SourceEntry
 
 log = logging.getLogger(__name__)
@@ -43,8 +47,8 @@ class UnsafeURL(Exception):
     pass
 
 
-def check_url(url: str, allow_private: bool) -> None:
-    """Only http(s) to public addresses: a manifest must not make ingest probe the local network."""
+def check_url(url: str) -> None:
+    """Only http(s) URLs with a host; where they may connect is GuardedBackend's to decide."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
@@ -53,18 +57,80 @@ def check_url(url: str, allow_private: bool) -> None:
         raise UnsafeURL(f"scheme '{parsed.scheme}' is not allowed (http and https only)")
     if not parsed.host:
         raise UnsafeURL("URL has no host")
-    if allow_private:
-        return
+
+
+#: ``resolve(host, port)``: the addresses to connect to, in order. Tests substitute their own.
+Resolver = Callable[[str, int], list[str]]
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def system_resolver(host: str, port: int) -> list[str]:
     try:
-        infos = socket.getaddrinfo(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise UnsafeURL(f"cannot resolve {parsed.host} ({exc.strerror})") from None
+        raise UnsafeURL(f"cannot resolve {host} ({exc.strerror})") from None
     except (UnicodeError, ValueError) as exc:  # a host no resolver accepts (e.g. a label over 63 characters)
-        raise UnsafeURL(f"invalid host {parsed.host!r} ({exc})") from None
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
-            raise UnsafeURL(f"{parsed.host} resolves to a non-public address ({ip}); use --allow-private to permit")
+        raise UnsafeURL(f"invalid host {host!r} ({exc})") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def non_public(address: str) -> bool:
+    """Anything but a global unicast address: loopback, private, link-local (169.254/16, cloud
+    metadata), shared (100.64/10), reserved, multicast, and IPv6 forms that carry an IPv4
+    address (mapped, NAT64, 6to4, Teredo) of those kinds."""
+    ip = ipaddress.ip_address(address.partition("%")[0])
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None,
+                    ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None]
+        candidates += [e for e in embedded if e is not None]
+    return any(not c.is_global or c.is_multicast for c in candidates)
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """Opens every connection of a fetch, redirects included: the host is resolved once,
+    every address it resolves to is checked, and the socket connects to a checked address,
+    so a name cannot answer the check with one address and the connection with another
+    (DNS rebinding). TLS and the Host header still use the name (httpcore takes them from
+    the URL, not from the address connected to)."""
+
+    def __init__(self, resolve: Resolver = system_resolver, allow_private: bool = False) -> None:
+        self.resolve = resolve
+        self.allow_private = allow_private
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        addresses = self.resolve(host, port)
+        if not addresses:
+            raise UnsafeURL(f"{host} resolves to no address")
+        if not self.allow_private:
+            for address in addresses:
+                if non_public(address):
+                    raise UnsafeURL(f"{host} resolves to a non-public address ({address}); "
+                                    "use --allow-private to permit")
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:  # try the next checked address, as a resolver would
+                error = exc
+        assert error is not None
+        raise error
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's own transport with its connections opened by :class:`GuardedBackend`.
+
+    httpx has no argument for httpcore's network backend, so the connection pool it built
+    is replaced by an equal one that has ours; HTTPTransport still maps every request and
+    response. Proxies from the environment are not used (the guard must see the real peer).
+    """
+
+    def __init__(self, backend: GuardedBackend) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(trust_env=False),
+                                             network_backend=backend)
 
 
 def _cache_dir(corpus_dir: Path, source_id: str) -> Path:
@@ -78,11 +144,9 @@ def _read_meta(folder: Path) -> dict[str, str]:
         return {}
 
 
-def extract_text(html: str) -> str:
-    import trafilatura
-
-    return trafilatura.extract(html, include_comments=False, include_tables=False,
-                               favor_precision=True) or ""
+def extract_text(html: str, where: str = "fetched page") -> str:
+    """What --fetch stores as text.txt: the article text, as a corpus .html file gives it."""
+    return html_text(html, where)[0]
 
 
 class FetchTimeout(Exception):
@@ -90,12 +154,13 @@ class FetchTimeout(Exception):
 
 
 def _download(client: httpx.Client, url: str, headers: dict[str, str], max_bytes: int,
-              allow_private: bool, timeout: float) -> tuple[int, bytes, httpx.Headers, str]:
-    """GET with redirects followed by hand, so every hop passes the address check; the
-    whole fetch, all hops and a trickling body included, must end within ``timeout``."""
+              timeout: float) -> tuple[int, bytes, httpx.Headers, str]:
+    """GET with redirects followed by hand, so every hop's URL is checked (and its connection
+    goes through the client's GuardedBackend); the whole fetch, all hops and a trickling body
+    included, must end within ``timeout``."""
     deadline = time.monotonic() + timeout
     for _ in range(MAX_REDIRECTS + 1):
-        check_url(url, allow_private)
+        check_url(url)
         if time.monotonic() > deadline:
             raise FetchTimeout
         with client.stream("GET", url, headers=headers) as response:
@@ -115,7 +180,7 @@ def _download(client: httpx.Client, url: str, headers: dict[str, str], max_bytes
 
 
 def fetch_source(entry: SourceEntry, corpus_dir: Path, client: httpx.Client,
-                 max_bytes: int, allow_private: bool = False, timeout: float = 20.0) -> FetchResult:
+                 max_bytes: int, timeout: float = 20.0) -> FetchResult:
     folder = _cache_dir(corpus_dir, entry.id)
     meta = _read_meta(folder)
     headers = {}
@@ -125,8 +190,7 @@ def fetch_source(entry: SourceEntry, corpus_dir: Path, client: httpx.Client,
         if meta.get("last_modified"):
             headers["If-Modified-Since"] = meta["last_modified"]
     try:
-        status, body, response_headers, encoding = _download(client, entry.url, headers, max_bytes, allow_private,
-                                                             timeout)
+        status, body, response_headers, encoding = _download(client, entry.url, headers, max_bytes, timeout)
     except UnsafeURL as exc:
         return FetchResult(entry.id, "failed", f"refused: {exc}")
     except (httpx.TimeoutException, FetchTimeout):
@@ -143,7 +207,10 @@ def fetch_source(entry: SourceEntry, corpus_dir: Path, client: httpx.Client,
     if "html" not in ctype and "text" not in ctype:
         return FetchResult(entry.id, "failed", f"unexpected content type '{ctype}'")
     html = body.decode(encoding, errors="replace")
-    text = extract_text(html)
+    try:
+        text = extract_text(html, entry.id)
+    except DocumentError as exc:
+        return FetchResult(entry.id, "failed", exc.reason)
     if len(text) < MIN_TEXT_CHARS:
         return FetchResult(entry.id, "failed", "no article text in the page (paywall or empty shell?)")
     folder.mkdir(parents=True, exist_ok=True)
@@ -157,15 +224,20 @@ def fetch_source(entry: SourceEntry, corpus_dir: Path, client: httpx.Client,
     return FetchResult(entry.id, "fetched")
 
 
-def fetch_all(entries: list[SourceEntry], corpus_dir: Path, timeout: float,
-              max_bytes: int, allow_private: bool = False) -> dict[str, FetchResult]:
+def fetch_client(timeout: float, backend: GuardedBackend) -> httpx.Client:
+    return httpx.Client(timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT},
+                        transport=GuardedTransport(backend), trust_env=False)
+
+
+def fetch_all(entries: list[SourceEntry], corpus_dir: Path, timeout: float, max_bytes: int,
+              allow_private: bool = False, resolve: Resolver = system_resolver) -> dict[str, FetchResult]:
     results: dict[str, FetchResult] = {}
-    with httpx.Client(timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client:
+    with fetch_client(timeout, GuardedBackend(resolve, allow_private)) as client:
         for entry in entries:
             if not entry.fetch:
                 results[entry.id] = FetchResult(entry.id, "skipped", "fetch = false")
                 continue
-            result = fetch_source(entry, corpus_dir, client, max_bytes, allow_private, timeout)
+            result = fetch_source(entry, corpus_dir, client, max_bytes, timeout)
             if result.status == "failed":
                 log.warning("fetch %s failed: %s (keeping the last good copy, if any)", entry.id, result.reason)
             results[entry.id] = result

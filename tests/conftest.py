@@ -6,9 +6,11 @@ real embedding model, and read the result back from the real Chroma store the CL
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -23,6 +25,40 @@ REPO = Path(__file__).resolve().parent.parent
 #: The copy of the case article the user gave us, layout damage and all.
 RAW_ARTICLE = REPO.parent / "shared" / "case" / "case-article.txt"
 INGEST_TIMEOUT = 900
+
+
+# --------------------------------------------------------------------------- no traffic off this machine
+
+_REAL_CONNECT = socket.socket.connect
+_REAL_CONNECT_EX = socket.socket.connect_ex
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.partition("%")[0]).is_loopback
+    except ValueError:  # a name the C library would resolve on its own: anywhere
+        return False
+
+
+@pytest.fixture(autouse=True)
+def outbound_connections(monkeypatch) -> list[tuple[str, int]]:
+    """Every test runs with connections outside 127.0.0.0/8 and ::1 refused before any packet
+    is sent; the refused (address, port) pairs are returned for tests that expect some."""
+    refused: list[tuple[str, int]] = []
+
+    def guarded(real):
+        def connect(sock: socket.socket, address):
+            if sock.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(str(address[0])):
+                refused.append((str(address[0]), int(address[1])))
+                raise ConnectionRefusedError(f"test guard: no connections off this machine ({address[0]})")
+            return real(sock, address)
+        return connect
+
+    monkeypatch.setattr(socket.socket, "connect", guarded(_REAL_CONNECT))
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded(_REAL_CONNECT_EX))
+    return refused
 
 
 # --------------------------------------------------------------------------- running ingest

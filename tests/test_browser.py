@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from test_app import _start, _stop
 
@@ -62,6 +63,8 @@ def _page(browser, url, width, height, dark=False):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # The app's CSP is strict (no inline or eval'd script): anything it blocks is a broken page.
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     page.goto(url + ("/?__theme=dark" if dark else "/"))
@@ -147,7 +150,7 @@ def test_browser_empty_question_ignored_and_feedback_saved(browser, hostile_serv
     assert entry["rating"] == "up" and entry["question"] == "Where is the shell company based?"
     assert "Netherlands" in entry["answer"] and entry["citations"]
     page.click("#new-conversation")
-    page.wait_for_function("document.querySelectorAll('#chat .bot').length === 0")
+    expect(page.locator("#chat .bot")).to_have_count(0)
     assert errors == []
     page.context.close()
 
@@ -177,3 +180,37 @@ def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_ro
         page.context.close()
     finally:
         _stop(proc)
+
+
+def test_browser_app_refuses_to_be_framed(browser, hostile_server):
+    """A page on another origin that frames the chat gets nothing (frame-ancestors 'none')."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    url, _ = hostile_server
+
+    class Framer(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = f'<html><body><iframe id="app" src="{url}/" width="800" height="600"></iframe></body></html>'.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Framer)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page()
+        refused: list[str] = []
+        page.on("console", lambda m: refused.append(m.text) if "frame-ancestors" in m.text else None)
+        page.goto(f"http://127.0.0.1:{other.server_address[1]}/")
+        page.wait_for_timeout(1500)
+        frame = page.frame_locator("#app")
+        assert frame.locator("#question").count() == 0
+        assert refused, "the browser did not report the framing as refused"
+        page.close()
+    finally:
+        other.shutdown()
