@@ -109,14 +109,12 @@ class GuardedBackend(httpcore.SyncBackend):
                 if non_public(address):
                     raise UnsafeURL(f"{host} resolves to a non-public address ({address}); "
                                     "use --allow-private to permit")
-        error: Exception | None = None
-        for address in addresses:
+        for address in addresses[:-1]:  # the next checked address if one refuses, as create_connection would
             try:
                 return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:  # try the next checked address, as a resolver would
-                error = exc
-        assert error is not None
-        raise error
+            except httpcore.ConnectError:
+                continue
+        return super().connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
 
 
 class GuardedTransport(httpx.HTTPTransport):
