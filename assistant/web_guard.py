@@ -293,6 +293,9 @@ class RouteAllowlist:
         self.event_ids = frozenset(event_ids)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # the chat uses none: closed before accepting, a 403
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if scope["type"] != "http" or scope["path"].startswith(self.own_prefixes):
             await self.app(scope, receive, send)
             return

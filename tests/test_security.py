@@ -280,6 +280,12 @@ def test_gradio_routes_the_chat_does_not_use_are_closed(open_server):
         for path in ("/gradio_api/call/respond", "/gradio_api/run/predict", "/gradio_api/api/respond",
                      "/gradio_api/reset", "/gradio_api/process_recording"):
             assert client.post(path, json={"data": []}).status_code == 404, path
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    with pytest.raises(InvalidStatus, match="403"):
+        connect(open_server.url.replace("http", "ws") + "/gradio_api/queue/join", open_timeout=10).close()
+    with open_server.client() as client:
         # what the page needs still answers
         for path in ("/", "/config", "/theme.css", "/case-static/chat.js", "/api/health"):
             assert client.get(path).status_code == 200, path
