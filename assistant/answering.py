@@ -9,15 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import BadQuestionError
+from .question import AskRequest, validate
 from .retrieval import Retriever, ScoredSentence, Snapshot
 from .settings import Settings
 from .text import terms, words
 from .types import Answer, Citation
 
-MAX_HISTORY_MESSAGES = 100
-MAX_MESSAGE_CHARS = 10_000
-MAX_HISTORY = 40  # messages a follow-up can lean on
 NOT_IN_SOURCES = "The sources don't say: nothing in the indexed documents answers that question."
 
 _FOLLOW_UP = re.compile(
@@ -84,41 +81,6 @@ class QuestionKind:
                    bool(_WANTS_SOURCE.search(question)), bool(_HOW_DO_I.search(question)))
 
 
-# Control characters and bidirectional overrides can hide or reorder what a reader sees.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def clean_text(text: str) -> str:
-    return _INVISIBLE.sub(" ", text)
-
-
-def check_question(question: object, history: object, max_chars: int) -> tuple[str, list[dict[str, str]]]:
-    if not isinstance(question, str):
-        raise BadQuestionError("question must be a string")
-    q = clean_text(question).strip()
-    if not q:
-        raise BadQuestionError("question is empty")
-    if len(q) > max_chars:
-        raise BadQuestionError(f"question is {len(q)} characters; the limit is {max_chars}")
-    if history is None:
-        return q, []
-    if not isinstance(history, list):
-        raise BadQuestionError("history must be a list of {role, content} messages")
-    if len(history) > MAX_HISTORY_MESSAGES:
-        raise BadQuestionError(f"history has {len(history)} messages; the limit is {MAX_HISTORY_MESSAGES}")
-    out = []
-    for i, m in enumerate(history):
-        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant") or not isinstance(m.get("content"), str):
-            raise BadQuestionError(
-                f"history[{i}] must be an object with role 'user' or 'assistant' and string content")
-        if len(m["content"]) > MAX_MESSAGE_CHARS:
-            raise BadQuestionError(f"history[{i}] is over {MAX_MESSAGE_CHARS} characters")
-        out.append({"role": m["role"], "content": clean_text(m["content"])})
-    if len(out) > MAX_HISTORY:
-        out = out[-MAX_HISTORY:]  # only the last exchanges can matter to a follow-up
-    return q, out
-
-
 @dataclass(frozen=True)
 class FollowUp:
     """What a follow-up ("When did he file it?") borrows from the last exchange."""
@@ -168,8 +130,12 @@ class Answerer:
         self.weights = weights or Weights()
 
     def ask(self, question: object, history: object = None) -> Answer:
-        q, hist = check_question(question, history, self.settings.max_question_chars)
-        prior = follow_up(q, hist)
+        return self.answer(validate(question, history, self.settings))
+
+    def answer(self, request: AskRequest) -> Answer:
+        """An already validated request (see question.validate)."""
+        q = request.question
+        prior = follow_up(q, request.messages()[-self.settings.follow_up_messages:])
         snap, cands = self.retriever.search(q, prior.context if prior else None)
         kind = QuestionKind.of(q)
         ranked = self.rank(cands, kind, prior)

@@ -12,38 +12,25 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from pydantic_core import from_json
+from pydantic import BaseModel, ValidationError
 
-from .answering import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS
 from .auth import Credentials
-from .errors import CaseError
+from .errors import BadQuestionError, CaseError, IndexMissingError, ModelLoadError, ModelMismatchError, SettingsError
+from .question import AskRequest, problem, request_model_for, schema
 from .service import Assistant
 from .types import Answer
 from .web_guard import BodyTooLarge
 
 log = logging.getLogger(__name__)
 
-# Text a question must contain: something other than blanks and invisible characters.
-_VISIBLE = "[^\\s\\x00-\\x1f\\x7f-\\x9f\\u200b-\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufeff]"
+#: The HTTP status of each of the core's errors; any other CaseError is a 400.
+HTTP_STATUS: dict[type[CaseError], int] = {
+    BadQuestionError: 422, IndexMissingError: 503, ModelMismatchError: 503, ModelLoadError: 503, SettingsError: 500,
+}
 
 
-def ask_schema(max_chars: int) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["question"],
-        "properties": {
-            "question": {"type": "string", "minLength": 1, "maxLength": max_chars, "pattern": _VISIBLE,
-                         "description": "The question, in plain words.", "example": "Who is the whistleblower?"},
-            "history": {
-                "type": ["array", "null"], "maxItems": MAX_HISTORY_MESSAGES,
-                "description": "Earlier turns, chat 'messages' format.",
-                "items": {"type": "object", "required": ["role", "content"], "properties": {
-                    "role": {"type": "string", "enum": ["user", "assistant"]},
-                    "content": {"type": "string", "maxLength": MAX_MESSAGE_CHARS}}},
-            },
-        },
-    }
+def http_status(exc: CaseError) -> int:
+    return next((status for cls, status in HTTP_STATUS.items() if isinstance(exc, cls)), 400)
 
 
 class ErrorOut(BaseModel):
@@ -59,19 +46,22 @@ def _sign_in_required() -> JSONResponse:
                   {"WWW-Authenticate": 'Basic realm="case-assistant"'})
 
 
-def _parse_json(raw: bytes) -> tuple[Any, JSONResponse | None]:
-    """The body as JSON, parsed by jiter (pydantic's parser): nesting deeper than 200 levels or
-    a number over 4,300 digits stops it with a ValueError instead of a RecursionError or a
-    server-side error from ``int()``, and invalid UTF-8 is refused."""
+def _parse(model: type[AskRequest], raw: bytes) -> AskRequest | JSONResponse:
+    """The body parsed and validated in one step by pydantic (its JSON parser, jiter, stops at
+    200 levels of nesting or a number over 4,300 digits with an error instead of a
+    RecursionError or a server-side error from ``int()``, and refuses invalid UTF-8)."""
     try:
-        return from_json(raw), None
-    except ValueError as exc:
-        reason = str(exc)
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        if err["type"] != "json_invalid":
+            return _error(422, problem(exc))
+        reason = str(err.get("ctx", {}).get("error", ""))
         if "recursion limit" in reason:
-            return None, _error(422, "body is nested too deeply (the limit is 200 levels)")
+            return _error(422, "body is nested too deeply (the limit is 200 levels)")
         if "number out of range" in reason:
-            return None, _error(422, "body holds a number too long to read")
-        return None, _error(400, "body must be JSON: {\"question\": \"...\", \"history\": [...]}")
+            return _error(422, "body holds a number too long to read")
+        return _error(400, "body must be JSON: {\"question\": \"...\", \"history\": [...]}")
 
 
 class Admission:
@@ -102,6 +92,7 @@ def build_router(assistant: Assistant, credentials: Credentials | None = None) -
     FastAPI's own schema and docs routes; see app.py)."""
     router = APIRouter()
     admission = Admission(assistant.settings.api_concurrency, assistant.settings.api_queue)
+    request_model = request_model_for(assistant.settings)
 
     def signed_in(request: Request) -> bool:
         return credentials is None or credentials.check_basic(request.headers.get("authorization", ""))
@@ -109,7 +100,7 @@ def build_router(assistant: Assistant, credentials: Credentials | None = None) -
     @router.post("/api/ask", response_model=Answer,
                  responses={status: {"model": ErrorOut} for status in (400, 401, 413, 415, 422, 429, 503)},
                  openapi_extra={"requestBody": {"required": True, "content": {
-                     "application/json": {"schema": ask_schema(assistant.settings.max_question_chars)}}}})
+                     "application/json": {"schema": schema(request_model)}}}})
     async def ask(request: Request) -> Any:
         if not signed_in(request):
             return _sign_in_required()
@@ -122,22 +113,18 @@ def build_router(assistant: Assistant, credentials: Credentials | None = None) -
             raw = await request.body()  # the size limit is applied as it streams in (web_guard.BodyLimit)
         except BodyTooLarge as exc:
             return _error(413, exc.detail)
-        body, problem = _parse_json(raw)
-        if problem is not None:
-            return problem
-        if not isinstance(body, dict):
-            return _error(422, "body must be a JSON object with a 'question' field")
-        if "question" not in body:
-            return _error(422, "field 'question' is required")
+        body = _parse(request_model, raw)
+        if isinstance(body, JSONResponse):
+            return body
         if not admission.try_enter():
             return _error(429, "too many questions at once; try again in a moment", {"Retry-After": "1"})
         try:
             async with admission.slots:
-                answer = await run_in_threadpool(assistant.ask, body["question"], body.get("history"))
+                answer = await run_in_threadpool(assistant.answer, body)
         except CaseError as exc:
-            if exc.http_status >= 500:
+            if exc.about_server:
                 log.error("/api/ask: %s", exc)
-            return _error(exc.http_status, exc.client_message)
+            return _error(http_status(exc), exc.client_message)
         finally:
             admission.leave()
         return answer.to_dict()

@@ -70,8 +70,9 @@ def _eval(args: argparse.Namespace) -> int:
     from .evaluation import EvalResult, load_questions, score_answer
     from .service import Assistant
 
-    assistant = Assistant(settings=_settings(args))
-    result = EvalResult()
+    settings = _settings(args)
+    assistant = Assistant(settings=settings)
+    result = EvalResult(max_words=settings.eval_max_words)
     for item in load_questions(args.file):
         score_answer(item, assistant.ask(item["question"], item.get("history")), result)
     for f in result.failures:

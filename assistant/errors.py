@@ -1,5 +1,5 @@
 """The few errors the core raises on purpose; front ends turn them into exit codes,
-UI warnings and HTTP statuses instead of tracebacks."""
+UI warnings and HTTP statuses (api.py maps each class to one) instead of tracebacks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ class CaseError(Exception):
     """Base class: a problem the user can act on, with a message that says how."""
 
     exit_code = 2
-    http_status = 400
     #: What a web client is told instead of the message, for errors whose message speaks of
     #: the server (paths, model locations) rather than of what the client sent; None: the message.
     public_message: str | None = None
@@ -17,19 +16,22 @@ class CaseError(Exception):
     def client_message(self) -> str:
         return self.public_message or str(self)
 
+    @property
+    def about_server(self) -> bool:
+        """The server's state is wrong, not what the client sent: worth a line in the log."""
+        return self.public_message is not None
+
 
 class BadQuestionError(CaseError):
     """The question or history cannot be answered as given (empty, too long, malformed)."""
 
     exit_code = 2
-    http_status = 422
 
 
 class IndexMissingError(CaseError):
     """There is no index yet where one was expected."""
 
     exit_code = 3
-    http_status = 503
     public_message = "no index is available yet: the operator must run ingest"
 
 
@@ -37,7 +39,6 @@ class ModelMismatchError(CaseError):
     """The index was built with another embedding model than the one configured."""
 
     exit_code = 3
-    http_status = 503
     public_message = "the index does not match the configured model: the operator must rebuild it"
 
 
@@ -45,7 +46,6 @@ class SettingsError(CaseError):
     """A CASE_ environment variable (or an override) has a value the settings cannot take."""
 
     exit_code = 2
-    http_status = 500
     public_message = "the server is misconfigured; its log says how"
 
 
@@ -53,7 +53,6 @@ class ModelLoadError(CaseError):
     """The embedding model could not be loaded from the configured name or path."""
 
     exit_code = 3
-    http_status = 503
     public_message = "the embedding model could not be loaded; the server log says why"
 
 

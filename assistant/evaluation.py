@@ -12,9 +12,6 @@ from typing import Any
 from .errors import CaseError
 from .types import Answer
 
-MAX_WORDS = 100
-
-
 def _norm(s: str | None) -> str:
     return re.sub(r"\s+", " ", s or "").strip().lower()
 
@@ -25,6 +22,7 @@ def _has(phrase: str, text: str) -> bool:
 
 @dataclass
 class EvalResult:
+    max_words: int  # the scorer's rule for a concise answer (Settings.eval_max_words)
     in_scope: int = 0
     correct: int = 0
     supported: int = 0
@@ -36,7 +34,7 @@ class EvalResult:
 
     def summary(self) -> str:
         n, o = self.in_scope or 1, self.out_of_scope or 1
-        return (f"answered {self.correct}/{self.in_scope}, correct+cited+<= {MAX_WORDS} words "
+        return (f"answered {self.correct}/{self.in_scope}, correct+cited+<= {self.max_words} words "
                 f"{self.concise}/{self.in_scope} ({100 * self.concise / n:.0f}%), "
                 f"supporting passage cited {self.retrieval_hits}/{self.in_scope}, "
                 f"abstained {self.abstained_ok}/{self.out_of_scope} out-of-scope ({100 * self.abstained_ok / o:.0f}%)")
@@ -80,7 +78,7 @@ def score_answer(gold: dict[str, Any], answer: Answer, result: EvalResult) -> No
     wanted = gold.get("answer_all") or gold.get("answer_any") or []
     ok = (all if gold.get("answer_all") else any)(_has(x, hay) for x in wanted) and not answer.abstained
     sup = any(_has(x, t) for x in gold.get("support_any", []) for t in cits)
-    concise = len(text.split()) <= MAX_WORDS
+    concise = len(text.split()) <= result.max_words
     result.correct += ok
     result.supported += ok and sup
     result.concise += ok and sup and concise

@@ -7,6 +7,7 @@ from typing import Any
 
 from .answering import Answerer, Weights
 from .embedding import LazyEmbeddings
+from .question import AskRequest
 from .retrieval import Retriever
 from .settings import Settings
 from .store import IndexLayout, IndexManifest
@@ -35,6 +36,10 @@ class Assistant:
 
     def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
         return self.answerer.ask(question, history)
+
+    def answer(self, request: AskRequest) -> Answer:
+        """Answer a request already validated by ``question.request_model_for(settings)``."""
+        return self.answerer.answer(request)
 
     def warm_up(self) -> None:
         """Open the index and load the model now rather than on the first question."""

@@ -48,7 +48,12 @@ class Settings(BaseSettings):
     candidates: int = 24
     max_answer_sentences: int = 3
     max_answer_words: int = 100
-    max_question_chars: int = 2000
+    max_question_chars: int = Field(default=2000, gt=0)
+    max_history_messages: int = Field(default=100, ge=0, description="Longest history a question may carry.")
+    max_message_chars: int = Field(default=10_000, gt=0, description="Longest message of that history.")
+    follow_up_messages: int = Field(default=40, gt=0, description="Last messages a follow-up can lean on.")
+    # The acceptance scorer's rule for a concise answer, which `assistant eval` applies.
+    eval_max_words: int = Field(default=100, gt=0)
 
     # Web app.
     host: str = "127.0.0.1"

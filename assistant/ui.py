@@ -115,7 +115,7 @@ def build_ui(assistant: Assistant, admin: bool = False,
         try:
             answer = assistant.ask(question, history_of(turns))
         except CaseError as exc:
-            if exc.http_status >= 500:
+            if exc.about_server:
                 log.error("chat: %s", exc)
             gr.Warning(exc.client_message)
             yield gr.update(), gr.update(), turns, gr.update()

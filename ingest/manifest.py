@@ -1,26 +1,59 @@
-"""The list of cited sources (corpus/sources.toml): what to fetch and how to cite it."""
+"""The list of cited sources (corpus/sources.toml): what to fetch and how to cite it.
+
+Each ``[[source]]`` table is parsed by :class:`SourceEntry`; an error names the file, the
+entry (its number and id) and the field.
+"""
 
 from __future__ import annotations
 
-import re
 import tomllib
-from dataclasses import dataclass
-from pathlib import Path
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError, field_validator
 
 from assistant.errors import ManifestError
 
 MANIFEST_NAME = "sources.toml"
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: What a saved copy of a source may be: a page saved from a browser, a PDF or plain text.
+SAVED_COPY_SUFFIXES = (".html", ".htm", ".pdf", ".txt")
+
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-@dataclass(frozen=True)
-class SourceEntry:
-    id: str
-    title: str
-    publisher: str
-    url: str
+class SourceEntry(BaseModel):
+    """One cited source. Unknown fields are refused, so a misspelt one is not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] = Field(
+        description="letters, digits, '.', '_' or '-'")
+    title: _Text
+    publisher: _Text
+    url: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$")] = Field(
+        description="an http or https URL")
     date: str = ""
-    fetch: bool = False
+    fetch: StrictBool = False
+    #: A copy of the source saved under the corpus (e.g. "saved/ft.html"): its text is the source's.
+    file: str | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, value: object) -> object:
+        return value.isoformat() if isinstance(value, date) else value  # TOML dates parse to datetime.date
+
+    @field_validator("file")
+    @classmethod
+    def _file(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        path = PurePosixPath(value.strip())
+        if path.is_absolute() or ".." in path.parts or not path.parts:
+            raise ValueError("must be a path inside the corpus folder, like saved/ft.html")
+        if path.suffix.lower() not in SAVED_COPY_SUFFIXES:
+            raise ValueError(f"must be a {', '.join(SAVED_COPY_SUFFIXES)} file")
+        return path.as_posix()
 
 
 def load_manifest(corpus_dir: Path) -> list[SourceEntry]:
@@ -35,29 +68,28 @@ def load_manifest(corpus_dir: Path) -> list[SourceEntry]:
     if not isinstance(tables, list):
         raise ManifestError(f"{path}: 'source' must be an array of tables ([[source]])")
     entries: list[SourceEntry] = []
-    seen: set[str] = set()
     for i, table in enumerate(tables, start=1):
-        where = f"{path}: [[source]] #{i}"
+        name = f"[[source]] #{i}" + (f" ('{table['id']}')" if isinstance(table, dict) and "id" in table else "")
         if not isinstance(table, dict):
-            raise ManifestError(f"{where}: must be a table")
-        for key in ("id", "title", "publisher", "url"):
-            if not isinstance(table.get(key), str) or not table[key].strip():
-                raise ManifestError(f"{where}: field '{key}' is required and must be a non-empty string")
-        if not _ID.match(table["id"]):
-            raise ManifestError(f"{where}: field 'id' must be letters, digits, '.', '_' or '-'")
-        if table["id"] in seen:
-            raise ManifestError(f"{where}: field 'id' repeats '{table['id']}'")
-        if not re.match(r"^https?://", table["url"]):
-            raise ManifestError(f"{where}: field 'url' must be an http or https URL")
-        date = table.get("date", "")
-        if not isinstance(date, str):
-            date = str(date)  # TOML dates parse to datetime.date
-        fetch = table.get("fetch", False)
-        if not isinstance(fetch, bool):
-            raise ManifestError(f"{where}: field 'fetch' must be true or false")
-        seen.add(table["id"])
-        entries.append(
-            SourceEntry(table["id"], table["title"].strip(), table["publisher"].strip(),
-                        table["url"].strip(), date, fetch)
-        )
+            raise ManifestError(f"{path}: {name}: must be a table")
+        try:
+            entry = SourceEntry.model_validate(table)
+        except ValidationError as exc:
+            raise ManifestError(f"{path}: {name}: {_problem(exc)}") from None
+        if any(e.id == entry.id for e in entries):
+            raise ManifestError(f"{path}: {name}: field 'id' repeats '{entry.id}'")
+        entries.append(entry)
     return entries
+
+
+def _problem(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    field = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "missing":
+        return f"field '{field}' is required"
+    if err["type"] == "extra_forbidden":
+        return f"field '{field}' is not a source field (known: {', '.join(SourceEntry.model_fields)})"
+    known = SourceEntry.model_fields.get(field)
+    if err["type"] == "string_pattern_mismatch" and known is not None and known.description:
+        return f"field '{field}' must be {known.description} (got {err['input']!r})"
+    return f"field '{field}': {err.get('ctx', {}).get('error') or err['msg']}"

@@ -389,7 +389,7 @@ def test_split_html_headline_not_glued_to_first_sentence(tmp_path, kind):
     else:
         (tmp_path / ".fetched" / "cw").mkdir(parents=True)
         (tmp_path / ".fetched" / "cw" / "text.txt").write_text(extract_text(page), encoding="utf-8")
-        body = load_source(SourceEntry("cw", "Listing", "Court Watch", "https://courtwatch.example/"), tmp_path).body
+        body = load_source(SourceEntry(id="cw", title="Listing", publisher="Court Watch", url="https://courtwatch.example/"), tmp_path).body
     sentences = [s.text for p in split_passages(body) for s in p.sentences]
     assert ("The preliminary hearing in the whistleblowing claim is listed for three days at the "
             "London Central employment tribunal.") in sentences
