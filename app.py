@@ -1,6 +1,6 @@
 """`python app.py`: the chat on http://127.0.0.1:7860 and POST /api/ask beside it.
 
-With no index yet it runs ingest first.
+With no index yet (or one of an older format) it runs ingest first.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 
 from assistant.errors import CaseError
 from assistant.settings import Settings
-from assistant.store import IndexLayout
+from assistant.index import IndexLayout
 
 log = logging.getLogger("app")
 
@@ -87,11 +87,11 @@ def main(argv: list[str] | None = None) -> int:
             settings = settings.model_copy(update={"host": args.host})
         if args.port:
             settings = settings.model_copy(update={"port": args.port})
-        if IndexLayout(settings).current_dir() is None:
+        if IndexLayout(settings).manifest() is None:
             from ingest.cli import human_summary
             from ingest.pipeline import run_ingest
 
-            log.info("no index in %s yet: running ingest first", settings.index_dir)
+            log.info("no index of this version in %s yet: running ingest first", settings.index_dir)
             log.info("%s", human_summary(run_ingest(settings)))
         app = create_app(settings, admin=args.admin)
     except CaseError as exc:

@@ -152,7 +152,7 @@ class Answerer:
                 ts = set(terms(c.sentence.text))
                 repeated = len(ts & prior.said) / (len(ts) or 1)
             text = c.sentence.text
-            is_card = c.passage.kind == "source" and c.passage.position == 0
+            is_card = c.passage.headline
             typed = ((kind.wants_date and bool(_HAS_DATE.search(text)))
                      + (kind.wants_number and bool(_HAS_NUMBER.search(text)))
                      + (kind.wants_source and is_card))

@@ -84,13 +84,13 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def status_figures(settings: Settings) -> dict[str, Any]:
-    from .store import require_index
+    from .index import require_index
 
     gen, manifest = require_index(settings)
     return {
         "documents": len(manifest.documents), "passages": manifest.passages, "model": manifest.model,
         "last_ingest": manifest.built_at, "digest": manifest.digest, "generation": gen.name,
-        "sources": manifest.sources,
+        "sources": [s.to_report() for s in manifest.sources],
     }
 
 

@@ -9,7 +9,8 @@ import html
 import re
 from collections.abc import Iterable
 
-from .types import Answer, Citation, Passage
+from .index import DocumentEntry, Passage
+from .types import Answer, Citation
 
 # One pass: HTML's specials and Markdown's become character references, so neither an
 # HTML tag nor Markdown syntax in a source or a question is ever interpreted.
@@ -77,7 +78,7 @@ def citations_html(citations: list[Citation], turn: int = 0) -> str:
     return '<ol class="citations">' + "".join(citation_html(c, turn) for c in citations) + "</ol>"
 
 
-def document_html(doc: dict[str, object], passages: list[Passage], cited: set[str]) -> str:
+def document_html(passages: list[Passage], cited: set[str]) -> str:
     """A document's indexed text, passages cited in the conversation highlighted."""
     paragraphs = []
     for p in passages:
@@ -87,20 +88,23 @@ def document_html(doc: dict[str, object], passages: list[Passage], cited: set[st
     return "".join(paragraphs) or "<p><em>No indexed text.</em></p>"
 
 
-def sources_html(docs: list[dict[str, object]], texts: dict[str, str]) -> str:
+def _status(d: DocumentEntry) -> str:
+    label = f"{d.status.value}: {d.reason}" if d.reason else d.status.value
+    return f'<span class="status status-{d.status.name.lower().replace("_", "-")}">{safe_text(label)}</span>'
+
+
+def sources_html(docs: list[DocumentEntry], texts: dict[str, str]) -> str:
     """Every indexed document; each opens to its full text (``texts``, already safe HTML)."""
     rows = []
     for d in docs:
-        link = safe_url(str(d.get("url") or ""))
-        url = (f'<a href="{link}" target="_blank" rel="noopener noreferrer">{safe_text(str(d["url"]))}</a>'
-               if link else "")
-        status = str(d.get("status", ""))
+        link = safe_url(d.url)
+        url = f'<a href="{link}" target="_blank" rel="noopener noreferrer">{safe_text(d.url)}</a>' if link else ""
         rows.append(
-            f'<details class="source" data-doc="{html.escape(str(d["doc_id"]), quote=True)}">'
-            f'<summary><strong>{safe_text(str(d.get("title") or d["doc_id"]))}</strong> '
-            f'<span class="meta">{safe_text(" · ".join(str(x) for x in (d.get("publisher"), d.get("date")) if x))}</span>'
-            f'<span class="status status-{safe_text(status.split(":")[0].replace(" ", "-"))}">{safe_text(status)}</span>'
-            f'<span class="count">{d.get("passages", 0)} passages · ingested {safe_text(str(d.get("ingested_at", "")))}</span>'
+            f'<details class="source" data-doc="{html.escape(d.doc_id, quote=True)}">'
+            f'<summary><strong>{safe_text(d.title or d.doc_id)}</strong> '
+            f'<span class="meta">{safe_text(" · ".join(x for x in (d.publisher, d.date) if x))}</span>'
+            f'{_status(d)}'
+            f'<span class="count">{d.passages} passages · ingested {safe_text(d.ingested_at)}</span>'
             f'</summary><div class="source-url">{url}</div>'
-            f'<div class="doc-text">{texts.get(str(d["doc_id"]), "")}</div></details>')
+            f'<div class="doc-text">{texts.get(d.doc_id, "")}</div></details>')
     return '<div class="sources">' + "".join(rows) + "</div>" if rows else "<p>No documents indexed yet.</p>"

@@ -16,21 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from .index import IndexLayout, Passage, Sentence
+from .index.reader import IndexReader
 from .settings import Settings
-from .store import PASSAGES, SENTENCES, IndexLayout, chroma_client, collection_name, require_index
 from .text import terms, words
-from .types import Passage
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Sentence:
-    id: str
-    passage_id: str
-    doc_id: str
-    index: int  # within its passage
-    text: str
 
 
 @dataclass
@@ -44,51 +35,28 @@ class ScoredSentence:
     score: float = 0.0
 
 
-def _read_all(store: Any, page: int = 5000) -> list[tuple[str, str, dict[str, Any]]]:
-    """Every record of a collection, a page at a time (one request for all overflows SQLite)."""
-    rows: list[tuple[str, str, dict[str, Any]]] = []
-    for offset in range(0, store.count(), page):
-        got = store.get(limit=page, offset=offset, include=["documents", "metadatas"])
-        rows.extend(zip(got["ids"], got["documents"], got["metadatas"]))
-    return rows
-
-
 class Snapshot:
-    """Everything read from one generation: the Chroma collections, texts and BM25."""
+    """Everything one generation holds, in memory for answering: its records as objects,
+    its vectors as matrices, its lexical statistics and BM25."""
 
     def __init__(self, settings: Settings) -> None:
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.NOTSET)  # it sets DEBUG on import; follow ours
 
-        self.gen_dir, self.manifest = require_index(settings)
-        client = chroma_client(settings, self.gen_dir)
-        self.passage_store = client.get_collection(collection_name(settings, self.gen_dir, PASSAGES))
-        self.sentence_store = client.get_collection(collection_name(settings, self.gen_dir, SENTENCES))
-        self.passages: dict[str, Passage] = {}
-        for pid, text, meta in _read_all(self.passage_store):
-            self.passages[pid] = Passage(
-                id=pid, doc_id=meta["doc_id"], text=text, title=meta.get("title", ""),
-                publisher=meta.get("publisher", ""), url=meta.get("url", ""),
-                date=meta.get("date", ""), position=int(meta.get("position", 0)),
-                kind=meta.get("kind", ""),
-            )
+        self.index = IndexReader.live(settings)
+        self.gen_dir, self.manifest = self.index.gen_dir, self.index.manifest
+        self.passages: dict[str, Passage] = {p.id: p for p in self.index.passages()}
         self.by_doc: dict[str, list[Passage]] = {}
         for p in sorted(self.passages.values(), key=lambda p: p.position):
             self.by_doc.setdefault(p.doc_id, []).append(p)
-        self.sentences: list[Sentence] = [
-            Sentence(sid, meta["passage_id"], meta["doc_id"], int(meta["sentence"]), text)
-            for sid, text, meta in _read_all(self.sentence_store)
-            if meta["passage_id"] in self.passages
-        ]
+        self.sentences: list[Sentence] = [s for s in self.index.sentences() if s.passage_id in self.passages]
         # Vectors stay in memory as matrices, so scoring the candidates is two matrix products,
         # not a round trip: a row per sentence, a row per passage, and each sentence's passage row.
-        sentence_vec = self._vectors(self.sentence_store, [s.id for s in self.sentences])
-        passage_vec = self._vectors(self.passage_store, list(self.passages))
-        passage_row = {pid: i for i, pid in enumerate(passage_vec)}
-        dim = len(next(iter(sentence_vec.values()))) if sentence_vec else 0
-        self.sentence_matrix = np.array([sentence_vec[s.id] for s in self.sentences], dtype=np.float32).reshape(-1, dim)
-        self.passage_matrix = np.array(list(passage_vec.values()), dtype=np.float32).reshape(-1, dim)
+        passage_ids = list(self.passages)
+        self.sentence_matrix = self.index.sentence_vectors([s.id for s in self.sentences])
+        self.passage_matrix = self.index.passage_vectors(passage_ids)
+        passage_row = {pid: i for i, pid in enumerate(passage_ids)}
         self.passage_row = np.array([passage_row[s.passage_id] for s in self.sentences], dtype=np.int64)
         self.sentence_pos = {s.id: i for i, s in enumerate(self.sentences)}
         self.by_passage: dict[str, list[str]] = {}
@@ -104,14 +72,6 @@ class Snapshot:
         self.vocabulary.update(w for p in self.passages.values() for w in words(p.title + " " + p.publisher))
         self.bm25 = bm25s.BM25()
         self.bm25.index([ts or ["\x00"] for ts in sentence_terms], show_progress=False)
-
-    @staticmethod
-    def _vectors(store: Any, ids: list[str], batch: int = 5000) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for start in range(0, len(ids), batch):
-            got = store.get(ids=ids[start:start + batch], include=["embeddings"])
-            out.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
-        return out
 
     def term_weight(self, term: str) -> float:
         return self.idf.get(term, self.max_idf)
@@ -143,7 +103,7 @@ class Retriever:
         texts = [question] if context is None else [question, f"{question} {context}"]
         vecs = np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32)
         k = min(self.settings.candidates, len(snap.sentences))
-        hits = snap.sentence_store.query(query_embeddings=vecs.tolist(), n_results=k, include=[])["ids"]
+        hits = snap.index.nearest_sentences(vecs, k)
         cand: set[str] = set()
         for got in hits:
             cand.update(got)

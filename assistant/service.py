@@ -10,8 +10,8 @@ from .embedding import LazyEmbeddings
 from .question import AskRequest
 from .retrieval import Retriever
 from .settings import Settings
-from .store import IndexLayout, IndexManifest
-from .types import Answer, Passage
+from .index import DocumentEntry, IndexLayout, IndexManifest, Passage
+from .types import Answer
 
 
 class Assistant:
@@ -49,13 +49,12 @@ class Assistant:
     def manifest(self) -> IndexManifest | None:
         return IndexLayout(self.settings).manifest()
 
-    def documents(self) -> list[dict[str, object]]:
+    def documents(self) -> list[DocumentEntry]:
         """Every indexed document with its citation metadata, status and passage count."""
         manifest = self.manifest()
         if manifest is None:
             return []
-        docs = [{"doc_id": doc_id, **entry} for doc_id, entry in manifest.documents.items()]
-        return sorted(docs, key=lambda d: (d.get("kind") != "article", str(d.get("title", "")).lower()))
+        return sorted(manifest.documents.values(), key=lambda d: (d.kind != "article", d.title.lower()))
 
     def document_passages(self, doc_id: str) -> list[Passage]:
         """A document's indexed passages in reading order."""

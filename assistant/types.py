@@ -1,24 +1,11 @@
-"""Small result records shared by ingest, retrieval and answering."""
+"""What an answer is: the answer text and its numbered citations."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrievable stretch of one document, with enough metadata to cite it."""
-
-    id: str
-    doc_id: str
-    text: str
-    title: str
-    publisher: str = ""
-    url: str = ""
-    date: str = ""
-    position: int = 0
-    kind: str = ""
+from .index.records import Passage  # noqa: F401  (a stored passage is what an answer cites)
 
 
 @dataclass(frozen=True)

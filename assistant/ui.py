@@ -90,7 +90,7 @@ def chat_of(turns: list[Turn]) -> list[dict[str, str]]:
 def render_sources(assistant: Assistant, turns: list[Turn]) -> str:
     cited = {c.passage_id for t in turns for c in t.answer.citations}
     docs = assistant.documents()
-    texts = {str(d["doc_id"]): document_html(d, assistant.document_passages(str(d["doc_id"])), cited) for d in docs}
+    texts = {d.doc_id: document_html(assistant.document_passages(d.doc_id), cited) for d in docs}
     return sources_html(docs, texts)
 
 

@@ -35,9 +35,9 @@ def human_summary(report: IngestReport) -> str:
         f"passages: {p['added']} added, {p['deleted']} deleted, {p['total']} in the index",
     ]
     for s in report.sources:
-        extra = f" ({s['reason']})" if s.get("reason") else ""
-        text = "" if s.get("has_text") else "; no text yet, only its headline is indexed"
-        lines.append(f"source {s['id']}: {s['status']}{extra}{text}")
+        extra = f" ({s.reason})" if s.reason else ""
+        text = "" if s.has_text else "; no text yet, only its headline is indexed"
+        lines.append(f"source {s.id}: {s.status}{extra}{text}")
     for f in report.failures:
         lines.append(f"FAILED {f['document']}: {f['reason']}")
     lines.append(f"index generation {report.generation} in {report.seconds:.1f}s")

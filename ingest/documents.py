@@ -6,11 +6,10 @@ and goes on with the rest.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import io
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +17,7 @@ from types import ModuleType
 import yaml
 
 from assistant.errors import DocumentError
+from assistant.index import DocumentStatus
 
 from .manifest import MANIFEST_NAME, SourceEntry
 
@@ -29,6 +29,9 @@ FETCHED_DIR = ".fetched"
 
 @dataclass
 class SourceDocument:
+    """A document as loaded: its text and how to cite it. ``headline`` is a cited source's
+    headline card (what sources.toml says of it), indexed as a passage of its own."""
+
     doc_id: str
     title: str
     body: str
@@ -37,16 +40,13 @@ class SourceDocument:
     date: str = ""
     kind: str = "document"
     origin: str = ""  # the file it came from, for messages
-    status: str = "on disk"
-    extra: dict[str, str] = field(default_factory=dict)
-
-    def metadata(self) -> dict[str, str]:
-        return {"doc_id": self.doc_id, "title": self.title, "publisher": self.publisher,
-                "url": self.url, "date": self.date, "kind": self.kind}
+    status: DocumentStatus = DocumentStatus.ON_DISK
+    headline: str = ""
 
 
-def discover_files(corpus_dir: Path) -> tuple[list[Path], dict[str, str]]:
-    """Document files under the corpus, and those refused (links that leave it), with why."""
+def discover_files(corpus_dir: Path, skip: set[str] = frozenset()) -> tuple[list[Path], dict[str, str]]:
+    """Document files under the corpus (but those in ``skip``, corpus-relative), and those
+    refused (links that leave it), with why."""
     root = corpus_dir.resolve()
     found: list[Path] = []
     refused: dict[str, str] = {}
@@ -54,7 +54,7 @@ def discover_files(corpus_dir: Path) -> tuple[list[Path], dict[str, str]]:
         rel = path.relative_to(corpus_dir)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.name == MANIFEST_NAME or path.suffix.lower() not in DOCUMENT_SUFFIXES:
+        if path.name == MANIFEST_NAME or path.suffix.lower() not in DOCUMENT_SUFFIXES or rel.as_posix() in skip:
             continue
         if path.is_symlink() and not path.resolve().is_relative_to(root):
             refused[rel.as_posix()] = "symbolic link to outside the corpus, not followed"
@@ -158,27 +158,33 @@ def _pdf_text(raw: bytes, where: str) -> str:
     return "\n\n".join(pages)
 
 
-def load_file(path: Path, corpus_dir: Path, max_bytes: int = 5_000_000) -> SourceDocument:
-    rel = path.relative_to(corpus_dir).as_posix()
+def _read(path: Path, rel: str, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
             raise DocumentError(rel, f"file is {size:,} bytes; the limit is {max_bytes:,} (CASE_MAX_DOCUMENT_BYTES)")
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise DocumentError(rel, f"cannot be read ({exc.strerror})") from None
-    suffix = path.suffix.lower()
-    meta: dict[str, object] = {}
+
+
+def _text_and_meta(raw: bytes, suffix: str, rel: str) -> tuple[str, dict[str, object]]:
+    """A file's text and what it says of itself (front matter, or an HTML page's metadata)."""
     if suffix == ".pdf":
         if not raw:
             raise DocumentError(rel, "empty file")
-        body = _pdf_text(raw, rel)
-    elif suffix in (".html", ".htm"):
+        return _pdf_text(raw, rel), {}
+    if suffix in (".html", ".htm"):
         body, info = html_text(_decode(raw, rel), rel)
-        meta = {"title": info.get("title"), "publisher": info.get("sitename"),
-                "date": info.get("date"), "url": info.get("url")}
-    else:
-        meta, body = split_front_matter(_decode(raw, rel), rel)
+        return body, {"title": info.get("title"), "publisher": info.get("sitename"),
+                      "date": info.get("date"), "url": info.get("url")}
+    meta, body = split_front_matter(_decode(raw, rel), rel)
+    return body, meta
+
+
+def load_file(path: Path, corpus_dir: Path, max_bytes: int = 5_000_000) -> SourceDocument:
+    rel = path.relative_to(corpus_dir).as_posix()
+    body, meta = _text_and_meta(_read(path, rel, max_bytes), path.suffix.lower(), rel)
     if not body.strip():
         raise DocumentError(rel, "no text in the document")
     return SourceDocument(
@@ -203,26 +209,34 @@ def fetched_text_path(corpus_dir: Path, source_id: str) -> Path:
     return corpus_dir / FETCHED_DIR / source_id / "text.txt"
 
 
-def load_source(entry: SourceEntry, corpus_dir: Path) -> SourceDocument:
-    """A cited source: its headline card, then its text when a fetched copy is on disk."""
+def load_source(entry: SourceEntry, corpus_dir: Path, max_bytes: int = 5_000_000) -> SourceDocument:
+    """A cited source: its headline card, and its text from the saved copy its entry names
+    (``file``) or else from a fetched copy on disk, when there is one."""
+    doc = SourceDocument(doc_id=entry.id, title=entry.title, body="", publisher=entry.publisher, url=entry.url,
+                         date=entry.date, kind="source", origin=f"{MANIFEST_NAME} [{entry.id}]",
+                         status=DocumentStatus.NOT_FETCHED, headline=headline_card(entry))
+    if entry.file is not None:
+        path = corpus_dir / entry.file
+        if not path.resolve().is_relative_to(corpus_dir.resolve()):
+            raise DocumentError(entry.id, f"its saved copy {entry.file} is outside the corpus folder")
+        if not path.is_file():
+            raise DocumentError(entry.id, f"its saved copy {entry.file} does not exist")
+        try:
+            text, _ = _text_and_meta(_read(path, entry.id, max_bytes), path.suffix.lower(), entry.id)
+        except DocumentError as exc:
+            raise DocumentError(entry.id, f"its saved copy {entry.file}: {exc.reason}") from None
+        doc.body, doc.status = blocks_to_paragraphs(text), DocumentStatus.SAVED_COPY
+        if not doc.body:
+            raise DocumentError(entry.id, f"its saved copy {entry.file} has no text")
+        return doc
     text_path = fetched_text_path(corpus_dir, entry.id)
-    body = headline_card(entry)
-    status = "not fetched"
     if text_path.exists():
-        text = blocks_to_paragraphs(text_path.read_text(encoding="utf-8", errors="replace"))
-        if text:
-            body += "\n\n" + text
-            status = "on disk"
-    return SourceDocument(
-        doc_id=entry.id, title=entry.title, body=body, publisher=entry.publisher,
-        url=entry.url, date=entry.date, kind="source", origin=f"{MANIFEST_NAME} [{entry.id}]",
-        status=status,
-    )
+        doc.body = blocks_to_paragraphs(text_path.read_text(encoding="utf-8", errors="replace"))
+        if doc.body:
+            doc.status = DocumentStatus.ON_DISK
+    return doc
 
 
-def content_hash(*parts: str) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8"))
-        h.update(b"\x1f")
-    return h.hexdigest()[:32]
+def saved_copies(entries: list[SourceEntry]) -> set[str]:
+    """Corpus paths that are a source's saved copy: indexed as that source, not on their own."""
+    return {entry.file for entry in entries if entry.file is not None}

@@ -22,7 +22,7 @@ import httpcore
 import httpx
 
 from assistant.errors import DocumentError
-from assistant.store import write_atomic
+from assistant.index import write_atomic
 
 from .documents import FETCHED_DIR, html_text
 from .manifest import SourceEntry
@@ -210,7 +210,9 @@ def fetch_source(entry: SourceEntry, corpus_dir: Path, client: httpx.Client,
     except DocumentError as exc:
         return FetchResult(entry.id, "failed", exc.reason)
     if len(text) < MIN_TEXT_CHARS:
-        return FetchResult(entry.id, "failed", "no article text in the page (paywall or empty shell?)")
+        return FetchResult(entry.id, "failed", "no article text in the page (paywall or empty shell?): save the "
+                                               "page from a browser under the corpus and name it in this source's "
+                                               f'entry, file = "saved/{entry.id}.html"')
     folder.mkdir(parents=True, exist_ok=True)
     write_atomic(folder / "page.html", html)
     write_atomic(folder / "text.txt", text)

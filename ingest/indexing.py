@@ -1,37 +1,25 @@
-"""Bring the index up to date with the corpus through LangChain's indexing API.
+"""Bring the index up to date with the corpus: decide what changed, let the index write it.
 
-Each run compares per-document hashes with the live generation first: when nothing
-changed it writes nothing and never loads the model. Otherwise it copies the live
-generation, lets ``langchain_core.indexing.index`` (with a SQL record manager) add the
-passages and sentences of added and changed documents and drop their old ones, deletes
-removed documents, and publishes the new generation in one atomic step.
+Each run compares per-document hashes with the live generation's manifest first: when
+nothing changed it writes nothing and never loads the model. Otherwise the index package's
+writer builds the next generation from the added, changed and removed documents.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
-import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-from langchain_core.documents import Document
-from tqdm import tqdm
-
 from assistant.embedding import LazyEmbeddings, SentencePooledEmbeddings
-from assistant.errors import CaseError
+from assistant.index import DocumentEntry, DocumentRecords, DocumentStatus, IndexManifest, Passage, Sentence, SourceState
+from assistant.index.writer import IndexWriter
 from assistant.settings import Settings
-from assistant.store import (
-    MANIFEST, PASSAGES, SENTENCES, IndexLayout, IndexManifest, chroma_client, collection_name,
-    open_vectorstore,
-)
 
-from .documents import SourceDocument, content_hash
+from .documents import SourceDocument
 from .splitting import split_passages
 
 log = logging.getLogger(__name__)
@@ -39,12 +27,10 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PreparedDocument:
-    """A document split and hashed, ready to index; nothing here needs the model."""
+    """A document split into the records it will be stored as; nothing here needs the model."""
 
     source: SourceDocument
-    passages: list[Document]
-    sentences: list[Document]
-    hash: str
+    records: DocumentRecords
 
 
 @dataclass
@@ -52,7 +38,7 @@ class IngestReport:
     documents: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         ("added", "changed", "removed", "unchanged", "failed"), 0))
     passages: dict[str, int] = field(default_factory=lambda: {"added": 0, "deleted": 0, "total": 0})
-    sources: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[SourceState] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
     model_loaded: bool = False
     encoders: list[str] = field(default_factory=list)
@@ -61,28 +47,29 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "documents": self.documents, "passages": self.passages, "sources": self.sources,
+            "documents": self.documents, "passages": self.passages,
+            "sources": [s.to_report() for s in self.sources],
             "failures": self.failures, "model_loaded": self.model_loaded, "encoders": self.encoders,
             "generation": self.generation, "seconds": round(self.seconds, 3),
         }
 
 
 def prepare(doc: SourceDocument, max_words: int) -> PreparedDocument:
-    meta = doc.metadata()
-    passages: list[Document] = []
-    sentences: list[Document] = []
+    cite = {"title": doc.title, "publisher": doc.publisher, "url": doc.url, "date": doc.date, "kind": doc.kind}
+    passages: list[Passage] = []
+    sentences: list[Sentence] = []
+    if doc.headline:
+        card = Passage.new(doc.doc_id, doc.headline, **cite, position=0, headline=True,
+                           char_end=len(doc.headline), n_sentences=1)
+        passages.append(card)
+        sentences.append(Sentence.new(card, 0, doc.headline, 0, len(doc.headline)))
+    first = len(passages)
     for p in split_passages(doc.body, max_words):
-        pmeta = {**meta, "position": p.position, "char_start": p.start, "char_end": p.end,
-                 "n_sentences": len(p.sentences)}
-        pid = content_hash(*(f"{k}={pmeta[k]}" for k in sorted(pmeta)), p.text)
-        passages.append(Document(page_content=p.text, metadata={**pmeta, "passage_id": pid}))
-        for i, s in enumerate(p.sentences):
-            smeta = {"doc_id": doc.doc_id, "passage_id": pid, "position": p.position,
-                     "sentence": i, "char_start": s.start, "char_end": s.end}
-            sid = content_hash(pid, str(i), s.text)
-            sentences.append(Document(page_content=s.text, metadata={**smeta, "sentence_id": sid}))
-    doc_hash = content_hash(*(d.metadata["passage_id"] for d in passages))
-    return PreparedDocument(doc, passages, sentences, doc_hash)
+        passage = Passage.new(doc.doc_id, p.text, **cite, position=first + p.position, char_start=p.start,
+                              char_end=p.end, n_sentences=len(p.sentences))
+        passages.append(passage)
+        sentences.extend(Sentence.new(passage, i, s.text, s.start, s.end) for i, s in enumerate(p.sentences))
+    return PreparedDocument(doc, DocumentRecords(doc.doc_id, tuple(passages), tuple(sentences)))
 
 
 def corpus_digest(passages: Iterable[tuple[str, str]]) -> str:
@@ -96,36 +83,24 @@ def corpus_digest(passages: Iterable[tuple[str, str]]) -> str:
     return h.hexdigest()
 
 
-@contextmanager
-def ingest_lock(index_dir: Path) -> Iterator[None]:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise CaseError(f"another ingest is already writing {index_dir}; try again when it ends") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class Indexer:
+    """What changed since the live generation, and the report of bringing the index up to date."""
+
     def __init__(self, settings: Settings, embeddings: LazyEmbeddings | None = None) -> None:
         self.settings = settings
         self.embeddings = embeddings or LazyEmbeddings(settings.embedding_model)
-        self.layout = IndexLayout(settings)
+        self.writer = IndexWriter(settings)
 
-    def run(self, docs: list[PreparedDocument], failed: dict[str, str], sources: list[dict[str, Any]],
+    def run(self, docs: list[PreparedDocument], failed: dict[str, str], sources: list[SourceState],
             full: bool = False) -> IngestReport:
         report = IngestReport(sources=sources)
         report.failures = [{"document": k, "reason": v} for k, v in sorted(failed.items())]
         report.documents["failed"] = len(failed)
-        with ingest_lock(self.settings.index_dir):
+        with self.writer.locked():
             self._run_locked(docs, failed, full, report)
         report.model_loaded = self.embeddings.loaded
         report.encoders = self.embeddings.engines
@@ -133,10 +108,11 @@ class Indexer:
 
     def _run_locked(self, docs: list[PreparedDocument], failed: dict[str, str], full: bool,
                     report: IngestReport) -> None:
-        self.layout.discard_abandoned()
-        current = self.layout.current_dir()
-        old = IndexManifest.read(current / MANIFEST) if current else None
-        if old is not None and old.model != self.settings.embedding_model:
+        current, old = self.writer.live()
+        if current is not None and old is None:
+            log.warning("the index in %s is of an older format; rebuilding it", self.settings.index_dir)
+            full = True
+        elif old is not None and old.model != self.settings.embedding_model:
             log.warning("index was built with %s; rebuilding with %s", old.model, self.settings.embedding_model)
             full = True
         if full or old is None:
@@ -146,92 +122,41 @@ class Indexer:
 
         by_id = {d.source.doc_id: d for d in docs}
         added = [d for i, d in by_id.items() if i not in old_docs]
-        changed = [d for i, d in by_id.items() if i in old_docs and old_docs[i]["hash"] != d.hash]
+        changed = [d for i, d in by_id.items() if i in old_docs and old_docs[i].hash != d.records.hash]
         removed = [i for i in old_docs if i not in by_id and i not in failed]
         report.documents.update(added=len(added), changed=len(changed), removed=len(removed),
                                 unchanged=len(by_id) - len(added) - len(changed))
 
-        # Documents that failed this time keep their last good version.
-        entries = {i: e for i, e in old_docs.items() if i in failed}
+        # Documents that failed this time keep their last good version, marked as failed.
+        entries = {i: e.model_copy(update={"status": DocumentStatus.FAILED, "reason": failed[i]})
+                   for i, e in old_docs.items() if i in failed}
         now = _now()
         for d in docs:
             prev = old_docs.get(d.source.doc_id)
-            same = prev is not None and prev["hash"] == d.hash
-            entries[d.source.doc_id] = {
-                **d.source.metadata(), "hash": d.hash, "passages": len(d.passages),
-                "status": d.source.status, "origin": d.source.origin,
-                "ingested_at": prev["ingested_at"] if same else now,
-            }
-        for i in entries:
-            if i in failed:
-                entries[i]["status"] = f"failed: {failed[i]}"
+            s = d.source
+            entries[s.doc_id] = DocumentEntry(
+                doc_id=s.doc_id, title=s.title, publisher=s.publisher, url=s.url, date=s.date, kind=s.kind,
+                hash=d.records.hash, passages=len(d.records.passages), status=s.status, origin=s.origin,
+                ingested_at=prev.ingested_at if prev is not None and prev.hash == d.records.hash else now)
 
-        pairs = [(p.metadata["passage_id"], p.page_content) for d in docs for p in d.passages]
-        kept_texts = self._kept_passage_texts(current, [i for i in failed if i in old_docs])
-        pairs.extend(kept_texts)
+        pairs = [(p.id, p.text) for d in docs for p in d.records.passages]
+        if current is not None:
+            pairs += [(p.id, p.text) for p in self.writer.kept_passages(current, [i for i in failed if i in old_docs])]
         report.passages["total"] = len(pairs)
-        manifest = IndexManifest(model=self.settings.embedding_model, built_at=now,
-                                 digest=corpus_digest(pairs), passages=len(pairs),
-                                 documents=entries, sources=report.sources)
+        manifest = IndexManifest(model=self.settings.embedding_model, built_at=now, digest=corpus_digest(pairs),
+                                 passages=len(pairs), documents=entries, sources=report.sources)
 
         if current is not None and not (added or changed or removed):
-            # Nothing to embed or delete: refresh statuses in place, keep the generation.
             manifest.built_at = old.built_at if old else now
-            manifest.write(current / MANIFEST)
+            self.writer.rewrite_manifest(current, manifest)
             report.generation = current.name
             return
 
-        gen = self.layout.new_generation(copy_from=current)
-        try:
-            client = chroma_client(self.settings, gen)
-            result = self._apply(client, gen, added + changed, removed)
-            report.passages["added"] = result["added"]
-            report.passages["deleted"] = result["deleted"]
-            manifest.write(gen / MANIFEST)
-            self.layout.publish(gen)
-        except BaseException:
-            self.layout.discard(gen)
-            raise
-        report.generation = gen.name
-
-    def _kept_passage_texts(self, current: Path | None, doc_ids: list[str]) -> list[tuple[str, str]]:
-        if current is None or not doc_ids:
-            return []
-        client = chroma_client(self.settings, current)
-        store = client.get_collection(collection_name(self.settings, current, PASSAGES))
-        got = store.get(where={"doc_id": {"$in": doc_ids}}, include=["documents"])
-        return list(zip(got["ids"], got["documents"]))
-
-    def _apply(self, client: Any, gen: Path, todo: list[PreparedDocument], removed: list[str]) -> dict[str, int]:
-        from langchain_classic.indexes import SQLRecordManager
-        from langchain_core.indexing import index
-
-        totals = {"added": 0, "deleted": 0}
-        has_sentences = any(d.sentences for d in todo)
-        base = self.embeddings.for_ingest(self.settings.ingest_encoder) if has_sentences else self.embeddings
-        pooled = SentencePooledEmbeddings(base, {
-            p.page_content: [s.page_content for s in d.sentences if s.metadata["passage_id"] == p.metadata["passage_id"]]
-            for d in todo for p in d.passages})
-        # Sentences first: their vectors are then reused for the passages.
-        for kind, key in ((SENTENCES, "sentence_id"), (PASSAGES, "passage_id")):
-            store = open_vectorstore(client, collection_name(self.settings, gen, kind), pooled)
-            records = SQLRecordManager(f"chroma/{kind}", db_url=f"sqlite:///{gen / 'records.sqlite'}")
-            records.create_schema()
-            for doc_id in removed:
-                keys = records.list_keys(group_ids=[doc_id])
-                if keys:
-                    store.delete(ids=keys)
-                    records.delete_keys(keys)
-                if kind == PASSAGES:
-                    totals["deleted"] += len(keys)
-            docs = [doc for d in todo for doc in (d.passages if kind == PASSAGES else d.sentences)]
-            if not docs:
-                continue
-            bar = tqdm(docs, desc=f"embedding {kind}", unit=kind[:-1], disable=not sys.stderr.isatty(),
-                       leave=False)
-            result = index(bar, records, store, cleanup="scoped_full", source_id_key="doc_id",
-                           key_encoder=lambda d, key=key: d.metadata[key], batch_size=128)
-            if kind == PASSAGES:
-                totals["added"] += result["num_added"]
-                totals["deleted"] += result["num_deleted"]
-        return totals
+        todo = [d.records for d in added + changed]
+        embeddings = self.embeddings
+        if any(r.sentences for r in todo):
+            embeddings = SentencePooledEmbeddings(self.embeddings.for_ingest(self.settings.ingest_encoder), {
+                p.text: [s.text for s in r.sentences if s.passage_id == p.id] for r in todo for p in r.passages})
+        result = self.writer.write(current, todo, removed, manifest, embeddings)
+        report.passages.update(added=result.added, deleted=result.deleted)
+        report.generation = result.generation

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.errors import DocumentError
+from assistant.index import DocumentStatus, SourceState
 from assistant.settings import Settings
 
-from .documents import discover_files, load_file, load_source
+from .documents import discover_files, load_file, load_source, saved_copies
 from .indexing import Indexer, IngestReport, PreparedDocument, prepare
 from .manifest import load_manifest
 
@@ -39,22 +40,27 @@ def run_ingest(settings: Settings, fetch: bool = False, full: bool = False,
     tell(0.3, "reading and splitting documents")
     docs: list[PreparedDocument] = []
     failed: dict[str, str] = {}
-    sources: list[dict[str, Any]] = []
+    sources: list[SourceState] = []
     for entry in entries:
-        doc = load_source(entry, corpus)
-        has_text = doc.status == "on disk"
         result = fetched.get(entry.id)
-        if result is not None and result.status in ("fetched", "not modified"):
-            doc.status = "fetched"
-        elif result is not None and result.status == "failed":
-            doc.status = "failed"
-        source = {"id": entry.id, "status": doc.status, "has_text": has_text, "url": entry.url}
-        if result is not None and result.reason:
-            source["reason"] = result.reason
-        sources.append(source)
+        try:
+            doc = load_source(entry, corpus, settings.max_document_bytes)
+        except DocumentError as exc:  # its saved copy is unreadable: keeps its last good version
+            log.error("%s", exc)
+            failed[exc.path] = exc.reason
+            sources.append(SourceState(id=entry.id, status=DocumentStatus.FAILED, has_text=False, url=entry.url,
+                                       reason=exc.reason))
+            continue
+        if doc.status != DocumentStatus.SAVED_COPY and result is not None:
+            if result.status in ("fetched", "not modified"):
+                doc.status = DocumentStatus.FETCHED
+            elif result.status == "failed":
+                doc.status = DocumentStatus.FAILED
+        sources.append(SourceState(id=entry.id, status=doc.status, has_text=bool(doc.body), url=entry.url,
+                                   reason=result.reason if result is not None else ""))
         docs.append(prepare(doc, settings.passage_max_words))
 
-    paths, refused = discover_files(corpus)
+    paths, refused = discover_files(corpus, skip=saved_copies(entries))
     for rel, reason in refused.items():
         log.error("%s: %s", rel, reason)
         failed[rel] = reason
@@ -62,7 +68,7 @@ def run_ingest(settings: Settings, fetch: bool = False, full: bool = False,
         try:
             doc = load_file(path, corpus, settings.max_document_bytes)
             prepared = prepare(doc, settings.passage_max_words)
-            if not prepared.passages:
+            if not prepared.records.passages:
                 raise DocumentError(doc.doc_id, "no prose to index (only headings, links or captions)")
         except DocumentError as exc:
             log.error("%s", exc)

@@ -74,7 +74,7 @@ def _ingest(corpus: Path, index: Path, *extra: str, env: dict[str, str] | None =
 def _collection(index: Path, name: str):
     """The live generation's collection, opened as the assistant opens it (one client per path)."""
     from assistant.settings import Settings
-    from assistant.store import chroma_client
+    from assistant.index.layout import chroma_client
 
     gen = (index / "CURRENT").read_text().strip()
     return chroma_client(Settings(index_dir=index), index / gen).get_collection(name)

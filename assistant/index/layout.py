@@ -1,4 +1,4 @@
-"""The index on disk: immutable generations switched atomically.
+"""Generations of the index on disk, switched atomically.
 
 Ingest writes a new generation (a copy of the live one plus its changes) and then
 replaces the one-line ``CURRENT`` file. A reader therefore only ever opens a finished
@@ -8,18 +8,15 @@ generation, never a half-written one, and no two processes write one Chroma dire
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from langchain_core.embeddings import Embeddings
-
-from .errors import IndexMissingError, ModelMismatchError
-from .settings import Settings
+from ..errors import IndexMissingError, ModelMismatchError
+from ..settings import Settings
+from .manifest import IndexManifest
 
 log = logging.getLogger(__name__)
 
@@ -27,29 +24,7 @@ CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages"
 SENTENCES = "sentences"
-FORMAT_VERSION = 1
-
-
-@dataclass
-class IndexManifest:
-    """What a generation holds: the model that built it and one entry per document."""
-
-    model: str
-    built_at: str
-    digest: str = ""
-    passages: int = 0
-    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    format: int = FORMAT_VERSION
-
-    @classmethod
-    def read(cls, path: Path) -> IndexManifest:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
-
-    def write(self, path: Path) -> None:
-        write_atomic(path, json.dumps(self.__dict__, indent=1, sort_keys=True))
+RECORDS = "records.sqlite"  # LangChain's record manager: every record's key, by document
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -93,6 +68,7 @@ class IndexLayout:
         return self.root / name if name else None
 
     def manifest(self) -> IndexManifest | None:
+        """The live generation's manifest; None with no index, or one of an older format."""
         gen = self.current_dir()
         return IndexManifest.read(gen / MANIFEST) if gen else None
 
@@ -154,17 +130,6 @@ def collection_name(settings: Settings, gen_dir: Path, kind: str) -> str:
     return f"{prefix}-{kind}-{gen_dir.name}"
 
 
-def open_vectorstore(client: Any, name: str, embeddings: Embeddings) -> Any:
-    from langchain_chroma import Chroma
-
-    return Chroma(
-        collection_name=name,
-        embedding_function=embeddings,
-        client=client,
-        collection_metadata={"hnsw:space": "cosine"},
-    )
-
-
 def copy_server_collections(settings: Settings, src: Path, dst: Path, batch: int = 500) -> None:
     """A server generation starts as a copy of the live one, vectors included."""
     client = chroma_client(settings, dst)
@@ -199,6 +164,9 @@ def require_index(settings: Settings) -> tuple[Path, IndexManifest]:
             f"no index in {settings.index_dir}: run `python -m ingest --index {settings.index_dir}` first"
         )
     manifest = IndexManifest.read(gen / MANIFEST)
+    if manifest is None:
+        raise IndexMissingError(f"the index in {settings.index_dir} is of an older format: run "
+                                f"`python -m ingest --index {settings.index_dir}` to rebuild it")
     if manifest.model != settings.embedding_model:
         raise ModelMismatchError(
             f"the index in {settings.index_dir} was built with embedding model '{manifest.model}', "

@@ -1,0 +1,75 @@
+"""A generation's table of contents: the model that built it and one entry per document.
+
+Written last into a generation, read first by ingest (its per-document hashes say what
+changed before anything heavy is imported) and by the UI (titles, statuses, counts).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .records import DocumentStatus
+
+FORMAT_VERSION = 2
+
+
+class DocumentEntry(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    doc_id: str
+    title: str
+    publisher: str = ""
+    url: str = ""
+    date: str = ""
+    kind: str = "document"
+    hash: str
+    passages: int
+    status: DocumentStatus
+    reason: str = ""  # why it failed, when status is FAILED
+    origin: str = ""  # the file it came from, for messages
+    ingested_at: str
+
+
+class SourceState(BaseModel):
+    """What became of one [[source]] in the run that built the generation."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    status: DocumentStatus
+    has_text: bool
+    url: str
+    reason: str = ""
+
+    def to_report(self) -> dict[str, object]:
+        """As the ingest report and ``assistant status`` show it (no empty reason)."""
+        return self.model_dump(mode="json", exclude={"reason"} if not self.reason else set())
+
+
+class IndexManifest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str
+    built_at: str
+    digest: str = ""
+    passages: int = 0
+    documents: dict[str, DocumentEntry] = Field(default_factory=dict)
+    sources: list[SourceState] = Field(default_factory=list)
+    format: int = FORMAT_VERSION
+
+    @classmethod
+    def read(cls, path: Path) -> IndexManifest | None:
+        """The manifest, or None when it is of an older format (ingest then rebuilds)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT_VERSION:
+                return None
+            return cls.model_validate(data)
+        except (json.JSONDecodeError, ValidationError):
+            return None
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=1)

@@ -1,0 +1,67 @@
+"""A published generation, read: its records, their vectors, and nearest-neighbour queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..settings import Settings
+from .layout import PASSAGES, SENTENCES, chroma_client, collection_name, require_index
+from .manifest import IndexManifest
+from .records import DOC_ID, Passage, Sentence
+
+
+class IndexReader:
+    """Read access to one generation (``IndexReader.live`` opens the published one)."""
+
+    PAGE = 5000  # records per request: one request for everything overflows SQLite's variable limit
+
+    def __init__(self, settings: Settings, gen_dir: Path, manifest: IndexManifest | None = None) -> None:
+        self.gen_dir = gen_dir
+        self.manifest = manifest
+        client = chroma_client(settings, gen_dir)
+        self._passages = client.get_collection(collection_name(settings, gen_dir, PASSAGES))
+        self._sentences = client.get_collection(collection_name(settings, gen_dir, SENTENCES))
+
+    @classmethod
+    def live(cls, settings: Settings) -> IndexReader:
+        gen_dir, manifest = require_index(settings)
+        return cls(settings, gen_dir, manifest)
+
+    def passages(self, doc_ids: list[str] | None = None) -> list[Passage]:
+        where = {DOC_ID: {"$in": doc_ids}} if doc_ids is not None else None
+        return [Passage.from_chroma(*row) for row in self._rows(self._passages, where)]
+
+    def sentences(self) -> list[Sentence]:
+        return [Sentence.from_chroma(*row) for row in self._rows(self._sentences)]
+
+    def passage_vectors(self, ids: list[str]) -> np.ndarray:
+        return self._vectors(self._passages, ids)
+
+    def sentence_vectors(self, ids: list[str]) -> np.ndarray:
+        return self._vectors(self._sentences, ids)
+
+    def nearest_sentences(self, vectors: np.ndarray, k: int) -> list[list[str]]:
+        """Ids of the ``k`` sentences nearest to each vector."""
+        return self._sentences.query(query_embeddings=vectors.tolist(), n_results=k, include=[])["ids"]
+
+    def _rows(self, store: Any, where: dict[str, Any] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+        if where is not None:
+            got = store.get(where=where, include=["documents", "metadatas"])
+            return list(zip(got["ids"], got["documents"], got["metadatas"]))
+        rows: list[tuple[str, str, dict[str, Any]]] = []
+        for offset in range(0, store.count(), self.PAGE):
+            got = store.get(limit=self.PAGE, offset=offset, include=["documents", "metadatas"])
+            rows.extend(zip(got["ids"], got["documents"], got["metadatas"]))
+        return rows
+
+    def _vectors(self, store: Any, ids: list[str]) -> np.ndarray:
+        """One row per id, in the order given."""
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), self.PAGE):
+            got = store.get(ids=ids[start:start + self.PAGE], include=["embeddings"])
+            found.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+        dim = len(next(iter(found.values()))) if found else 0
+        return np.array([found[i] for i in ids], dtype=np.float32).reshape(-1, dim)

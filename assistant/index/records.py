@@ -1,0 +1,124 @@
+"""One typed record per stored thing, and the only place Chroma metadata keys are spelled.
+
+A passage and a sentence each convert to and from the metadata Chroma keeps beside their
+text; ids are content hashes, so the same text in the same place is the same record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+#: Chroma metadata values are flat scalars.
+Metadata = dict[str, str | int | float | bool]
+
+#: The metadata key of a record's document, for filters (``where``) on either collection.
+DOC_ID = "doc_id"
+
+
+def content_hash(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:32]
+
+
+class DocumentStatus(StrEnum):
+    """Where a document's text came from, as the Sources view and the ingest report say it."""
+
+    ON_DISK = "on disk"  # a corpus file, or a source's fetched copy already on disk
+    FETCHED = "fetched"  # fetched (or confirmed unchanged) by this run
+    SAVED_COPY = "saved copy"  # a source's text from the file its [[source]] names
+    NOT_FETCHED = "not fetched"  # a source with no text yet: only its headline card
+    FAILED = "failed"  # unreadable this time; its last good version stays indexed
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable stretch of one document, with everything needed to cite it.
+
+    ``headline`` marks a source's headline card (what sources.toml says of it), which
+    answers questions about coverage and nothing else.
+    """
+
+    id: str
+    doc_id: str
+    text: str
+    title: str
+    publisher: str = ""
+    url: str = ""
+    date: str = ""
+    position: int = 0
+    kind: str = ""
+    headline: bool = False
+    char_start: int = 0
+    char_end: int = 0
+    n_sentences: int = 0
+
+    @classmethod
+    def new(cls, doc_id: str, text: str, **fields: Any) -> Passage:
+        """A passage whose id hashes everything it says and where it stands."""
+        probe = cls("", doc_id, text, **fields)
+        meta = probe.metadata()
+        meta.pop("passage_id")
+        return cls(content_hash(*(f"{k}={meta[k]}" for k in sorted(meta)), text), doc_id, text, **fields)
+
+    def metadata(self) -> Metadata:
+        return {DOC_ID: self.doc_id, "passage_id": self.id, "title": self.title, "publisher": self.publisher,
+                "url": self.url, "date": self.date, "kind": self.kind, "position": self.position,
+                "headline": self.headline, "char_start": self.char_start, "char_end": self.char_end,
+                "n_sentences": self.n_sentences}
+
+    @classmethod
+    def from_chroma(cls, id: str, text: str, meta: dict[str, Any]) -> Passage:
+        return cls(id=id, doc_id=meta[DOC_ID], text=text, title=meta.get("title", ""),
+                   publisher=meta.get("publisher", ""), url=meta.get("url", ""), date=meta.get("date", ""),
+                   position=int(meta.get("position", 0)), kind=meta.get("kind", ""),
+                   headline=bool(meta.get("headline", False)), char_start=int(meta.get("char_start", 0)),
+                   char_end=int(meta.get("char_end", 0)), n_sentences=int(meta.get("n_sentences", 0)))
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a passage: what an answer quotes."""
+
+    id: str
+    passage_id: str
+    doc_id: str
+    index: int  # within its passage
+    text: str
+    position: int = 0  # its passage's position in the document
+    char_start: int = 0
+    char_end: int = 0
+
+    @classmethod
+    def new(cls, passage: Passage, index: int, text: str, char_start: int = 0, char_end: int = 0) -> Sentence:
+        return cls(content_hash(passage.id, str(index), text), passage.id, passage.doc_id, index, text,
+                   passage.position, char_start, char_end)
+
+    def metadata(self) -> Metadata:
+        return {DOC_ID: self.doc_id, "passage_id": self.passage_id, "sentence_id": self.id, "sentence": self.index,
+                "position": self.position, "char_start": self.char_start, "char_end": self.char_end}
+
+    @classmethod
+    def from_chroma(cls, id: str, text: str, meta: dict[str, Any]) -> Sentence:
+        return cls(id=id, passage_id=meta["passage_id"], doc_id=meta[DOC_ID], index=int(meta["sentence"]), text=text,
+                   position=int(meta.get("position", 0)), char_start=int(meta.get("char_start", 0)),
+                   char_end=int(meta.get("char_end", 0)))
+
+
+@dataclass(frozen=True)
+class DocumentRecords:
+    """Everything one document puts in the index."""
+
+    doc_id: str
+    passages: tuple[Passage, ...]
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def hash(self) -> str:
+        """Equal exactly when the document would be stored the same."""
+        return content_hash(*(p.id for p in self.passages))
