@@ -1,4 +1,4 @@
-"""Case Assistant: cited answers about the Amazon Rekognition / VisionLabs sanctions case.
+"""Case Assistant: short cited answers about one news case, from its indexed sources.
 
 Heavy parts (Chroma, the model) load on first use, so ``import assistant`` stays cheap.
 """

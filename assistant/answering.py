@@ -12,14 +12,11 @@ from dataclasses import dataclass
 from .question import AskRequest, validate
 from .retrieval import Retriever, ScoredSentence, Snapshot
 from .settings import Settings
-from .text import terms, words
+from .text import Lexicon, words
 from .types import Answer, Citation
 
 NOT_IN_SOURCES = "The sources don't say: nothing in the indexed documents answers that question."
 
-_FOLLOW_UP = re.compile(
-    r"\b(he|she|it|they|him|her|them|his|hers|its|their|theirs|this|that|these|those|there|then|"
-    r"the (company|firm|man|employee|claim|case|ban|product|technology|tribunal|lawsuit))\b", re.I)
 _MARKER = re.compile(r"\s*\[\d+\]")
 _WANTS_DATE = re.compile(
     r"\b(when|since when|how long ago|(what|which|in what) (year|month|date|day|period|time ?span|time)|"
@@ -34,15 +31,6 @@ _HAS_DATE = re.compile(
 _HAS_NUMBER = re.compile(r"(\d|[$€£¥]|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
                          r"thousand|million|billion)\b)", re.I)
 _HOW_DO_I = re.compile(r"^\s*how (do|can|should|could|would) (i|we)\b", re.I)
-# Names that news text writes in several ways; a question's form counts as seen when any is.
-_ALIASES = [
-    {"britain", "british", "uk", "england", "english", "kingdom"},
-    {"america", "american", "americans", "us", "usa"},
-    {"russia", "russian", "russians"},
-    {"netherlands", "dutch", "holland"},
-    {"ukraine", "ukrainian", "ukrainians"},
-    {"amazon", "aws"},
-]
 _NAME = re.compile(r"(?<![\w'])([A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.-]*)*)")
 
 
@@ -89,18 +77,18 @@ class FollowUp:
     said: frozenset[str]  # terms of the last answer, which the new answer should not repeat
 
 
-def follow_up(question: str, history: list[dict[str, str]]) -> FollowUp | None:
+def follow_up(question: str, history: list[dict[str, str]], lexicon: Lexicon) -> FollowUp | None:
     if not history:
         return None
-    content = [w for w in words(question) if terms(w)]
-    if not (_FOLLOW_UP.search(question) or len(content) <= 2
+    content = [w for w in words(question) if lexicon.terms(w)]
+    if not (lexicon.points_back(question) or len(content) <= 2
             or question.lower().startswith(("and ", "what about", "how about"))):
         return None
     last_user = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
     answers = [_MARKER.sub("", m["content"]) for m in history if m["role"] == "assistant"]
     last_answer = answers[-1] if answers else ""
     context = " ".join(x for x in (last_user, last_answer[:400]) if x)
-    said = frozenset(t for a in answers for t in terms(a))
+    said = frozenset(t for a in answers for t in lexicon.terms(a))
     return FollowUp(context, said) if context else None
 
 
@@ -112,15 +100,9 @@ def unseen_names(question: str, snap: Snapshot) -> list[str]:
     out = []
     for m in _NAME.finditer(body, start):
         ws = [w.removesuffix("'s") for w in words(m.group(1)) if w not in ("of", "the", "i")]
-        if ws and not any(_seen(w, snap.vocabulary) for w in ws):
+        if ws and not any(snap.lexicon.seen(w, snap.vocabulary) for w in ws):
             out.append(m.group(1))
     return out
-
-
-def _seen(word: str, vocabulary: set[str]) -> bool:
-    if word in vocabulary:
-        return True
-    return any(word in group and any(a in vocabulary for a in group) for group in _ALIASES)
 
 
 class Answerer:
@@ -135,21 +117,21 @@ class Answerer:
     def answer(self, request: AskRequest) -> Answer:
         """An already validated request (see question.validate)."""
         q = request.question
-        prior = follow_up(q, request.messages()[-self.settings.follow_up_messages:])
+        prior = follow_up(q, request.messages()[-self.settings.follow_up_messages:], self.retriever.snapshot().lexicon)
         snap, cands = self.retriever.search(q, prior.context if prior else None)
         kind = QuestionKind.of(q)
-        ranked = self.rank(cands, kind, prior)
+        ranked = self.rank(cands, kind, snap.lexicon, prior)
         if not ranked or not self.relevant(ranked, kind, unseen_names(q, snap)):
             return Answer(NOT_IN_SOURCES, [], abstained=True)
         return self.compose(self.select(ranked))
 
-    def rank(self, cands: list[ScoredSentence], kind: QuestionKind,
+    def rank(self, cands: list[ScoredSentence], kind: QuestionKind, lexicon: Lexicon,
              prior: FollowUp | None = None) -> list[ScoredSentence]:
         w = self.weights
         for c in cands:
             repeated = 0.0
             if prior is not None and prior.said:
-                ts = set(terms(c.sentence.text))
+                ts = set(lexicon.terms(c.sentence.text))
                 repeated = len(ts & prior.said) / (len(ts) or 1)
             text = c.sentence.text
             is_card = c.passage.headline

@@ -67,7 +67,7 @@ def request_model(max_question_chars: int, max_history_messages: int, max_messag
     message = create_model("HistoryMessage", __base__=HistoryMessage,
                            content=(Annotated[str, Field(max_length=max_message_chars)], ...))
     question = Annotated[str, AfterValidator(check_question), Field(
-        description="The question, in plain words.", examples=["Who is the whistleblower?"],
+        description="The question, in plain words.", examples=["Who brought the claim, and when?"],
         json_schema_extra={"minLength": 1, "maxLength": max_question_chars, "pattern": _VISIBLE})]
     history = Annotated[list[message] | None, Field(  # type: ignore[valid-type]
         max_length=max_history_messages, description="Earlier turns, chat 'messages' format.")]

@@ -19,7 +19,7 @@ import numpy as np
 from .index import IndexLayout, Passage, Sentence
 from .index.reader import IndexReader
 from .settings import Settings
-from .text import terms, words
+from .text import Lexicon, words
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class Snapshot:
 
         self.index = IndexReader.live(settings)
         self.gen_dir, self.manifest = self.index.gen_dir, self.index.manifest
+        self.lexicon = Lexicon(self.manifest.case if self.manifest else None)
         self.passages: dict[str, Passage] = {p.id: p for p in self.index.passages()}
         self.by_doc: dict[str, list[Passage]] = {}
         for p in sorted(self.passages.values(), key=lambda p: p.position):
@@ -62,7 +63,7 @@ class Snapshot:
         self.by_passage: dict[str, list[str]] = {}
         for s in sorted(self.sentences, key=lambda s: s.index):
             self.by_passage.setdefault(s.passage_id, []).append(s.id)
-        sentence_terms = [terms(s.text) for s in self.sentences]
+        sentence_terms = [self.lexicon.terms(s.text) for s in self.sentences]
         self.sentence_term_sets = [frozenset(ts) for ts in sentence_terms]
         df = Counter(t for ts in self.sentence_term_sets for t in ts)
         n = max(len(self.sentences), 1)
@@ -112,8 +113,8 @@ class Retriever:
                 if sid in snap.sentence_pos:
                     cand.update(snap.by_passage[snap.sentences[snap.sentence_pos[sid]].passage_id])
 
-        q_terms = terms(question)
-        c_terms = [t for t in terms(context or "") if t not in q_terms]
+        q_terms = snap.lexicon.terms(question)
+        c_terms = [t for t in snap.lexicon.terms(context or "") if t not in q_terms]
         lex: dict[str, float] = {}
         if q_terms or c_terms:
             ids, scores = snap.bm25.retrieve([q_terms + c_terms], k=k, show_progress=False)

@@ -1,9 +1,16 @@
-"""Word-level text helpers shared by lexical retrieval and answer selection."""
+"""Word-level text helpers shared by lexical retrieval and answer selection.
+
+What is general English lives here (words, stopwords, stemming, pronouns); what belongs to
+one corpus (names written several ways, the nouns its follow-ups use) comes from its
+case.toml, through the index manifest, as a :class:`Lexicon`.
+"""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from .index import CaseProfile
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 
@@ -18,16 +25,8 @@ while who whom why will with would you your yours yourself yourselves also accor
 says saying tell told know give gave given get got does did do done make made one ones
 """.split())
 
-
-# News writes a country as its name, its adjective or its people ("Britain", "British", "UK"):
-# one term for each, so that lexical matching and coverage see them as the same word.
-_COUNTRY_FORMS = {
-    "uk": "britain britons brits british kingdom", "america": "american americans usa",
-    "russia": "russian russians", "ukraine": "ukrainian ukrainians", "netherlands": "dutch holland",
-    "china": "chinese", "france": "french", "germany": "german germans", "europe": "european europeans eu",
-    "japan": "japanese", "india": "indian indians", "ireland": "irish", "israel": "israeli israelis",
-}
-_CANONICAL = {form: name for name, forms in _COUNTRY_FORMS.items() for form in forms.split()}
+#: Words by which a question points back at the conversation.
+_POINTERS = "he she it they him her them his hers its their theirs this that these those there then".split()
 
 
 @lru_cache(maxsize=1)
@@ -41,8 +40,27 @@ def words(text: str) -> list[str]:
     return [w.replace("’", "'").lower() for w in _WORD.findall(text)]
 
 
-def terms(text: str) -> list[str]:
-    """Content terms, stemmed: what lexical matching compares."""
-    ws = [w[:-2] if w.endswith("'s") else w for w in words(text)]
-    ws = [_CANONICAL.get(w, w) for w in ws]
-    return _stemmer().stemWords([w for w in ws if w not in STOPWORDS])
+class Lexicon:
+    """One corpus's word forms: each form of a name counts as its group's first form, and a
+    follow-up is recognised by a pointer word or one of the corpus's follow-up nouns."""
+
+    def __init__(self, profile: CaseProfile | None = None) -> None:
+        profile = profile or CaseProfile()
+        self._groups = [frozenset(group) for group in profile.aliases if group]
+        self._canonical = {form: group[0] for group in profile.aliases for form in group}
+        nouns = "|".join(re.escape(n) for n in profile.follow_up_nouns)
+        self._follow_up = re.compile(r"\b(" + "|".join(_POINTERS) + (rf"|the ({nouns})" if nouns else "") + r")\b",
+                                     re.I)
+
+    def terms(self, text: str) -> list[str]:
+        """Content terms, stemmed: what lexical matching compares."""
+        ws = [w[:-2] if w.endswith("'s") else w for w in words(text)]
+        ws = [self._canonical.get(w, w) for w in ws]
+        return _stemmer().stemWords([w for w in ws if w not in STOPWORDS])
+
+    def seen(self, word: str, vocabulary: set[str]) -> bool:
+        """Whether the sources mention ``word`` under this or another of its forms."""
+        return word in vocabulary or any(word in g and not g.isdisjoint(vocabulary) for g in self._groups)
+
+    def points_back(self, question: str) -> bool:
+        return self._follow_up.search(question) is not None

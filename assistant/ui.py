@@ -13,6 +13,7 @@ import gradio as gr
 from .auth import ClientLimit
 from .errors import CaseError
 from .feedback import FeedbackLog
+from .index import CaseProfile
 from .render import PANEL_EMPTY, answer_html, document_html, safe_text, sources_html
 from .service import Assistant
 from .types import Answer
@@ -22,12 +23,6 @@ log = logging.getLogger(__name__)
 #: The page script and anything else the app serves itself (app.py mounts it).
 STATIC_DIR = Path(__file__).parent / "static"
 
-EXAMPLES = [
-    "Who is the whistleblower?",
-    "What does Amazon say about the allegations?",
-    "Which Russian company is involved?",
-    "Which outlets reported on the case?",
-]
 STREAM_WORDS = 4  # words added per streamed update
 STREAM_PAUSE = 0.03  # seconds between updates: a pace the eye can follow
 
@@ -103,6 +98,9 @@ def build_ui(assistant: Assistant, admin: bool = False,
     path in an output into its cache and serve it).
     """
     settings = assistant.settings
+    manifest = assistant.manifest()
+    case = manifest.case if manifest else CaseProfile()
+    examples = case.examples
     feedback = FeedbackLog(settings.feedback_file, settings.feedback_max_bytes, settings.feedback_backups)
     feedback_limit = ClientLimit(settings.feedback_per_minute, 60)
 
@@ -146,14 +144,15 @@ def build_ui(assistant: Assistant, admin: bool = False,
     def pick_example(evt: gr.SelectData) -> str:
         # By position in our own list: the client's copy of the example text is not echoed.
         index = evt.index if isinstance(evt.index, int) else -1
-        return EXAMPLES[index] if 0 <= index < len(EXAMPLES) else ""
+        return examples[index] if 0 <= index < len(examples) else ""
 
     def new_conversation() -> tuple:
         return [], [], "", render_sources(assistant, [])
 
     with gr.Blocks(title="Case Assistant") as demo:
-        gr.Markdown("## Case Assistant\nQuestions about the Amazon Rekognition / VisionLabs sanctions case. "
-                    "Every claim points to the passage it came from: click a marker to check it.")
+        about = f"{safe_text(case.title)}. " if case.title else ""
+        gr.Markdown(f"## Case Assistant\n{about}Every claim points to the passage it came from: "
+                    "click a marker to check it.")
         status = gr.Markdown(status_line(assistant), elem_id="index-status")
         turns = gr.State([])
         with gr.Tab("Chat", elem_id="tab-chat"):
@@ -163,7 +162,7 @@ def build_ui(assistant: Assistant, admin: bool = False,
                     # built by render.py, which escapes all text from sources and questions.
                     chat = gr.Chatbot(elem_id="chat", height=560, sanitize_html=False, buttons=["copy"],
                                       feedback_options=("Like", "Dislike"), show_label=False,
-                                      examples=[{"text": q} for q in EXAMPLES],
+                                      examples=[{"text": q} for q in examples] or None,
                                       placeholder="Ask about the case, or start from an example:")
                     with gr.Row():
                         question = gr.Textbox(elem_id="question", show_label=False, scale=8, autofocus=True,

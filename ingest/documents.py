@@ -19,7 +19,7 @@ import yaml
 from assistant.errors import DocumentError
 from assistant.index import DocumentStatus
 
-from .manifest import MANIFEST_NAME, SourceEntry
+from .manifest import CASE_NAME, MANIFEST_NAME, SourceEntry
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ def discover_files(corpus_dir: Path, skip: set[str] = frozenset()) -> tuple[list
         rel = path.relative_to(corpus_dir)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.name == MANIFEST_NAME or path.suffix.lower() not in DOCUMENT_SUFFIXES or rel.as_posix() in skip:
+        if path.name in (MANIFEST_NAME, CASE_NAME) or path.suffix.lower() not in DOCUMENT_SUFFIXES \
+                or rel.as_posix() in skip:
             continue
         if path.is_symlink() and not path.resolve().is_relative_to(root):
             refused[rel.as_posix()] = "symbolic link to outside the corpus, not followed"

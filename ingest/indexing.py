@@ -15,7 +15,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from assistant.embedding import LazyEmbeddings, SentencePooledEmbeddings
-from assistant.index import DocumentEntry, DocumentRecords, DocumentStatus, IndexManifest, Passage, Sentence, SourceState
+from assistant.index import (
+    CaseProfile, DocumentEntry, DocumentRecords, DocumentStatus, IndexManifest, Passage, Sentence, SourceState,
+)
 from assistant.index.writer import IndexWriter
 from assistant.settings import Settings
 
@@ -96,17 +98,17 @@ class Indexer:
         self.writer = IndexWriter(settings)
 
     def run(self, docs: list[PreparedDocument], failed: dict[str, str], sources: list[SourceState],
-            full: bool = False) -> IngestReport:
+            case: CaseProfile | None = None, full: bool = False) -> IngestReport:
         report = IngestReport(sources=sources)
         report.failures = [{"document": k, "reason": v} for k, v in sorted(failed.items())]
         report.documents["failed"] = len(failed)
         with self.writer.locked():
-            self._run_locked(docs, failed, full, report)
+            self._run_locked(docs, failed, case or CaseProfile(), full, report)
         report.model_loaded = self.embeddings.loaded
         report.encoders = self.embeddings.engines
         return report
 
-    def _run_locked(self, docs: list[PreparedDocument], failed: dict[str, str], full: bool,
+    def _run_locked(self, docs: list[PreparedDocument], failed: dict[str, str], case: CaseProfile, full: bool,
                     report: IngestReport) -> None:
         current, old = self.writer.live()
         if current is not None and old is None:
@@ -144,9 +146,10 @@ class Indexer:
             pairs += [(p.id, p.text) for p in self.writer.kept_passages(current, [i for i in failed if i in old_docs])]
         report.passages["total"] = len(pairs)
         manifest = IndexManifest(model=self.settings.embedding_model, built_at=now, digest=corpus_digest(pairs),
-                                 passages=len(pairs), documents=entries, sources=report.sources)
+                                 passages=len(pairs), documents=entries, sources=report.sources, case=case)
 
-        if current is not None and not (added or changed or removed):
+        # A new case profile changes how the index is read (its lexicon): a new generation too.
+        if current is not None and not (added or changed or removed) and old is not None and old.case == case:
             manifest.built_at = old.built_at if old else now
             self.writer.rewrite_manifest(current, manifest)
             report.generation = current.name

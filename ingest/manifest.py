@@ -1,7 +1,8 @@
-"""The list of cited sources (corpus/sources.toml): what to fetch and how to cite it.
+"""The corpus's own description of itself: its cited sources (sources.toml: what to fetch
+and how to cite it) and its case profile (case.toml: names, follow-up nouns, examples).
 
-Each ``[[source]]`` table is parsed by :class:`SourceEntry`; an error names the file, the
-entry (its number and id) and the field.
+Each ``[[source]]`` table is parsed by :class:`SourceEntry`, case.toml by the index's
+``CaseProfile``; an error names the file, the entry (its number and id) and the field.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError, field_validator
 
 from assistant.errors import ManifestError
+from assistant.index import CaseProfile
 
 MANIFEST_NAME = "sources.toml"
+CASE_NAME = "case.toml"
 #: What a saved copy of a source may be: a page saved from a browser, a PDF or plain text.
 SAVED_COPY_SUFFIXES = (".html", ".htm", ".pdf", ".txt")
 
@@ -80,6 +83,21 @@ def load_manifest(corpus_dir: Path) -> list[SourceEntry]:
             raise ManifestError(f"{path}: {name}: field 'id' repeats '{entry.id}'")
         entries.append(entry)
     return entries
+
+
+def load_case_profile(corpus_dir: Path) -> CaseProfile:
+    """The corpus's case.toml; without one, an empty profile (no aliases, no examples)."""
+    path = corpus_dir / CASE_NAME
+    if not path.exists():
+        return CaseProfile()
+    try:
+        return CaseProfile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path}: not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise ManifestError(f"{path}: field '{field}': {err['msg']}") from None
 
 
 def _problem(exc: ValidationError) -> str:

@@ -13,7 +13,7 @@ from assistant.settings import Settings
 
 from .documents import discover_files, load_file, load_source, saved_copies
 from .indexing import Indexer, IngestReport, PreparedDocument, prepare
-from .manifest import load_manifest
+from .manifest import load_case_profile, load_manifest
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ def run_ingest(settings: Settings, fetch: bool = False, full: bool = False,
     if not corpus.is_dir():
         raise DocumentError(str(corpus), "corpus folder does not exist")
     entries = load_manifest(corpus)
+    case = load_case_profile(corpus)
     fetched: dict[str, Any] = {}
     if fetch:
         tell(0.05, "fetching sources")
@@ -77,7 +78,7 @@ def run_ingest(settings: Settings, fetch: bool = False, full: bool = False,
         docs.append(prepared)
 
     tell(0.5, "indexing changed documents")
-    report = Indexer(settings).run(docs, failed, sources, full=full)
+    report = Indexer(settings).run(docs, failed, sources, case, full=full)
     tell(1.0, "done")
     report.seconds = time.perf_counter() - started
     return report

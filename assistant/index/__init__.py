@@ -7,8 +7,8 @@
 """
 
 from .layout import IndexLayout, require_index, write_atomic
-from .manifest import DocumentEntry, IndexManifest, SourceState
+from .manifest import CaseProfile, DocumentEntry, IndexManifest, SourceState
 from .records import DocumentRecords, DocumentStatus, Passage, Sentence, content_hash
 
-__all__ = ["DocumentEntry", "DocumentRecords", "DocumentStatus", "IndexLayout", "IndexManifest", "Passage",
+__all__ = ["CaseProfile", "DocumentEntry", "DocumentRecords", "DocumentStatus", "IndexLayout", "IndexManifest", "Passage",
            "Sentence", "SourceState", "content_hash", "require_index", "write_atomic"]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from .records import DocumentStatus
 
@@ -49,6 +50,21 @@ class SourceState(BaseModel):
         return self.model_dump(mode="json", exclude={"reason"} if not self.reason else set())
 
 
+class CaseProfile(BaseModel):
+    """What the corpus's case.toml says of the case beyond its documents (see that file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = ""
+    examples: list[str] = Field(default_factory=list)
+    #: Names written in several ways, one group each; a group's first form is its term.
+    aliases: list[list[Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1)]]] = Field(
+        default_factory=list)
+    #: Nouns a follow-up uses for something already named ("the company").
+    follow_up_nouns: list[Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1)]] = (
+        Field(default_factory=list))
+
+
 class IndexManifest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -58,6 +74,7 @@ class IndexManifest(BaseModel):
     passages: int = 0
     documents: dict[str, DocumentEntry] = Field(default_factory=dict)
     sources: list[SourceState] = Field(default_factory=list)
+    case: CaseProfile = Field(default_factory=CaseProfile)
     format: int = FORMAT_VERSION
 
     @classmethod
