@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	# torch first, pinned, so that nothing resolves to a CUDA build
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[test]'
+	# The embedding model in ONNX Runtime: ingest and questions then never import PyTorch.
+	$(PY) -m assistant export-model --if-missing
 	touch $(STAMP)
 
 install: $(STAMP)

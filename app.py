@@ -21,13 +21,14 @@ STATIC_PATH = "/case-static"
 OWN_PREFIXES = ("/api/", "/openapi.json", STATIC_PATH + "/")
 
 
-def refresher(settings: Settings):
-    """Re-run ingest (fetching sources) from the UI, reporting progress as it goes."""
+def refresher(settings: Settings, embeddings):
+    """Re-run ingest (fetching sources) from the UI, reporting progress as it goes: in this
+    process with the model already loaded, as ``ingest --watch`` does."""
     from ingest.cli import human_summary
     from ingest.pipeline import run_ingest
 
     def refresh(progress) -> str:
-        return human_summary(run_ingest(settings, fetch=True, progress=progress))
+        return human_summary(run_ingest(settings, fetch=True, progress=progress, embeddings=embeddings))
 
     return refresh
 
@@ -53,7 +54,7 @@ def create_app(settings: Settings, admin: bool = False):
     app = FastAPI(title="Case Assistant", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(build_router(assistant, credentials))
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="case-static")
-    demo = build_ui(assistant, admin=admin or credentials is not None, refresh=refresher(settings))
+    demo = build_ui(assistant, admin=admin or credentials is not None, refresh=refresher(settings, assistant.embeddings))
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.queue_size)
     gr.mount_gradio_app(
         app, demo, path="/", css=CSS, head=f'<script src="{STATIC_PATH}/chat.js"></script>',

@@ -118,12 +118,18 @@ class Answerer:
         """An already validated request (see question.validate)."""
         q = request.question
         prior = follow_up(q, request.messages()[-self.settings.follow_up_messages:], self.retriever.snapshot().lexicon)
-        snap, cands = self.retriever.search(q, prior.context if prior else None)
-        kind = QuestionKind.of(q)
-        ranked = self.rank(cands, kind, snap.lexicon, prior)
-        if not ranked or not self.relevant(ranked, kind, unseen_names(q, snap)):
+        snap, ranked = self._ranked(q, prior)
+        if not ranked or not self.relevant(ranked, QuestionKind.of(q), unseen_names(q, snap)):
             return Answer(NOT_IN_SOURCES, [], abstained=True)
         return self.compose(self.select(ranked))
+
+    def ranked(self, question: str) -> list[ScoredSentence]:
+        """Candidates for a standalone question, best first."""
+        return self._ranked(question, None)[1]
+
+    def _ranked(self, question: str, prior: FollowUp | None) -> tuple[Snapshot, list[ScoredSentence]]:
+        snap, cands = self.retriever.search(question, prior.context if prior else None)
+        return snap, self.rank(cands, QuestionKind.of(question), snap.lexicon, prior)
 
     def rank(self, cands: list[ScoredSentence], kind: QuestionKind, lexicon: Lexicon,
              prior: FollowUp | None = None) -> list[ScoredSentence]:

@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("file", type=Path)
     ev.add_argument("--index", type=Path)
     ev.add_argument("--json", action="store_true", help="end stdout with the figures as JSON")
+    ex = sub.add_parser("export-model", help="export the embedding model to ONNX (once per install)")
+    ex.add_argument("--if-missing", action="store_true", help="do nothing when a current export exists")
     st = sub.add_parser("status", help="what the index holds")
     st.add_argument("--index", type=Path)
     st.add_argument("--json", action="store_true")
@@ -104,11 +106,25 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .embedding import export_folder, export_model, read_export, resolve_model
+
+    settings = Settings.load()
+    folder = export_folder(settings.onnx_dir, settings.embedding_model)
+    if args.if_missing and read_export(folder, resolve_model(settings.embedding_model)) is not None:
+        print(f"{settings.embedding_model}: ONNX export in {folder} is current")
+        return 0
+    meta = export_model(settings)
+    print(f"{settings.embedding_model}: exported to {folder} in {meta['seconds']} s; largest difference from "
+          f"sentence-transformers {meta['max_abs_diff']:.1e}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        return {"ask": _ask, "eval": _eval, "status": _status}[args.command](args)
+        return {"ask": _ask, "eval": _eval, "status": _status, "export-model": _export}[args.command](args)
     except CaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -12,10 +12,10 @@ import math
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from .embedding import Embedder
 from .index import IndexLayout, Passage, Sentence
 from .index.reader import IndexReader
 from .settings import Settings
@@ -79,20 +79,26 @@ class Snapshot:
 
 
 class Retriever:
-    def __init__(self, settings: Settings, embeddings: Any) -> None:
+    def __init__(self, settings: Settings, embeddings: Embedder) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self._snapshot: Snapshot | None = None
+        self._previous: Snapshot | None = None
         self._lock = threading.Lock()
 
     def snapshot(self) -> Snapshot:
-        """The live generation, reopened when ingest has published a new one."""
+        """The live generation, reopened when ingest has published a new one. The one before
+        stays open for questions still reading it (as ingest keeps it on disk); the one
+        before that is closed."""
         live = IndexLayout(self.settings).current_dir()
         snap = self._snapshot
         if snap is None or snap.gen_dir != live:
             with self._lock:
                 if self._snapshot is None or self._snapshot.gen_dir != live:
-                    self._snapshot = Snapshot(self.settings)
+                    fresh = Snapshot(self.settings)
+                    if self._previous is not None:
+                        self._previous.index.close()
+                    self._previous, self._snapshot = self._snapshot, fresh
                 snap = self._snapshot
         return snap
 
@@ -102,7 +108,7 @@ class Retriever:
         if not snap.sentences:
             return snap, []
         texts = [question] if context is None else [question, f"{question} {context}"]
-        vecs = np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32)
+        vecs = self.embeddings.vectors(texts)
         k = min(self.settings.candidates, len(snap.sentences))
         hits = snap.index.nearest_sentences(vecs, k)
         cand: set[str] = set()

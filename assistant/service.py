@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .langchain_retriever import CaseRetriever
 
 from .answering import Answerer, Weights
-from .embedding import LazyEmbeddings
-from .question import AskRequest
+from .embedding import Embedder
+from .question import AskRequest, validate
+from .retrieval import ScoredSentence
 from .retrieval import Retriever
 from .settings import Settings
 from .index import DocumentEntry, IndexLayout, IndexManifest, Passage
@@ -30,7 +34,7 @@ class Assistant:
         elif index_dir is not None or overrides:
             settings = settings.model_copy(update={**overrides, **({"index_dir": Path(index_dir)} if index_dir else {})})
         self.settings = settings
-        self.embeddings = LazyEmbeddings(settings.embedding_model)
+        self.embeddings = Embedder.for_settings(settings)
         self.retriever = Retriever(settings, self.embeddings)
         self.answerer = Answerer(self.retriever, settings, weights)
 
@@ -40,6 +44,16 @@ class Assistant:
     def answer(self, request: AskRequest) -> Answer:
         """Answer a request already validated by ``question.request_model_for(settings)``."""
         return self.answerer.answer(request)
+
+    def ranked(self, question: str) -> list[ScoredSentence]:
+        """The hybrid retrieval's candidates for ``question``, best first, scored as answers are."""
+        return self.answerer.ranked(validate(question, None, self.settings).question)
+
+    def as_retriever(self, k: int = 4) -> CaseRetriever:
+        """This assistant's retrieval as a LangChain retriever (passages as Documents)."""
+        from .langchain_retriever import CaseRetriever
+
+        return CaseRetriever(assistant=self, k=k)
 
     def warm_up(self) -> None:
         """Open the index and load the model now rather than on the first question."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +17,11 @@ from .errors import SettingsError
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
+def default_onnx_dir() -> Path:
+    """Inside the Python environment: an export belongs to the install that made it."""
+    return Path(sys.prefix) / "share" / "case-assistant" / "onnx"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CASE_", extra="ignore")
 
@@ -25,11 +31,8 @@ class Settings(BaseSettings):
         default=DEFAULT_MODEL,
         description="A sentence-transformers model name or a local path.",
     )
-    ingest_encoder: Literal["numpy", "sentence-transformers"] = Field(
-        default="numpy",
-        description="What runs the model at ingest: 'numpy' (no PyTorch import; models it cannot run "
-        "fall back to sentence-transformers) or 'sentence-transformers'.",
-    )
+    onnx_dir: Path = Field(default_factory=lambda: default_onnx_dir(),
+                           description="Where `python -m assistant export-model` keeps ONNX exports of models.")
     chroma_host: str | None = None
     chroma_port: int = 8000
     chroma_prefix: str | None = Field(default=None, description="Server collection name prefix; "

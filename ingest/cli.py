@@ -22,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-private", action="store_true",
                    help="let --fetch reach loopback and private addresses (for tests and intranets)")
     p.add_argument("--full", action="store_true", help="rebuild the index from scratch")
+    p.add_argument("--watch", action="store_true",
+                   help="keep the model loaded and re-index on every change under the corpus, until Ctrl-C")
     p.add_argument("--json", action="store_true", help="end stdout with one JSON object")
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
     return p
@@ -44,6 +46,22 @@ def human_summary(report: IngestReport) -> str:
     return "\n".join(lines)
 
 
+def _watch(settings: Settings, args: argparse.Namespace) -> int:
+    from .watch import watch_corpus
+
+    def tell(report: IngestReport) -> None:
+        print(json.dumps(report.to_dict()) if args.json else human_summary(report), flush=True)
+
+    if args.fetch or args.full:
+        raise CaseError("--watch re-indexes what is on disk: run --fetch or --full on their own")
+    logging.getLogger(__name__).info("watching %s (Ctrl-C to stop)", settings.corpus_dir)
+    try:
+        watch_corpus(settings, tell)
+    except KeyboardInterrupt:
+        print("stopped watching: the live index is as last published", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
@@ -57,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         from .pipeline import run_ingest
 
         settings = Settings.load(**overrides)
+        if args.watch:
+            return _watch(settings, args)
         report = run_ingest(settings, fetch=args.fetch, full=args.full, allow_private=args.allow_private)
     except CaseError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from assistant.embedding import LazyEmbeddings, SentencePooledEmbeddings
+from assistant.embedding import Embedder, SentencePooledEmbeddings
 from assistant.index import (
     CaseProfile, DocumentEntry, DocumentRecords, DocumentStatus, IndexManifest, Passage, Sentence, SourceState,
 )
@@ -43,7 +43,7 @@ class IngestReport:
     sources: list[SourceState] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
     model_loaded: bool = False
-    encoders: list[str] = field(default_factory=list)
+    encoder: str | None = None  # the runtime that ran the model, when it ran
     generation: str = ""
     seconds: float = 0.0
 
@@ -51,7 +51,7 @@ class IngestReport:
         return {
             "documents": self.documents, "passages": self.passages,
             "sources": [s.to_report() for s in self.sources],
-            "failures": self.failures, "model_loaded": self.model_loaded, "encoders": self.encoders,
+            "failures": self.failures, "model_loaded": self.model_loaded, "encoder": self.encoder,
             "generation": self.generation, "seconds": round(self.seconds, 3),
         }
 
@@ -92,9 +92,9 @@ def _now() -> str:
 class Indexer:
     """What changed since the live generation, and the report of bringing the index up to date."""
 
-    def __init__(self, settings: Settings, embeddings: LazyEmbeddings | None = None) -> None:
+    def __init__(self, settings: Settings, embeddings: Embedder | None = None) -> None:
         self.settings = settings
-        self.embeddings = embeddings or LazyEmbeddings(settings.embedding_model)
+        self.embeddings = embeddings or Embedder.for_settings(settings)
         self.writer = IndexWriter(settings)
 
     def run(self, docs: list[PreparedDocument], failed: dict[str, str], sources: list[SourceState],
@@ -105,7 +105,7 @@ class Indexer:
         with self.writer.locked():
             self._run_locked(docs, failed, case or CaseProfile(), full, report)
         report.model_loaded = self.embeddings.loaded
-        report.encoders = self.embeddings.engines
+        report.encoder = self.embeddings.engine
         return report
 
     def _run_locked(self, docs: list[PreparedDocument], failed: dict[str, str], case: CaseProfile, full: bool,
@@ -158,7 +158,7 @@ class Indexer:
         todo = [d.records for d in added + changed]
         embeddings = self.embeddings
         if any(r.sentences for r in todo):
-            embeddings = SentencePooledEmbeddings(self.embeddings.for_ingest(self.settings.ingest_encoder), {
+            embeddings = SentencePooledEmbeddings(self.embeddings, {
                 p.text: [s.text for s in r.sentences if s.passage_id == p.id] for r in todo for p in r.passages})
         result = self.writer.write(current, todo, removed, manifest, embeddings)
         report.passages.update(added=result.added, deleted=result.deleted)

@@ -312,7 +312,7 @@ def repaired_article_body() -> str:
 def query_embedder():
     """The project's embedding model (the code resolves and loads it), for semantic queries
     against a built index."""
-    from assistant.embedding import LazyEmbeddings
+    from assistant.embedding import Embedder
     from assistant.settings import Settings
 
-    return LazyEmbeddings(Settings().embedding_model)
+    return Embedder.for_settings(Settings())

@@ -107,10 +107,10 @@ def test_run_ingest_bad_setting_named_live_index_untouched(tmp_path, run_ingest,
     live = (index / "CURRENT").read_text()
     (corpus / "report-0001.md").write_text(document(1, version=2))
 
-    env = ingest_env(CASE_CORPUS_DIR=corpus, CASE_INDEX_DIR=index, CASE_INGEST_ENCODER="torch")
+    env = ingest_env(CASE_CORPUS_DIR=corpus, CASE_INDEX_DIR=index, CASE_PASSAGE_MAX_WORDS="lots")
     bad = run_ingest(corpus, index, env=env)
     assert bad.returncode == 2
-    assert "CASE_INGEST_ENCODER" in bad.stderr and "numpy" in bad.stderr and "'torch'" in bad.stderr
+    assert "CASE_PASSAGE_MAX_WORDS" in bad.stderr and "integer" in bad.stderr and "'lots'" in bad.stderr
     assert "Traceback" not in bad.stderr
     assert (index / "CURRENT").read_text() == live
 

@@ -1,10 +1,12 @@
-"""The NumPy runtime of the embedding model against sentence-transformers, and ingest with
-one or the other: whichever ran, the index holds the same vectors."""
+"""The embedding model in ONNX Runtime against sentence-transformers, and ingest with one or
+the other: whichever ran, the index holds the same vectors."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -24,97 +26,91 @@ EDGE_TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def model_location() -> str:
+def sentence_transformer():
+    from sentence_transformers import SentenceTransformer
+
     from assistant.embedding import resolve_model
     from assistant.settings import DEFAULT_MODEL
 
-    return resolve_model(DEFAULT_MODEL)
+    return SentenceTransformer(resolve_model(DEFAULT_MODEL), device="cpu")
 
 
-def test_encode_numpy_matches_sentence_transformers(model_location, repaired_article_body):
-    from sentence_transformers import SentenceTransformer
+@pytest.fixture(scope="module")
+def onnx_export():
+    """The export `make install` made; without it these tests have nothing to compare."""
+    from assistant.embedding import export_folder, read_export, resolve_model
+    from assistant.settings import Settings
 
-    from assistant.light_encoder import NumpyBertEncoder
+    settings = Settings()
+    folder = export_folder(settings.onnx_dir, settings.embedding_model)
+    if read_export(folder, resolve_model(settings.embedding_model)) is None:
+        pytest.fail(f"no current ONNX export in {folder}: `make install` runs `python -m assistant export-model`")
+    return folder
+
+
+def test_encode_onnx_matches_sentence_transformers(onnx_export, sentence_transformer, repaired_article_body):
+    from assistant.embedding import Embedder
     from ingest.splitting import split_passages
 
+    embedder = Embedder()
     sentences = [s.text for body in (repaired_article_body, document(1)) for p in split_passages(body)
                  for s in p.sentences]
-    texts = sentences + EDGE_TEXTS
-    theirs = SentenceTransformer(model_location, device="cpu").encode(texts, normalize_embeddings=True)
-    numpy_encoder = NumpyBertEncoder.load(model_location)
-    assert numpy_encoder is not None
-    for workers in (1, 2):  # batches in turn, and batches on two threads with BLAS held to one
-        numpy_encoder.workers = workers
-        ours = numpy_encoder.encode(texts, batch_size=8)
-        assert ours.shape == theirs.shape == (len(texts), 384)
-        assert np.abs(ours - theirs).max() < 1e-5, workers
+    for texts in ([sentences[0]], EDGE_TEXTS, sentences + EDGE_TEXTS + sentences * 3):  # one, a few, many batches
+        ours = embedder.vectors(texts)
+        theirs = sentence_transformer.encode(texts, normalize_embeddings=True)
+        assert embedder.engine == "onnxruntime"
+        assert ours.shape == theirs.shape
+        assert np.abs(ours - theirs).max() < 1e-5
         # Same nearest neighbours: the ranking a user sees cannot depend on the runtime.
         assert (np.argsort(-(ours @ ours.T), axis=1)[:, :3] == np.argsort(-(theirs @ theirs.T), axis=1)[:, :3]).all()
 
 
-def test_embed_question_direct_path_matches_encode(model_location, repaired_article_body):
-    """Questions skip ``encode``'s bookkeeping; they must land on the same vectors."""
-    from sentence_transformers import SentenceTransformer
+def test_embed_question_torch_direct_path_matches_encode(sentence_transformer, repaired_article_body):
+    """Without an export, questions skip ``encode``'s bookkeeping; same vectors all the same."""
+    from assistant.embedding import TorchEncoder
 
-    from assistant.embedding import SentenceTransformerEmbeddings
-
-    model = SentenceTransformer(model_location, device="cpu")
-    embeddings = SentenceTransformerEmbeddings(model)
+    encoder = TorchEncoder(sentence_transformer)
     question = "When did Charles Forrest say Amazon let VisionLabs use Rekognition?"
     context = "Which police forces kept using it? " + repaired_article_body[:400]
-    for texts in ([question], [question, f"{question} {context}"], EDGE_TEXTS[:4], EDGE_TEXTS[4:]):
-        ours = np.asarray(embeddings.embed_documents(texts))
-        theirs = model.encode(texts, normalize_embeddings=True)
-        assert np.abs(ours - theirs).max() < 1e-5, texts
-    assert np.abs(np.asarray(embeddings.embed_query(question)) - model.encode(question, normalize_embeddings=True)).max() < 1e-5
-    many = EDGE_TEXTS * 2  # beyond the direct path: encode itself
-    assert np.abs(np.asarray(embeddings.embed_documents(many)) - model.encode(many, normalize_embeddings=True)).max() < 1e-6
+    for texts in ([question], [question, f"{question} {context}"], EDGE_TEXTS[:4], EDGE_TEXTS * 2):
+        theirs = sentence_transformer.encode(texts, normalize_embeddings=True)
+        assert np.abs(encoder.encode(texts) - theirs).max() < 1e-5, texts
 
 
-@pytest.mark.parametrize("change", ["cls pooling", "other architecture", "no weights", "hub name"])
-def test_load_numpy_encoder_unsupported_model_refused(model_location, tmp_path, change):
-    from assistant.light_encoder import NumpyBertEncoder
+@pytest.mark.parametrize("change", ["weights changed", "export missing", "model.onnx missing"])
+def test_stale_or_missing_export_runs_in_sentence_transformers(onnx_export, tmp_path, change):
+    from assistant.embedding import Embedder
 
-    if change == "hub name":
-        assert NumpyBertEncoder.load("sentence-transformers/all-mpnet-base-v2") is None
-        return
-    folder = tmp_path / "model"
-    folder.mkdir()
-    source = Path(model_location)
-    for name in ("modules.json", "config.json", "sentence_bert_config.json", "tokenizer.json"):
-        (folder / name).write_bytes((source / name).read_bytes())
-    (folder / "1_Pooling").mkdir()
-    pooling = json.loads((source / "1_Pooling" / "config.json").read_text())
-    config = json.loads((source / "config.json").read_text())
-    if change == "cls pooling":
-        pooling.update(pooling_mode_cls_token=True, pooling_mode_mean_tokens=False)
-    elif change == "other architecture":
-        config["model_type"] = "xlm-roberta"
-    (folder / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
-    (folder / "config.json").write_text(json.dumps(config))
-    if change != "no weights":
-        (folder / "model.safetensors").symlink_to(source / "model.safetensors")
-    assert NumpyBertEncoder.load(str(folder)) is None
+    copy = tmp_path / "onnx" / onnx_export.name
+    if change != "export missing":
+        shutil.copytree(onnx_export, copy)
+    if change == "weights changed":
+        meta = json.loads((copy / "export.json").read_text())
+        (copy / "export.json").write_text(json.dumps({**meta, "fingerprint": "0" * 16}))
+    elif change == "model.onnx missing":
+        (copy / "model.onnx").unlink()
+    embedder = Embedder(onnx_dir=tmp_path / "onnx")
+    assert len(embedder.embed_query("Who is the whistleblower?")) == 384
+    assert embedder.engine == "sentence-transformers"
 
 
-def test_ingest_numpy_vectors_match_sentence_transformers_build(tmp_path, run_ingest, ingest_env, open_index):
+def test_ingest_in_onnx_without_torch_matches_sentence_transformers_build(onnx_export, tmp_path, run_ingest,
+                                                                         ingest_env, open_index, repo_root):
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 4)
     index = tmp_path / "index"
     first = run_ingest(corpus, index)
     assert first.returncode == 0, first.stderr
-    assert first.report["encoders"] == ["numpy"]
+    assert first.report["encoder"] == "onnxruntime"
     (corpus / "report-0002.md").write_text(document(2, version=2))
     edit = run_ingest(corpus, index)
-    assert edit.returncode == 0, edit.stderr
-    assert edit.report["documents"]["changed"] == 1
-    assert edit.report["encoders"] == ["numpy"]
+    assert edit.returncode == 0 and edit.report["documents"]["changed"] == 1 and edit.report["encoder"] == "onnxruntime"
 
     reference = tmp_path / "reference"
-    env = ingest_env(CASE_CORPUS_DIR=corpus, CASE_INDEX_DIR=reference, CASE_INGEST_ENCODER="sentence-transformers")
+    env = ingest_env(CASE_CORPUS_DIR=corpus, CASE_INDEX_DIR=reference, CASE_ONNX_DIR=tmp_path / "no-exports")
     built = run_ingest(corpus, reference, env=env)
     assert built.returncode == 0, built.stderr
-    assert built.report["encoders"] == ["sentence-transformers"]
+    assert built.report["encoder"] == "sentence-transformers"
 
     for kind in ("sentences", "passages"):
         ours = open_index(index).collection(kind).get(include=["embeddings"])
@@ -123,3 +119,12 @@ def test_ingest_numpy_vectors_match_sentence_transformers_build(tmp_path, run_in
         by_id = dict(zip(theirs["ids"], theirs["embeddings"]))
         diff = max(float(np.abs(np.asarray(v) - np.asarray(by_id[i])).max()) for i, v in zip(ours["ids"], ours["embeddings"]))
         assert diff < 1e-5, (kind, diff)
+
+    # A whole ingest with changes never imports PyTorch (about 7 s it does not pay).
+    (corpus / "report-0003.md").write_text(document(3, version=2))
+    probe = ("import sys; from assistant.settings import Settings; from ingest.pipeline import run_ingest; "
+             f"r = run_ingest(Settings(corpus_dir={str(corpus)!r}, index_dir={str(index)!r})); "
+             "print(r.documents['changed'], r.encoder, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=repo_root, timeout=300,
+                         env=ingest_env())
+    assert out.stdout.split() == ["1", "onnxruntime", "False"], out.stderr

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import shutil
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -132,28 +133,28 @@ def collection_name(settings: Settings, gen_dir: Path, kind: str) -> str:
 
 def copy_server_collections(settings: Settings, src: Path, dst: Path, batch: int = 500) -> None:
     """A server generation starts as a copy of the live one, vectors included."""
-    client = chroma_client(settings, dst)
-    for kind in (PASSAGES, SENTENCES):
-        try:
-            old = client.get_collection(collection_name(settings, src, kind))
-        except Exception:  # noqa: BLE001 - chromadb raises several types for "no such collection"
-            continue
-        new = client.get_or_create_collection(collection_name(settings, dst, kind), metadata={"hnsw:space": "cosine"})
-        total = old.count()
-        for offset in range(0, total, batch):
-            got = old.get(limit=batch, offset=offset, include=["embeddings", "documents", "metadatas"])
-            if got["ids"]:
-                new.upsert(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
-                           metadatas=got["metadatas"])
+    with closing(chroma_client(settings, dst)) as client:
+        for kind in (PASSAGES, SENTENCES):
+            try:
+                old = client.get_collection(collection_name(settings, src, kind))
+            except Exception:  # noqa: BLE001 - chromadb raises several types for "no such collection"
+                continue
+            new = client.get_or_create_collection(collection_name(settings, dst, kind),
+                                                  metadata={"hnsw:space": "cosine"})
+            for offset in range(0, old.count(), batch):
+                got = old.get(limit=batch, offset=offset, include=["embeddings", "documents", "metadatas"])
+                if got["ids"]:
+                    new.upsert(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
+                               metadatas=got["metadatas"])
 
 
 def drop_server_collections(settings: Settings, gen: Path) -> None:
-    client = chroma_client(settings, gen)
-    for kind in (PASSAGES, SENTENCES):
-        try:
-            client.delete_collection(collection_name(settings, gen, kind))
-        except Exception:  # noqa: BLE001 - already gone
-            pass
+    with closing(chroma_client(settings, gen)) as client:
+        for kind in (PASSAGES, SENTENCES):
+            try:
+                client.delete_collection(collection_name(settings, gen, kind))
+            except Exception:  # noqa: BLE001 - already gone
+                pass
 
 
 def require_index(settings: Settings) -> tuple[Path, IndexManifest]:

@@ -21,9 +21,13 @@ class IndexReader:
     def __init__(self, settings: Settings, gen_dir: Path, manifest: IndexManifest | None = None) -> None:
         self.gen_dir = gen_dir
         self.manifest = manifest
-        client = chroma_client(settings, gen_dir)
-        self._passages = client.get_collection(collection_name(settings, gen_dir, PASSAGES))
-        self._sentences = client.get_collection(collection_name(settings, gen_dir, SENTENCES))
+        self._client = chroma_client(settings, gen_dir)
+        self._passages = self._client.get_collection(collection_name(settings, gen_dir, PASSAGES))
+        self._sentences = self._client.get_collection(collection_name(settings, gen_dir, SENTENCES))
+
+    def close(self) -> None:
+        """Release the generation's store (its SQLite handles): a long-lived process reads many."""
+        self._client.close()
 
     @classmethod
     def live(cls, settings: Settings) -> IndexReader:

@@ -69,7 +69,13 @@ class IndexWriter:
 
     def kept_passages(self, gen: Path, doc_ids: list[str]) -> list[Passage]:
         """The stored passages of documents that failed this run and keep their last good version."""
-        return IndexReader(self.settings, gen).passages(doc_ids) if doc_ids else []
+        if not doc_ids:
+            return []
+        reader = IndexReader(self.settings, gen)
+        try:
+            return reader.passages(doc_ids)
+        finally:
+            reader.close()
 
     def rewrite_manifest(self, gen: Path, manifest: IndexManifest) -> None:
         """Nothing to embed or delete: statuses refreshed in place, the generation kept."""
@@ -82,7 +88,10 @@ class IndexWriter:
         gen = self.layout.new_generation(copy_from=base)
         try:
             client = chroma_client(self.settings, gen)
-            added, deleted = self._apply(client, gen, changed, removed, embeddings)
+            try:
+                added, deleted = self._apply(client, gen, changed, removed, embeddings)
+            finally:
+                client.close()
             write_atomic(gen / MANIFEST, manifest.to_json())
             self.layout.publish(gen)
         except BaseException:
