@@ -92,7 +92,7 @@ def follow_up(question: str, history: list[dict[str, str]], lexicon: Lexicon) ->
     return FollowUp(context, said) if context else None
 
 
-def unseen_names(question: str, snap: Snapshot) -> list[str]:
+def unseen_names(question: str, lexicon: Lexicon, vocabulary: set[str]) -> list[str]:
     """Names in the question (capitalised phrases, not its first word) the sources never mention."""
     body = question.lstrip("¿¡\"'“‘( ")
     first = re.match(r"\S+", body)
@@ -100,7 +100,7 @@ def unseen_names(question: str, snap: Snapshot) -> list[str]:
     out = []
     for m in _NAME.finditer(body, start):
         ws = [w.removesuffix("'s") for w in words(m.group(1)) if w not in ("of", "the", "i")]
-        if ws and not any(snap.lexicon.seen(w, snap.vocabulary) for w in ws):
+        if ws and not any(lexicon.seen(w, vocabulary) for w in ws):
             out.append(m.group(1))
     return out
 
@@ -119,7 +119,7 @@ class Answerer:
         q = request.question
         prior = follow_up(q, request.messages()[-self.settings.follow_up_messages:], self.retriever.snapshot().lexicon)
         snap, ranked = self._ranked(q, prior)
-        if not ranked or not self.relevant(ranked, QuestionKind.of(q), unseen_names(q, snap)):
+        if not ranked or not self.relevant(ranked, QuestionKind.of(q), unseen_names(q, snap.lexicon, snap.vocabulary)):
             return Answer(NOT_IN_SOURCES, [], abstained=True)
         return self.compose(self.select(ranked))
 

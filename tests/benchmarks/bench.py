@@ -8,6 +8,7 @@
 (d) re-ingest after editing 1 of the 200 documents vs the full ingest
 (e) ask p50 on a 10x larger index vs 1x
 (f) server cold start to first answer, and the server's peak resident memory (case corpus)
+(g) with `ingest --watch` beside the server: from writing a new file to /api/ask answering from it
 Compared runs alternate, so drift on the machine hits both sides alike.
 """
 
@@ -32,7 +33,7 @@ sys.path.insert(0, str(HERE.parent))
 from synthetic import document, write_corpus  # noqa: E402
 
 PY = sys.executable
-GOALS = {"a": 1.5, "b": 1.5, "c": 0.15, "d": 0.25, "e": 1.5}
+GOALS = {"a": 1.2, "b": 1.0, "c": 0.1, "d": 0.25, "e": 1.5, "f_mb": 700, "g_s": 1.5}
 
 ENCODE_ONLY = r"""
 import sys, time
@@ -132,16 +133,17 @@ def bench_scale(work: Path, docs: int, factor: int, questions: list[str], repeat
             "e": statistics.median(t_big) / statistics.median(t_small)}
 
 
-def bench_server(index: Path) -> dict[str, float]:
+def bench_server(index: Path, corpus: Path, rounds: int) -> dict[str, float]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "CASE_INDEX_DIR": str(index), "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {**os.environ, "CASE_INDEX_DIR": str(index), "CASE_CORPUS_DIR": str(corpus),
+           "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
     import httpx
 
     start = time.perf_counter()
     proc = subprocess.Popen([PY, "app.py"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    watcher = None
     try:
         while True:
             try:
@@ -160,10 +162,31 @@ def bench_server(index: Path) -> dict[str, float]:
         httpx.get(f"http://127.0.0.1:{port}/", timeout=60)
         status = Path(f"/proc/{proc.pid}/status").read_text()
         peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
+
+        watcher = subprocess.Popen([PY, "-m", "ingest", "--watch", "--json"], cwd=REPO, env=env, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        watcher.stdout.readline()  # up to date, model loaded
+        served = []
+        for r in range(rounds * 3):
+            question = f"Which city hosted parade number {r}?"
+            time.sleep(0.5)
+            written = time.perf_counter()
+            (corpus / f"parade-{r}.md").write_text(f"Parade number {r} for the audit team was held in Lisbon.\n")
+            while True:
+                answer = httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": question}, timeout=60).json()
+                if "Lisbon" in answer["answer"]:
+                    break
+                if time.perf_counter() - written > 60:
+                    raise RuntimeError("the watched change was never served")
+                time.sleep(0.02)
+            served.append(time.perf_counter() - written)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    return {"cold_start_to_first_answer_s": cold, "server_peak_rss_mb": peak_kb / 1024}
+        for p in (watcher, proc):
+            if p is not None:
+                p.terminate()
+                p.wait(timeout=30)
+    return {"cold_start_to_first_answer_s": cold, "server_peak_rss_mb": peak_kb / 1024,
+            "watch_to_served_s": statistics.median(served), "watch_to_served_max_s": max(served)}
 
 
 def main() -> int:
@@ -197,21 +220,23 @@ def main() -> int:
               flush=True)
         results.update(bench_scale(work, args.docs, 10, questions[:20], args.repeats))
         print(f"(e) measured: {results['e']:.2f}x", file=sys.stderr, flush=True)
-        results.update(bench_server(case_index))
+        results.update(bench_server(case_index, corpus, args.rounds))
     lines = [
         f"machine: {os.cpu_count()} cores, {sys.platform}, python {sys.version.split()[0]}",
         f"(a) ask p50 {results['ask_p50_ms']:.1f} ms, p95 {results['ask_p95_ms']:.1f} ms vs encode p50 "
-        f"{results['encode_p50_ms']:.1f} ms: {results['a']:.2f}x (p95 {results['a_p95']:.2f}x), goal <= 1.5x; "
+        f"{results['encode_p50_ms']:.1f} ms: {results['a']:.2f}x (p95 {results['a_p95']:.2f}x), goal <= {GOALS['a']}x; "
         f"over all {args.repeats} x {len(questions)} timings, ask p95 {results['ask_p95_all_ms']:.1f} ms vs "
         f"encode p95 {results['encode_p95_all_ms']:.1f} ms",
         f"(b) full ingest {results['full_s']:.1f} s vs load+encode {results['encode_floor_s']:.1f} s: "
-        f"{results['b']:.2f}x, goal <= 1.5x",
-        f"(c) no-op re-ingest {results['noop_s']:.2f} s: {results['c']:.3f}x of full, goal <= 0.15x",
-        f"(d) re-ingest after 1 edit {results['edit1_s']:.1f} s: {results['d']:.3f}x of full, goal <= 0.25x",
+        f"{results['b']:.2f}x, goal <= {GOALS['b']}x",
+        f"(c) no-op re-ingest {results['noop_s']:.2f} s: {results['c']:.3f}x of full, goal <= {GOALS['c']}x",
+        f"(d) re-ingest after 1 edit {results['edit1_s']:.1f} s: {results['d']:.3f}x of full, goal <= {GOALS['d']}x",
         f"(e) ask p50 {results['ask_10x_p50_ms']:.1f} ms at 10x vs {results['ask_1x_p50_ms']:.1f} ms at 1x: "
-        f"{results['e']:.2f}x, goal <= 1.5x",
+        f"{results['e']:.2f}x, goal <= {GOALS['e']}x",
         f"(f) server cold start to first answer {results['cold_start_to_first_answer_s']:.1f} s, "
-        f"peak RSS {results['server_peak_rss_mb']:.0f} MB, goal < 1024 MB",
+        f"peak RSS {results['server_peak_rss_mb']:.0f} MB, goal < {GOALS['f_mb']} MB",
+        f"(g) ingest --watch: file written to /api/ask answering from it {results['watch_to_served_s']:.2f} s "
+        f"(median; slowest {results['watch_to_served_max_s']:.2f} s), goal < {GOALS['g_s']} s",
     ]
     print("\n".join(lines))
     if args.json:
