@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export CASE_CORPUS_DIR ?= corpus
 export CASE_INDEX_DIR ?= data/index
 
-.PHONY: run test install ingest eval bench clean chromium check-install
+.PHONY: run test test-fast install ingest eval bench clean chromium check-install
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: $(STAMP) chromium
 	$(VENV)/bin/chroma run --path $$data --host 127.0.0.1 --port $(CHROMA_TEST_PORT) >$$data.log 2>&1 & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; rm -rf $$data $$data.log' EXIT; \
 	CASE_TEST_CHROMA_PORT=$(CHROMA_TEST_PORT) $(PY) -m pytest
+
+# The inner loop: the tests that need neither the model nor a server (under a minute).
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
 
 eval: $(STAMP)
 	$(PY) -m assistant eval tests/data/case_qa.jsonl

@@ -232,10 +232,12 @@ class SentencePooledEmbeddings(Embeddings):
         self.base = base
         self.sentences_of = sentences_of
         self._cache: dict[str, list[float]] = {}
+        self.used = False  # whether the model was asked for anything
 
     def _encode(self, texts: list[str]) -> None:
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
+            self.used = True
             self._cache.update(zip(missing, self.base.embed_documents(missing)))
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -42,8 +42,8 @@ class IngestReport:
     passages: dict[str, int] = field(default_factory=lambda: {"added": 0, "deleted": 0, "total": 0})
     sources: list[SourceState] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
-    model_loaded: bool = False
-    encoder: str | None = None  # the runtime that ran the model, when it ran
+    model_loaded: bool = False  # whether this run needed the model (anything to embed)
+    encoder: str | None = None  # the runtime that ran it, when it did
     generation: str = ""
     seconds: float = 0.0
 
@@ -104,8 +104,6 @@ class Indexer:
         report.documents["failed"] = len(failed)
         with self.writer.locked():
             self._run_locked(docs, failed, case or CaseProfile(), full, report)
-        report.model_loaded = self.embeddings.loaded
-        report.encoder = self.embeddings.engine
         return report
 
     def _run_locked(self, docs: list[PreparedDocument], failed: dict[str, str], case: CaseProfile, full: bool,
@@ -156,10 +154,10 @@ class Indexer:
             return
 
         todo = [d.records for d in added + changed]
-        embeddings = self.embeddings
-        if any(r.sentences for r in todo):
-            embeddings = SentencePooledEmbeddings(self.embeddings, {
-                p.text: [s.text for s in r.sentences if s.passage_id == p.id] for r in todo for p in r.passages})
+        embeddings = SentencePooledEmbeddings(self.embeddings, {
+            p.text: [s.text for s in r.sentences if s.passage_id == p.id] for r in todo for p in r.passages})
         result = self.writer.write(current, todo, removed, manifest, embeddings)
+        report.model_loaded = embeddings.used
+        report.encoder = self.embeddings.engine if embeddings.used else None
         report.passages.update(added=result.added, deleted=result.deleted)
         report.generation = result.generation

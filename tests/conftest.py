@@ -128,13 +128,37 @@ def run_ingest() -> Callable[..., IngestRun]:
 
 
 @pytest.fixture(scope="session")
-def ingest_ok() -> Callable[..., dict[str, Any]]:
-    """Run ingest, require exit 0, and return its JSON report."""
+def shared_embedder():
+    """The project's model, loaded once for every in-process ingest and query of the session."""
+    from assistant.embedding import Embedder
+    from assistant.settings import Settings
 
-    def ok(corpus: Path, index: Path, *extra: str) -> dict[str, Any]:
-        run = run_ingest_cli(corpus, index, *extra)
-        assert run.returncode == 0, f"ingest exited {run.returncode}:\n{run.stderr}"
-        return run.report
+    return Embedder.for_settings(Settings())
+
+
+@pytest.fixture(scope="session")
+def ingest_here(shared_embedder) -> Callable[..., dict[str, Any]]:
+    """``ingest_here(corpus, index, full=False, **settings)``: ingest in this process, as the
+    app's refresh and ``ingest --watch`` do, and return the report as the CLI prints it. For
+    tests of what gets indexed; the CLI's own contract is tested through the CLI."""
+    from assistant.settings import Settings
+    from ingest.pipeline import run_ingest
+
+    def run(corpus: Path, index: Path, full: bool = False, **settings: Any) -> dict[str, Any]:
+        config = Settings.load(corpus_dir=Path(corpus), index_dir=Path(index), **settings)
+        return run_ingest(config, full=full, embeddings=shared_embedder).to_dict()
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def ingest_ok(ingest_here) -> Callable[..., dict[str, Any]]:
+    """Ingest in this process, require no failed document (the CLI's exit 0), return the report."""
+
+    def ok(corpus: Path, index: Path, full: bool = False, **settings: Any) -> dict[str, Any]:
+        report = ingest_here(corpus, index, full=full, **settings)
+        assert report["documents"]["failed"] == 0, report["failures"]
+        return report
 
     return ok
 

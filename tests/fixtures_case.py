@@ -19,16 +19,9 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def case_index(tmp_path_factory) -> Path:
-    """One index of the real case corpus, built by the real ingest CLI, shared read-only."""
-    base = tmp_path_factory.mktemp("case")
-    corpus = base / "corpus"
-    shutil.copytree(REPO_ROOT / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
-    index = base / "index"
-    out = subprocess.run([sys.executable, "-m", "ingest", "--corpus", str(corpus), "--index", str(index), "--json"],
-                         capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
-    assert out.returncode == 0, out.stderr
-    return index
+def case_index(real_corpus_index) -> Path:
+    """The one index of the real case corpus (built once by the real ingest CLI), read-only."""
+    return real_corpus_index.index
 
 
 @pytest.fixture(scope="session")
@@ -73,11 +66,9 @@ def chroma_server(tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.fixture(params=["embedded", "server"])
-def backend_env(request) -> dict[str, str]:
-    """Environment for the CLIs: the embedded store, or a Chroma server."""
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASE_CHROMA_")}
-    if request.param == "server":
-        env.update(request.getfixturevalue("chroma_server"))
-    return env
+def backend_settings(request) -> dict[str, object]:
+    """Settings for in-process ingest and assistants: the embedded store, or a Chroma server."""
+    if request.param == "embedded":
+        return {}
+    server = request.getfixturevalue("chroma_server")
+    return {"chroma_host": server["CASE_CHROMA_HOST"], "chroma_port": int(server["CASE_CHROMA_PORT"])}

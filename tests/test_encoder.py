@@ -94,23 +94,24 @@ def test_stale_or_missing_export_runs_in_sentence_transformers(onnx_export, tmp_
     assert embedder.engine == "sentence-transformers"
 
 
-def test_ingest_in_onnx_without_torch_matches_sentence_transformers_build(onnx_export, tmp_path, run_ingest,
+def test_ingest_in_onnx_without_torch_matches_sentence_transformers_build(onnx_export, tmp_path, ingest_ok,
                                                                          ingest_env, open_index, repo_root):
+    from assistant.embedding import Embedder
+    from assistant.settings import Settings
+    from ingest.pipeline import run_ingest
+
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 4)
     index = tmp_path / "index"
-    first = run_ingest(corpus, index)
-    assert first.returncode == 0, first.stderr
-    assert first.report["encoder"] == "onnxruntime"
+    assert ingest_ok(corpus, index)["encoder"] == "onnxruntime"
     (corpus / "report-0002.md").write_text(document(2, version=2))
-    edit = run_ingest(corpus, index)
-    assert edit.returncode == 0 and edit.report["documents"]["changed"] == 1 and edit.report["encoder"] == "onnxruntime"
+    edit = ingest_ok(corpus, index)
+    assert edit["documents"]["changed"] == 1 and edit["encoder"] == "onnxruntime"
 
     reference = tmp_path / "reference"
-    env = ingest_env(CASE_CORPUS_DIR=corpus, CASE_INDEX_DIR=reference, CASE_ONNX_DIR=tmp_path / "no-exports")
-    built = run_ingest(corpus, reference, env=env)
-    assert built.returncode == 0, built.stderr
-    assert built.report["encoder"] == "sentence-transformers"
+    built = run_ingest(Settings(corpus_dir=corpus, index_dir=reference),
+                       embeddings=Embedder(onnx_dir=tmp_path / "no-exports"))
+    assert built.encoder == "sentence-transformers"
 
     for kind in ("sentences", "passages"):
         ours = open_index(index).collection(kind).get(include=["embeddings"])

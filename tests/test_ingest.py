@@ -1,7 +1,8 @@
 """Ingest into the real index: metadata, re-runs, add/change/remove, batches, formats, --full.
 
-Every ingest here is the real CLI in a subprocess with the real model; results are read
-back from the Chroma store of the live generation (<index>/<CURRENT>/chroma).
+Ingest runs in this process with the real model (as `ingest --watch` and the app's refresh
+run it; the CLI's own contract is tested in test_ingest_cli.py); results are read back from
+the Chroma store of the live generation (<index>/<CURRENT>/chroma), as an outside check would.
 """
 
 from __future__ import annotations
@@ -269,7 +270,7 @@ def test_ingest_edit_document_larger_than_one_batch_leaves_nothing_stale(tmp_pat
 
 
 @pytest.mark.slow
-def test_ingest_file_turned_bad_keeps_last_good_passages(small_corpus, tmp_path, run_ingest, ingest_ok,
+def test_ingest_file_turned_bad_keeps_last_good_passages(small_corpus, tmp_path, ingest_here, ingest_ok,
                                                          open_index, make_doc):
     index = tmp_path / "index"
     view = open_index(index)
@@ -279,19 +280,18 @@ def test_ingest_file_turned_bad_keeps_last_good_passages(small_corpus, tmp_path,
     assert good
 
     billing.write_bytes(b"Invoices \xff\xfe from the reseller.\n")  # not UTF-8 any more
-    alone = run_ingest(small_corpus, index)
-    assert alone.returncode == 1
-    assert [f["document"] for f in alone.report["failures"]] == ["billing.md"]
+    alone = ingest_here(small_corpus, index)
+    assert [f["document"] for f in alone["failures"]] == ["billing.md"]
     assert {r["id"]: r["text"] for r in view.rows(where={"doc_id": "billing.md"})} == good
-    assert_consistent(view, alone.report)
+    assert_consistent(view, alone)
 
     # still bad while another document arrives: the new generation keeps it too
     make_doc(small_corpus, "late.md", "A late filing about the reseller arrived on Thursday evening.")
-    with_new = run_ingest(small_corpus, index)
-    assert with_new.returncode == 1 and with_new.report["documents"]["added"] == 1
+    with_new = ingest_here(small_corpus, index)
+    assert with_new["documents"]["failed"] == 1 and with_new["documents"]["added"] == 1
     assert {r["id"]: r["text"] for r in view.rows(where={"doc_id": "billing.md"})} == good
     assert view.texts(doc_id="late.md") == ["A late filing about the reseller arrived on Thursday evening."]
-    assert_consistent(view, with_new.report)
+    assert_consistent(view, with_new)
 
     billing.unlink()
     gone = ingest_ok(small_corpus, index)
@@ -415,7 +415,7 @@ def test_rebuild_full_same_passages_and_digest_as_incremental(fresh_real_copy, i
     incremental_manifest = view.manifest()
     incremental_gen = view.generation
 
-    full = ingest_ok(corpus, index, "--full")
+    full = ingest_ok(corpus, index, full=True)
     assert full["documents"]["added"] == len(incremental_manifest["documents"])
     assert full["passages"]["added"] == full["passages"]["total"] == len(incremental)
     assert view.generation != incremental_gen

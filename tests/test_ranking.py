@@ -83,7 +83,7 @@ def test_select_keeps_close_sentences_in_document_order_within_budget(answerer):
     far = cand("Unrelated thing.", 0.2, position=3)
     ranked = answerer.rank([best, close, duplicate, far], QuestionKind.of("What happened?"), LEXICON)
     assert [c.sentence.text for c in answerer.select(ranked)] == ["First thing happened.", "Second thing happened."]
-    long = cand(" ".join(["word"] * 95) + ".", 0.69, position=4)
+    long = cand(" ".join(["word"] * 99) + ".", 0.69, position=4)
     ranked = answerer.rank([best, long], QuestionKind.of("What happened?"), LEXICON)
     assert [c.sentence.text for c in answerer.select(ranked)] == ["Second thing happened."]  # over 100 words
 

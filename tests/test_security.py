@@ -23,7 +23,7 @@ import pytest
 from test_app import _start, _stop
 
 USER, PASSWORD = "alice", "s3crét"  # a non-ASCII password: it used to fail every API call
-WINDOW = 4  # seconds of the login-failure window on the login server
+WINDOW = 2  # seconds of the login-failure window on the login server
 FEEDBACK_PER_MINUTE = 3
 CANARY = "canary-" + uuid.uuid4().hex
 
@@ -522,6 +522,7 @@ def test_outbound_guard_refuses_before_connecting(outbound_connections):
 # --------------------------------------------------------------------------- 9. parser missing
 
 
+@slow
 def test_ingest_html_parser_missing_fails_that_file_only(tmp_path, run_ingest, ingest_env, make_doc):
     """A broken install (trafilatura importing without lxml_html_clean): the .html file is
     reported failed with the reason, the rest is indexed, no traceback."""

@@ -22,7 +22,7 @@ def _status(index, repo_root) -> dict:
     return json.loads(out.stdout)
 
 
-def test_status_reports_figures_and_same_digest_for_same_corpus(case_index, tmp_path, repo_root):
+def test_status_reports_figures_and_same_digest_for_same_corpus(case_index, tmp_path, repo_root, ingest_ok):
     first = _status(case_index, repo_root)
     assert set(first) >= {"documents", "passages", "model", "last_ingest", "digest"}
     assert first["documents"] == 4 and first["passages"] > 9 and first["model"] == "all-MiniLM-L6-v2"
@@ -30,14 +30,12 @@ def test_status_reports_figures_and_same_digest_for_same_corpus(case_index, tmp_
     corpus = tmp_path / "corpus"
     shutil.copytree(repo_root / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
     other = tmp_path / "index"
-    subprocess.run([sys.executable, "-m", "ingest", "--corpus", str(corpus), "--index", str(other), "-q"],
-                   check=True, cwd=repo_root, timeout=600)
+    ingest_ok(corpus, other)  # in this process: the same code as the CLI, without its start-up
     second = _status(other, repo_root)
     assert second["digest"] == first["digest"] and second["passages"] == first["passages"]
 
     (corpus / "extra.md").write_text("An extra note about the tribunal hearing schedule.\n")
-    subprocess.run([sys.executable, "-m", "ingest", "--corpus", str(corpus), "--index", str(other), "-q"],
-                   check=True, cwd=repo_root, timeout=600)
+    ingest_ok(corpus, other)
     assert _status(other, repo_root)["digest"] != first["digest"]
 
 
