@@ -25,6 +25,23 @@ def case_index(real_corpus_index) -> Path:
 
 
 @pytest.fixture(scope="session")
+def case_server(case_index, repo_root, tmp_path_factory):
+    """The app serving the case index, shared by every test that only asks it things."""
+    from servers import serve
+
+    yield from serve(case_index, repo_root, tmp_path_factory.mktemp("case-server"))
+
+
+@pytest.fixture(scope="session")
+def login_server(case_index, repo_root, tmp_path_factory):
+    """The same behind a login (servers.USER / PASSWORD), with a short sign-in failure window."""
+    from servers import LOGIN_WINDOW, PASSWORD, USER, serve
+
+    yield from serve(case_index, repo_root, tmp_path_factory.mktemp("login-server"), CASE_AUTH=f"{USER}:{PASSWORD}",
+                     CASE_LOGIN_FAILURES="10", CASE_LOGIN_WINDOW_SECONDS=str(LOGIN_WINDOW))
+
+
+@pytest.fixture(scope="session")
 def case_questions() -> list[dict]:
     path = REPO_ROOT / "tests" / "data" / "case_qa.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -3,61 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
+from servers import start_app, stop_app
+
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(repo_root: Path, env_extra: dict[str, str], log: Path, *args: str):
-    port = _free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", **env_extra}
-    proc = subprocess.Popen([sys.executable, "app.py", *args], cwd=repo_root, env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"app exited {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(base + "/api/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    proc.kill()
-    raise AssertionError("app did not start: " + log.read_text()[-2000:])
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=15)
-
-
-@pytest.fixture(scope="module")
-def server(case_index, repo_root, tmp_path_factory):
-    log = tmp_path_factory.mktemp("app") / "app.log"
-    proc, base = _start(repo_root, {"CASE_INDEX_DIR": str(case_index)}, log)
-    yield base
-    _stop(proc)
+@pytest.fixture
+def server(case_server) -> str:
+    return case_server.url
 
 
 def test_api_ask_whistleblower_answers_with_citation(server):
@@ -97,19 +55,26 @@ def test_api_ask_bad_body_gets_4xx_with_message(server, body):
 
 
 def test_app_serves_chat_page(server):
-    r = httpx.get(server + "/", timeout=30)
-    assert r.status_code == 200 and "gradio" in r.text.lower()
+    """The page is the chat: its question box, its examples from case.toml, its page script
+    (served by the app itself), and the index it answers from."""
+    page = httpx.get(server + "/", timeout=30)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '"elem_id":"question"' in page.text and '"elem_id":"passages"' in page.text
+    assert "Which outlets reported on the case?" in page.text  # an example question, from corpus/case.toml
+    assert "4 documents" in page.text  # the index status line
+    script = httpx.get(server + "/case-static/chat.js", timeout=30)
+    assert script.status_code == 200 and "a.cite" in script.text
 
 
 def test_app_without_index_runs_ingest_first(tmp_path, repo_root):
     corpus = tmp_path / "corpus"
     shutil.copytree(repo_root / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
     index = tmp_path / "index"
-    proc, base = _start(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(index)},
+    proc, base = start_app(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(index)},
                         tmp_path / "app.log")
     try:
         assert (index / "CURRENT").exists()
         r = httpx.post(base + "/api/ask", json={"question": "Where is the shell company based?"}, timeout=60)
         assert "Netherlands" in r.json()["answer"]
     finally:
-        _stop(proc)
+        stop_app(proc)

@@ -78,26 +78,21 @@ ODD_QUESTIONS = [
 ]
 
 
-def test_api_odd_questions_answered_or_abstained_never_5xx(case_index, repo_root, tmp_path):
-    from test_app import _start, _stop
-
-    proc, base = _start(repo_root, {"CASE_INDEX_DIR": str(case_index)}, tmp_path / "app.log")
-    try:
-        for q in ODD_QUESTIONS:
-            r = httpx.post(base + "/api/ask", json={"question": q}, timeout=60)
-            assert r.status_code == 200, (q, r.text)
-            body = r.json()
-            assert isinstance(body["answer"], str) and body["answer"]
-            assert body["abstained"] or body["citations"]
-            assert "<script>" not in body["answer"] or body["abstained"]
-        r = httpx.post(base + "/api/ask", json={"question": "Who is the whistleblower?",
-                                                 "history": [{"role": "user", "content": "x"}] * 5000}, timeout=60)
-        assert r.status_code in (200, 413, 422)
-        r = httpx.post(base + "/api/ask", json={"question": ["a list"]}, timeout=60)
-        assert r.status_code == 422
-    finally:
-        _stop(proc)
-    assert "Traceback" not in (tmp_path / "app.log").read_text()
+def test_api_odd_questions_answered_or_abstained_never_5xx(case_server):
+    base = case_server.url
+    for q in ODD_QUESTIONS:
+        r = httpx.post(base + "/api/ask", json={"question": q}, timeout=60)
+        assert r.status_code == 200, (q, r.text)
+        body = r.json()
+        assert isinstance(body["answer"], str) and body["answer"]
+        assert body["abstained"] or body["citations"]
+        assert "<script>" not in body["answer"] or body["abstained"]
+    r = httpx.post(base + "/api/ask", json={"question": "Who is the whistleblower?",
+                                             "history": [{"role": "user", "content": "x"}] * 5000}, timeout=60)
+    assert r.status_code in (200, 413, 422)
+    r = httpx.post(base + "/api/ask", json={"question": ["a list"]}, timeout=60)
+    assert r.status_code == 422
+    assert "Traceback" not in case_server.log
 
 
 def test_run_ingest_bad_setting_named_live_index_untouched(tmp_path, run_ingest, ingest_env, repo_root):

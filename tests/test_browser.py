@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from test_app import _start, _stop
+from servers import start_app, stop_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -52,9 +52,9 @@ def hostile_server(repo_root, tmp_path_factory):
     (corpus / "hostile.md").write_text(HOSTILE)
     env = {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(base / "index"),
            "CASE_FEEDBACK_FILE": str(base / "feedback.jsonl")}
-    proc, url = _start(repo_root, env, base / "app.log")
+    proc, url = start_app(repo_root, env, base / "app.log")
     yield url, base
-    _stop(proc)
+    stop_app(proc)
 
 
 def _page(browser, url, width, height, dark=False):
@@ -165,7 +165,7 @@ def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_ro
 
     corpus = tmp_path / "corpus"
     shutil.copytree(repo_root / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
-    proc, admin_url = _start(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(tmp_path / "index")},
+    proc, admin_url = start_app(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(tmp_path / "index")},
                              tmp_path / "app.log", "--admin")
     try:
         page, errors, _ = _page(browser, admin_url, 1280, 800)
@@ -179,7 +179,7 @@ def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_ro
         assert errors == []
         page.context.close()
     finally:
-        _stop(proc)
+        stop_app(proc)
 
 
 def test_browser_app_refuses_to_be_framed(browser, hostile_server):

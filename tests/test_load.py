@@ -3,14 +3,12 @@ quick 429 with a message, and the server keeps answering."""
 
 from __future__ import annotations
 
-import statistics
 import threading
-import time
 
 import httpx
 import pytest
 
-from test_app import _start, _stop
+from servers import start_app, stop_app
 
 pytestmark = pytest.mark.slow
 
@@ -21,47 +19,47 @@ QUESTIONS = ["Who is the whistleblower?", "Where is the shell company based?", "
              "What does Amazon say about the allegations?"]
 
 
-def _burst(base: str, clients: int, per_client: int) -> tuple[list[int], list[float]]:
+def _burst(base: str, clients: int, per_client: int) -> tuple[list[int], list[tuple[str, dict]]]:
+    """Status codes, and each answered (question, answer), from ``clients`` at once."""
     codes: list[int] = []
-    times: list[float] = []
+    answers: list[tuple[str, dict]] = []
     lock = threading.Lock()
 
     def client(k: int) -> None:
         with httpx.Client(timeout=120) as http:
             for i in range(per_client):
                 q = QUESTIONS[(k + i) % len(QUESTIONS)]
-                start = time.perf_counter()
                 try:
-                    status = http.post(base + "/api/ask", json={"question": q}).status_code
+                    r = http.post(base + "/api/ask", json={"question": q})
+                    status = r.status_code
                 except httpx.HTTPError:
                     status = -1
                 with lock:
                     codes.append(status)
-                    times.append(time.perf_counter() - start)
+                    if status == 200:
+                        answers.append((q, r.json()))
 
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=600)
-    return codes, times
+    return codes, answers
 
 
-def test_load_16_clients_10_questions_all_answered(case_index, repo_root, tmp_path):
-    proc, base = _start(repo_root, {"CASE_INDEX_DIR": str(case_index)}, tmp_path / "app.log")
-    try:
-        codes, times = _burst(base, clients=16, per_client=10)
-    finally:
-        _stop(proc)
+def test_load_16_clients_10_questions_all_answered(case_server):
+    """Under load every question is answered, and answered exactly as when asked alone: no
+    question ever gets another's answer or a half-built one."""
+    alone = {q: httpx.post(case_server.url + "/api/ask", json={"question": q}, timeout=60).json() for q in QUESTIONS}
+    codes, answers = _burst(case_server.url, clients=16, per_client=10)
     assert len(codes) == 160
     assert codes.count(200) == 160, {c: codes.count(c) for c in set(codes)}
-    p95 = statistics.quantiles(times, n=20)[-1]
-    print(f"\n160 requests, p50 {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+    assert all(answer == alone[q] for q, answer in answers)
 
 
 def test_load_beyond_queue_gets_429_not_a_crash(case_index, repo_root, tmp_path):
     env = {"CASE_INDEX_DIR": str(case_index), "CASE_API_CONCURRENCY": "1", "CASE_API_QUEUE": "2"}
-    proc, base = _start(repo_root, env, tmp_path / "app.log")
+    proc, base = start_app(repo_root, env, tmp_path / "app.log")
     try:
         codes, _ = _burst(base, clients=24, per_client=3)
         assert set(codes) <= {200, 429}, {c: codes.count(c) for c in set(codes)}
@@ -72,4 +70,4 @@ def test_load_beyond_queue_gets_429_not_a_crash(case_index, repo_root, tmp_path)
         assert proc.poll() is None
         too_many.close()
     finally:
-        _stop(proc)
+        stop_app(proc)

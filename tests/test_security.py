@@ -13,57 +13,23 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
-from test_app import _start, _stop
+from servers import FEEDBACK_PER_MINUTE, LOGIN_WINDOW, PASSWORD, USER, Server
 
-USER, PASSWORD = "alice", "s3crét"  # a non-ASCII password: it used to fail every API call
-WINDOW = 2  # seconds of the login-failure window on the login server
-FEEDBACK_PER_MINUTE = 3
 CANARY = "canary-" + uuid.uuid4().hex
-
+WINDOW = LOGIN_WINDOW
 
 slow = pytest.mark.slow  # the tests that start a server
 
 
-@dataclass
-class Server:
-    url: str
-    pid: int
-    dir: Path
-    login: bool
-
-    @property
-    def log(self) -> str:
-        return (self.dir / "app.log").read_text(errors="replace")
-
-    def client(self, cookies: httpx.Cookies | None = None) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60, cookies=cookies)
-
-
-def _serve(case_index: Path, repo_root: Path, base: Path, **env: str) -> Iterator[Server]:
-    env = {"CASE_INDEX_DIR": str(case_index), "CASE_FEEDBACK_FILE": str(base / "feedback.jsonl"),
-           "GRADIO_TEMP_DIR": str(base / "gradio-cache"), **env}
-    proc, url = _start(repo_root, env, base / "app.log")
-    yield Server(url, proc.pid, base, login="CASE_AUTH" in env)
-    _stop(proc)
-
-
-@pytest.fixture(scope="module")
-def open_server(case_index, repo_root, tmp_path_factory) -> Iterator[Server]:
-    yield from _serve(case_index, repo_root, tmp_path_factory.mktemp("open"),
-                      CASE_FEEDBACK_PER_MINUTE=str(FEEDBACK_PER_MINUTE))
-
-
-@pytest.fixture(scope="module")
-def login_server(case_index, repo_root, tmp_path_factory) -> Iterator[Server]:
-    yield from _serve(case_index, repo_root, tmp_path_factory.mktemp("login"), CASE_AUTH=f"{USER}:{PASSWORD}",
-                      CASE_LOGIN_FAILURES="10", CASE_LOGIN_WINDOW_SECONDS=str(WINDOW))
+@pytest.fixture
+def open_server(case_server) -> Server:
+    return case_server
 
 
 def _basic(user: str | bytes, password: str | bytes) -> str:

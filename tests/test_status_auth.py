@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from test_app import _start, _stop
+from servers import PASSWORD, USER
 
 pytestmark = pytest.mark.slow
 
@@ -45,19 +45,15 @@ def test_status_without_index_fails_cleanly(tmp_path, repo_root):
     assert out.returncode != 0 and "ingest" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_auth_required_for_ui_and_api(case_index, tmp_path, repo_root):
-    proc, base = _start(repo_root, {"CASE_INDEX_DIR": str(case_index), "CASE_AUTH": "reader:s3cret"},
-                        tmp_path / "app.log")
-    try:
-        body = {"question": "Who is the whistleblower?"}
-        assert httpx.post(base + "/api/ask", json=body, timeout=60).status_code == 401
-        assert httpx.post(base + "/api/ask", json=body, auth=("reader", "wrong"), timeout=60).status_code == 401
-        ok = httpx.post(base + "/api/ask", json=body, auth=("reader", "s3cret"), timeout=60)
-        assert ok.status_code == 200 and "Forrest" in ok.json()["answer"]
-        # The chat's own config (and so every question through it) needs the login too.
-        assert httpx.get(base + "/config", timeout=30).status_code in (401, 403)
-        with httpx.Client(base_url=base, timeout=30) as client:
-            assert client.post("/login", data={"username": "reader", "password": "s3cret"}).status_code == 200
-            assert client.get("/config").status_code == 200
-    finally:
-        _stop(proc)
+def test_auth_required_for_ui_and_api(login_server):
+    base = login_server.url
+    body = {"question": "Who is the whistleblower?"}
+    assert httpx.post(base + "/api/ask", json=body, timeout=60).status_code == 401
+    assert httpx.post(base + "/api/ask", json=body, auth=(USER, "wrong"), timeout=60).status_code == 401
+    ok = httpx.post(base + "/api/ask", json=body, auth=(USER, PASSWORD), timeout=60)
+    assert ok.status_code == 200 and "Forrest" in ok.json()["answer"]
+    # The chat's own config (and so every question through it) needs the login too.
+    assert httpx.get(base + "/config", timeout=30).status_code in (401, 403)
+    with httpx.Client(base_url=base, timeout=30) as client:
+        assert client.post("/login", data={"username": USER, "password": PASSWORD}).status_code == 200
+        assert client.get("/config").status_code == 200
