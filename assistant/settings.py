@@ -39,8 +39,9 @@ class Settings(BaseSettings):
                                       "default: derived from the index folder.")
 
     # Fetching sources named in sources.toml.
-    fetch_timeout: float = 20.0
+    fetch_timeout: float = 20.0  # seconds for a whole fetch: redirects and a trickling body included
     fetch_max_bytes: int = 10_000_000
+    fetch_max_redirects: int = 5
 
     max_document_bytes: int = 5_000_000
 

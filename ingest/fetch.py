@@ -23,6 +23,7 @@ import httpx
 
 from assistant.errors import DocumentError
 from assistant.index import write_atomic
+from assistant.settings import Settings
 
 from .documents import FETCHED_DIR, html_text
 from .manifest import SourceEntry
@@ -40,7 +41,6 @@ class FetchResult:
     reason: str = ""
 
 
-MAX_REDIRECTS = 5
 
 
 class UnsafeURL(Exception):
@@ -151,13 +151,13 @@ class FetchTimeout(Exception):
     pass
 
 
-def _download(client: httpx.Client, url: str, headers: dict[str, str], max_bytes: int,
-              timeout: float) -> tuple[int, bytes, httpx.Headers, str]:
+def _download(client: httpx.Client, url: str, headers: dict[str, str],
+              settings: Settings) -> tuple[int, bytes, httpx.Headers, str]:
     """GET with redirects followed by hand, so every hop's URL is checked (and its connection
     goes through the client's GuardedBackend); the whole fetch, all hops and a trickling body
-    included, must end within ``timeout``."""
-    deadline = time.monotonic() + timeout
-    for _ in range(MAX_REDIRECTS + 1):
+    included, must end within the fetch timeout."""
+    deadline = time.monotonic() + settings.fetch_timeout
+    for _ in range(settings.fetch_max_redirects + 1):
         check_url(url)
         if time.monotonic() > deadline:
             raise FetchTimeout
@@ -169,16 +169,15 @@ def _download(client: httpx.Client, url: str, headers: dict[str, str], max_bytes
             if response.status_code == 200:
                 for chunk in response.iter_bytes():
                     body.extend(chunk)
-                    if len(body) > max_bytes:
-                        raise UnsafeURL(f"page larger than {max_bytes} bytes")
+                    if len(body) > settings.fetch_max_bytes:
+                        raise UnsafeURL(f"page larger than {settings.fetch_max_bytes} bytes")
                     if time.monotonic() > deadline:
                         raise FetchTimeout
             return response.status_code, bytes(body), response.headers, response.encoding or "utf-8"
-    raise UnsafeURL(f"more than {MAX_REDIRECTS} redirects")
+    raise UnsafeURL(f"more than {settings.fetch_max_redirects} redirects")
 
 
-def fetch_source(entry: SourceEntry, corpus_dir: Path, client: httpx.Client,
-                 max_bytes: int, timeout: float = 20.0) -> FetchResult:
+def fetch_source(entry: SourceEntry, corpus_dir: Path, client: httpx.Client, settings: Settings) -> FetchResult:
     folder = _cache_dir(corpus_dir, entry.id)
     meta = _read_meta(folder)
     headers = {}
@@ -188,11 +187,11 @@ def fetch_source(entry: SourceEntry, corpus_dir: Path, client: httpx.Client,
         if meta.get("last_modified"):
             headers["If-Modified-Since"] = meta["last_modified"]
     try:
-        status, body, response_headers, encoding = _download(client, entry.url, headers, max_bytes, timeout)
+        status, body, response_headers, encoding = _download(client, entry.url, headers, settings)
     except UnsafeURL as exc:
         return FetchResult(entry.id, "failed", f"refused: {exc}")
     except (httpx.TimeoutException, FetchTimeout):
-        return FetchResult(entry.id, "failed", f"timed out (limit {timeout:g} s)")
+        return FetchResult(entry.id, "failed", f"timed out (limit {settings.fetch_timeout:g} s)")
     except httpx.HTTPError as exc:
         return FetchResult(entry.id, "failed", f"{type(exc).__name__}: {exc}")
     if status == 304:
@@ -229,15 +228,15 @@ def fetch_client(timeout: float, backend: GuardedBackend) -> httpx.Client:
                         transport=GuardedTransport(backend), trust_env=False)
 
 
-def fetch_all(entries: list[SourceEntry], corpus_dir: Path, timeout: float, max_bytes: int,
-              allow_private: bool = False, resolve: Resolver = system_resolver) -> dict[str, FetchResult]:
+def fetch_all(entries: list[SourceEntry], corpus_dir: Path, settings: Settings, allow_private: bool = False,
+              resolve: Resolver = system_resolver) -> dict[str, FetchResult]:
     results: dict[str, FetchResult] = {}
-    with fetch_client(timeout, GuardedBackend(resolve, allow_private)) as client:
+    with fetch_client(settings.fetch_timeout, GuardedBackend(resolve, allow_private)) as client:
         for entry in entries:
             if not entry.fetch:
                 results[entry.id] = FetchResult(entry.id, "skipped", "fetch = false")
                 continue
-            result = fetch_source(entry, corpus_dir, client, max_bytes, timeout)
+            result = fetch_source(entry, corpus_dir, client, settings)
             if result.status == "failed":
                 log.warning("fetch %s failed: %s (keeping the last good copy, if any)", entry.id, result.reason)
             results[entry.id] = result

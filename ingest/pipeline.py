@@ -38,7 +38,7 @@ def run_ingest(settings: Settings, fetch: bool = False, full: bool = False, allo
         tell(0.05, "fetching sources")
         from .fetch import fetch_all
 
-        fetched = fetch_all(entries, corpus, settings.fetch_timeout, settings.fetch_max_bytes, allow_private)
+        fetched = fetch_all(entries, corpus, settings, allow_private)
 
     tell(0.3, "reading and splitting documents")
     docs: list[PreparedDocument] = []

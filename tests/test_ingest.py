@@ -424,3 +424,44 @@ def test_rebuild_full_same_passages_and_digest_as_incremental(fresh_real_copy, i
     assert manifest["digest"] == incremental_manifest["digest"]
     assert {r["id"]: (r["text"], r["meta"]) for r in view.rows()} == incremental
     assert_consistent(view, full)
+
+
+# --------------------------------------------------------------------------- a saved copy of a source
+
+SAVED_PAGE = """<html><head><title>Amazon breaches UK's Russia sanctions</title></head><body>
+<nav>Home | Companies | Tech</nav>
+<article><h1>Amazon breaches UK's Russia sanctions, claims ex-employee at tribunal</h1>
+<p>Documents seen by the paper show the disputed reseller agreement was countersigned in Riga in March 2022,
+two weeks after the sanctions took effect, according to the claimant's filing.</p>
+<p>Amazon said it would contest the claim and that its billing records showed no such sale.</p>
+</article><footer>Subscribe to read more</footer></body></html>"""
+
+
+@pytest.mark.slow
+def test_ingest_source_saved_copy_answers_cited_as_that_source(tmp_path, ingest_ok, ingest_here, shared_embedder):
+    """A paywalled source saved from a browser and named by its [[source]] entry (`file`): its
+    text answers, cited with the entry's title, publisher and URL; it is not a document of its own."""
+    from assistant import Assistant
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    (corpus / "saved").mkdir(parents=True)
+    (corpus / "saved" / "ft.html").write_text(SAVED_PAGE, encoding="utf-8")
+    (corpus / "sources.toml").write_text(
+        '[[source]]\nid = "ft"\ntitle = "Amazon breaches UK\'s Russia sanctions, claims ex-employee at tribunal"\n'
+        'publisher = "Financial Times"\nurl = "https://www.ft.com/content/f28377a1"\ndate = "2024-06-07"\n'
+        'file = "saved/ft.html"\n', encoding="utf-8")
+    report = ingest_ok(corpus, index)
+    assert report["documents"]["added"] == 1  # the source; its saved page is not a second document
+    assert [(s["id"], s["status"], s["has_text"]) for s in report["sources"]] == [("ft", "saved copy", True)]
+
+    answer = Assistant(index_dir=index).ask("Where was the disputed reseller agreement countersigned?")
+    assert "Riga" in answer.answer
+    cited = answer.citations[0]
+    assert (cited.source_id, cited.publisher, cited.url, cited.date) == (
+        "ft", "Financial Times", "https://www.ft.com/content/f28377a1", "2024-06-07")
+    assert "Subscribe" not in cited.text and "Home | Companies" not in cited.text
+
+    (corpus / "saved" / "ft.html").unlink()  # the copy goes missing: reported, the last good text kept
+    gone = ingest_here(corpus, index)
+    assert gone["failures"] == [{"document": "ft", "reason": "its saved copy saved/ft.html does not exist"}]
+    assert "Riga" in Assistant(index_dir=index).ask("Where was the disputed reseller agreement countersigned?").answer

@@ -14,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 DOCUMENT_COUNTS = {"added", "changed", "removed", "unchanged", "failed"}
-SOURCE_STATUSES = {"fetched", "on disk", "not fetched", "failed"}  # as the README lists them
+SOURCE_STATUSES = {"fetched", "on disk", "saved copy", "not fetched", "failed"}  # as the README lists them
 
 
 @pytest.mark.slow

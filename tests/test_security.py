@@ -449,10 +449,12 @@ def fake_dns(monkeypatch) -> dict[str, list[list[str]]]:
 
 
 def _fetch(tmp_path: Path, url: str):
+    from assistant.settings import Settings
     from ingest.fetch import fetch_all
     from ingest.manifest import SourceEntry
 
-    return fetch_all([SourceEntry(id="s", title="T", publisher="P", url=url, fetch=True)], tmp_path, timeout=5, max_bytes=100_000)["s"]
+    entry = SourceEntry(id="s", title="T", publisher="P", url=url, fetch=True)
+    return fetch_all([entry], tmp_path, Settings(fetch_timeout=5, fetch_max_bytes=100_000))["s"]
 
 
 @pytest.mark.parametrize("address", ["100.64.0.1", "169.254.169.254", "10.1.2.3", "::ffff:127.0.0.1",
