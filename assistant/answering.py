@@ -13,11 +13,10 @@ from .question import AskRequest, validate
 from .retrieval import Retriever, ScoredSentence, Snapshot
 from .settings import Settings
 from .text import Lexicon, words
-from .types import Answer, Citation
+from .types import MARKERS, Answer, AnswerPart, Citation
 
 NOT_IN_SOURCES = "The sources don't say: nothing in the indexed documents answers that question."
 
-_MARKER = re.compile(r"\s*\[\d+\]")
 _WANTS_DATE = re.compile(
     r"\b(when|since when|how long ago|(what|which|in what) (year|month|date|day|period|time ?span|time)|"
     r"what time)\b", re.I)
@@ -85,7 +84,7 @@ def follow_up(question: str, history: list[dict[str, str]], lexicon: Lexicon) ->
             or question.lower().startswith(("and ", "what about", "how about"))):
         return None
     last_user = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
-    answers = [_MARKER.sub("", m["content"]) for m in history if m["role"] == "assistant"]
+    answers = [MARKERS.sub("", m["content"]) for m in history if m["role"] == "assistant"]
     last_answer = answers[-1] if answers else ""
     context = " ".join(x for x in (last_user, last_answer[:400]) if x)
     said = frozenset(t for a in answers for t in lexicon.terms(a))
@@ -183,7 +182,7 @@ class Answerer:
                 numbers[pid] = len(numbers) + 1
                 quotes[pid] = []
             quotes[pid].append(c.sentence.text)
-            parts.append(f"{_clip(c.sentence.text, self.settings.max_answer_words - 1)} [{numbers[pid]}]")
+            parts.append(AnswerPart(_clip(c.sentence.text, self.settings.max_answer_words - 1), numbers[pid]))
         passages = {c.passage.id: c.passage for c in chosen}
         citations = [
             Citation(n=n, source_id=passages[pid].doc_id, title=passages[pid].title,
@@ -192,7 +191,7 @@ class Answerer:
                      date=passages[pid].date, passage_id=pid, sentences=tuple(quotes[pid]))
             for pid, n in numbers.items()
         ]
-        return Answer(" ".join(parts), citations, abstained=False)
+        return Answer.cited(parts, citations)
 
 
 def _clip(sentence: str, max_words: int) -> str:

@@ -15,7 +15,6 @@ from .types import Answer, Citation
 # One pass: HTML's specials and Markdown's become character references, so neither an
 # HTML tag nor Markdown syntax in a source or a question is ever interpreted.
 _LITERAL = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+!|~-=$:"})
-_MARKER = re.compile(r"\[(\d+)\]")
 
 _PANEL_HINT = "Click a marker such as [1] to see its passage here."
 # The page script (static/chat.js) puts the hint back from data-empty on "New conversation".
@@ -38,19 +37,25 @@ def answer_html(answer: Answer, turn: int = 0, words: int | None = None) -> str:
     """
     if answer.abstained:
         return f'<p class="abstained">{safe_text(answer.answer)}</p>'
-    text = answer.answer
-    if words is not None:
-        text = " ".join(text.split()[:words])
     known = {c.n for c in answer.citations}
-    pieces = []
-    for i, part in enumerate(_MARKER.split(text)):
-        if i % 2 == 0:
-            pieces.append(safe_text(part))
-        elif int(part) in known and words is None:
-            pieces.append(f'<a class="cite" data-turn="{turn}" data-n="{part}" href="#passages">[{part}]</a>')
-        elif int(part) in known:  # still streaming: the passage it points to is not on the page yet
-            pieces.append(f'<span class="cite-pending">&#91;{part}&#93;</span>')
-    body = f'<p class="answer">{"".join(pieces)}</p>'
+    left = words
+    sentences = []
+    for part in answer.parts:
+        text, complete = part.text, True
+        if left is not None:
+            shown = text.split()[:max(left, 0)]
+            complete = len(shown) == len(text.split())
+            left -= len(shown)
+            if not shown:
+                break
+            text = " ".join(shown)
+        marker = ""
+        if part.n in known and complete:  # a marker with no citation is never shown
+            marker = (f' <a class="cite" data-turn="{turn}" data-n="{part.n}" href="#passages">[{part.n}]</a>'
+                      if words is None  # while streaming, the passage it points to is not on the page yet
+                      else f' <span class="cite-pending">&#91;{part.n}&#93;</span>')
+        sentences.append(safe_text(text) + marker)
+    body = f'<p class="answer">{" ".join(sentences)}</p>'
     return body if words is not None else body + citations_html(answer.citations, turn)
 
 

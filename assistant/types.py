@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,15 +28,37 @@ class Citation:
         return d
 
 
+#: An answer's citation markers as they appear in its text ("… in June 2024. [1]"); used to
+#: take them out of text a client sends back (a conversation's history), never to parse our own.
+MARKERS = re.compile(r"\s*\[\d+\]")
+
+
+@dataclass(frozen=True)
+class AnswerPart:
+    """One sentence of an answer and the number of the citation it comes from."""
+
+    text: str
+    n: int
+
+    def marked(self) -> str:
+        return f"{self.text} [{self.n}]"
+
+
 @dataclass(frozen=True)
 class Answer:
     answer: str
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
+    parts: tuple[AnswerPart, ...] = ()  # the answer's sentences with their citation numbers
+
+    @classmethod
+    def cited(cls, parts: list[AnswerPart], citations: list[Citation]) -> Answer:
+        return cls(" ".join(p.marked() for p in parts), citations, False, tuple(parts))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "answer": self.answer,
             "citations": [c.to_dict() for c in self.citations],
             "abstained": self.abstained,
+            "parts": [asdict(p) for p in self.parts],
         }

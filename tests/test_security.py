@@ -276,10 +276,11 @@ def test_feedback_capped_per_client(open_server):
 
 def test_feedback_file_rotates_at_its_size(tmp_path):
     from assistant.feedback import FeedbackLog
-    from assistant.types import Answer, Citation
+    from assistant.types import Answer, AnswerPart, Citation
 
     log = FeedbackLog(tmp_path / "feedback.jsonl", max_bytes=2_000, backups=2)
-    answer = Answer("The company is in the Netherlands. [1]", [Citation(1, "a.md", "T", "P", "", "x" * 900, "q" * 900)])
+    answer = Answer.cited([AnswerPart("The company is in the Netherlands.", 1)],
+                          [Citation(1, "a.md", "T", "P", "", "x" * 900, "q" * 900)])
     for i in range(20):
         log.record("up", f"question {i} " + "y" * 5_000, answer)
     files = sorted(tmp_path.iterdir())
