@@ -333,10 +333,7 @@ def repaired_article_body() -> str:
 
 
 @pytest.fixture(scope="session")
-def query_embedder():
+def query_embedder(shared_embedder):
     """The project's embedding model (the code resolves and loads it), for semantic queries
     against a built index."""
-    from assistant.embedding import Embedder
-    from assistant.settings import Settings
-
-    return Embedder.for_settings(Settings())
+    return shared_embedder

@@ -300,11 +300,9 @@ def test_ingest_fetch_faults_keep_last_good_copy(tmp_path, repo_root, serve):
     assert report["documents"]["unchanged"] == len(urls) - 1
 
     # 3. The index still answers from a kept copy (the "broken" source now answers HTTP 500).
-    out = subprocess.run([sys.executable, "-m", "assistant", "ask", "--index", str(index), "--json",
-                          "How much was the disputed Rekognition contract worth?"],
-                         capture_output=True, text=True, cwd=repo_root, timeout=300, check=False)
-    assert out.returncode == 0, out.stderr[-2000:]
-    answer = json.loads(out.stdout)
+    from assistant import Assistant
+
+    answer = Assistant(index_dir=index).ask("How much was the disputed Rekognition contract worth?").to_dict()
     assert "four million pounds" in answer["answer"], answer
     assert answer["citations"] and answer["citations"][0]["source_id"] == "broken", answer["citations"]
     assert answer["citations"][0]["publisher"] == "Desk broken"

@@ -112,6 +112,7 @@ def alternate(first, second, questions: list[str], repeats: int) -> tuple[list[f
     for _ in range(repeats):
         for q in questions:
             for fn, out in zip((first, second), times):
+                time.sleep(0.005)  # ONNX Runtime's threads spin a moment after a call: let them settle first
                 t = time.perf_counter()
                 fn(q)
                 out.append(time.perf_counter() - t)
