@@ -147,8 +147,8 @@ class Indexer:
                                  passages=len(pairs), documents=entries, sources=report.sources, case=case)
 
         # A new case profile changes how the index is read (its lexicon): a new generation too.
-        if current is not None and not (added or changed or removed) and old is not None and old.case == case:
-            manifest.built_at = old.built_at if old else now
+        if current is not None and old is not None and not (added or changed or removed) and old.case == case:
+            manifest.built_at = old.built_at
             self.writer.rewrite_manifest(current, manifest)
             report.generation = current.name
             return
