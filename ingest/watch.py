@@ -15,6 +15,7 @@ from pathlib import Path
 
 from assistant.embedding import Embedder
 from assistant.errors import CaseError
+from assistant.index.writer import IndexWriter
 from assistant.settings import Settings
 
 from .indexing import IngestReport
@@ -46,7 +47,8 @@ def watch_corpus(settings: Settings, on_report: Callable[[IngestReport], None],
     """Bring the index up to date now, then after every batch of changes, until ``stop`` is
     set or Ctrl-C (KeyboardInterrupt, for the caller)."""
     embeddings = embeddings or Embedder.for_settings(settings)
-    embeddings.vectors(["warm up"])  # load the model now, not on the first change
+    embeddings.vectors(["warm up"])  # load the model and the writer's libraries now, not on the first change
+    IndexWriter.load_dependencies()
     on_report(_run(settings, embeddings))
     for paths in corpus_changes(settings.corpus_dir, settings.index_dir, stop):
         log.info("%d change(s) under %s", len(paths), settings.corpus_dir)

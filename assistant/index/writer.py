@@ -62,6 +62,15 @@ class IndexWriter:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    @staticmethod
+    def load_dependencies() -> None:
+        """Import what a write needs (Chroma, LangChain's indexing API and record manager: about
+        2 s), for a long-lived writer whose first write should be as quick as the next ones."""
+        import chromadb  # noqa: F401
+        from langchain_chroma import Chroma  # noqa: F401
+        from langchain_classic.indexes import SQLRecordManager  # noqa: F401
+        from langchain_core.indexing import index  # noqa: F401
+
     def live(self) -> tuple[Path | None, IndexManifest | None]:
         """The published generation and its manifest (None when of an older format)."""
         gen = self.layout.current_dir()

@@ -87,18 +87,54 @@ def bench_ingest(work: Path, docs: int, rounds: int) -> dict[str, float]:
             "b": f / b, "c": statistics.median(noop) / f, "d": statistics.median(edit) / f}
 
 
-def ask_latencies(index: Path, questions: list[str], repeats: int) -> tuple[list[float], list[float]]:
-    """Alternates Assistant.ask and a bare encode of the same question, same process and model."""
-    from sentence_transformers import SentenceTransformer
+#: The baseline of (a) in a process of its own: PyTorch and ONNX Runtime in one process slow
+#: each other down (their thread pools compete for the two cores), which would flatter (a).
+ENCODE_WORKER = r"""
+import sys, time
+from sentence_transformers import SentenceTransformer
+model = SentenceTransformer(sys.argv[1], device="cpu")
+model.encode(["warm up"], normalize_embeddings=True)
+print("ready", flush=True)
+for line in sys.stdin:
+    start = time.perf_counter()
+    model.encode(line.rstrip("\n"), normalize_embeddings=True)
+    print(time.perf_counter() - start, flush=True)
+"""
 
+
+def self_timed(fn):
+    """``fn`` as a callable that returns the seconds it took."""
+
+    def run(q: str) -> float:
+        start = time.perf_counter()
+        fn(q)
+        return time.perf_counter() - start
+
+    return run
+
+
+def ask_latencies(index: Path, questions: list[str], repeats: int) -> tuple[list[float], list[float]]:
+    """Alternates Assistant.ask here and a bare SentenceTransformer.encode of the same question
+    in a worker process (each timed where it runs)."""
     from assistant import Assistant
     from assistant.embedding import resolve_model
 
     assistant = Assistant(index_dir=index)
     assistant.warm_up()
-    model = SentenceTransformer(resolve_model("all-MiniLM-L6-v2"), device="cpu")
-    model.encode(["warm up"])
-    return alternate(assistant.ask, lambda q: model.encode(q, normalize_embeddings=True), questions, repeats)
+    worker = subprocess.Popen([PY, "-c", ENCODE_WORKER, resolve_model("all-MiniLM-L6-v2")], cwd=REPO, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert worker.stdout.readline().strip() == "ready"
+
+    def encode(q: str) -> float:
+        worker.stdin.write(q.replace("\n", " ") + "\n")
+        worker.stdin.flush()
+        return float(worker.stdout.readline())
+
+    try:
+        return alternate(self_timed(assistant.ask), encode, questions, repeats)
+    finally:
+        worker.stdin.close()
+        worker.wait(timeout=60)
 
 
 def per_question_medians(times: list[float], questions: int) -> list[float]:
@@ -107,15 +143,14 @@ def per_question_medians(times: list[float], questions: int) -> list[float]:
 
 
 def alternate(first, second, questions: list[str], repeats: int) -> tuple[list[float], list[float]]:
-    """Seconds per question for two callables, timed turn about so drift hits both alike."""
+    """Seconds per question for two callables that return their own time, turn about so drift
+    hits both alike."""
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
         for q in questions:
             for fn, out in zip((first, second), times):
                 time.sleep(0.005)  # ONNX Runtime's threads spin a moment after a call: let them settle first
-                t = time.perf_counter()
-                fn(q)
-                out.append(time.perf_counter() - t)
+                out.append(fn(q))
     return times
 
 
@@ -129,7 +164,7 @@ def bench_scale(work: Path, docs: int, factor: int, questions: list[str], repeat
     a_small, a_big = Assistant(index_dir=small), Assistant(index_dir=big)
     a_small.warm_up()
     a_big.warm_up()
-    t_small, t_big = alternate(a_small.ask, a_big.ask, questions, repeats)
+    t_small, t_big = alternate(self_timed(a_small.ask), self_timed(a_big.ask), questions, repeats)
     return {"ask_1x_p50_ms": 1000 * statistics.median(t_small), "ask_10x_p50_ms": 1000 * statistics.median(t_big),
             "e": statistics.median(t_big) / statistics.median(t_small)}
 
