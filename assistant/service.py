@@ -5,28 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .langchain_retriever import CaseRetriever
-
 from .answering import Answerer, Weights
 from .embedding import Embedder
-from .question import AskRequest, validate
-from .retrieval import ScoredSentence
-from .retrieval import Retriever
-from .settings import Settings
 from .index import DocumentEntry, IndexLayout, IndexManifest, Passage
+from .question import AskRequest, validate
+from .retrieval import Retriever, ScoredSentence
+from .settings import Settings
 from .types import Answer
+
+if TYPE_CHECKING:
+    from .langchain_retriever import CaseRetriever
 
 
 class Assistant:
     """Answers questions about the case from the index in ``index_dir``.
 
     ``Assistant(index_dir=...)`` builds its parts from settings (other settings from the
-    environment, prefix ``CASE_``); ``Assistant(settings=...)`` takes a settings object.
+    environment, prefix ``CASE_``); ``Assistant(settings=...)`` takes a settings object;
+    ``embeddings`` an already loaded model to share.
     """
 
     def __init__(self, index_dir: str | Path | None = None, *, settings: Settings | None = None,
-                 weights: Weights | None = None, **overrides: Any) -> None:
+                 weights: Weights | None = None, embeddings: Embedder | None = None, **overrides: Any) -> None:
         if settings is None:
             if index_dir is not None:
                 overrides["index_dir"] = Path(index_dir)
@@ -34,7 +34,7 @@ class Assistant:
         elif index_dir is not None or overrides:
             settings = settings.model_copy(update={**overrides, **({"index_dir": Path(index_dir)} if index_dir else {})})
         self.settings = settings
-        self.embeddings = Embedder.for_settings(settings)
+        self.embeddings = embeddings or Embedder.for_settings(settings)
         self.retriever = Retriever(settings, self.embeddings)
         self.answerer = Answerer(self.retriever, settings, weights)
 
