@@ -9,13 +9,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from functools import lru_cache
+
+import numpy as np
+
+from .analysis import balance_quotes
+from .index.records import Stance
+from .language import LanguageGate
 from .question import AskRequest, validate
+from .reading import Asks, QuestionFrame, QuestionReader
 from .retrieval import Retriever, ScoredSentence, Snapshot
 from .settings import Settings
-from .text import Lexicon, words
+from .text import STOPWORDS, Lexicon, words
 from .types import MARKERS, Answer, AnswerPart, Citation
 
 NOT_IN_SOURCES = "The sources don't say: nothing in the indexed documents answers that question."
+ENGLISH_ONLY = ("This assistant reads and answers questions in English only (its sources are in English); "
+                "the question looks like {language}. Please ask it in English.")
 
 _WANTS_DATE = re.compile(
     r"\b(when|since when|how long ago|(what|which|in what) (year|month|date|day|period|time ?span|time)|"
@@ -53,6 +63,16 @@ class Weights:
     unseen_name_dense: float = 0.6
     # A further sentence joins the answer when it scores this close to the best one.
     keep_ratio: float = 0.75
+    # A word of the question's focus counts as covered by a sentence's word this close in meaning.
+    focus_similarity: float = 0.6
+    # An answering sentence further down than this, against the best candidate, is no answer.
+    answer_floor: float = 0.55
+    # The other side of a disputed claim joins when this close to the claim.
+    response_ratio: float = 0.45
+    # Two sentences this close in score are both served: the ranking cannot tell them apart.
+    tie_ratio: float = 0.9
+    # How far down the ranking an answering sentence is looked for.
+    answer_depth: int = 10
 
 
 @dataclass(frozen=True)
@@ -76,12 +96,11 @@ class FollowUp:
     said: frozenset[str]  # terms of the last answer, which the new answer should not repeat
 
 
-def follow_up(question: str, history: list[dict[str, str]], lexicon: Lexicon) -> FollowUp | None:
-    if not history:
-        return None
-    content = [w for w in words(question) if lexicon.terms(w)]
-    if not (lexicon.points_back(question) or len(content) <= 2
-            or question.lower().startswith(("and ", "what about", "how about"))):
+def follow_up(question: str, history: list[dict[str, str]], lexicon: Lexicon, dependent: bool) -> FollowUp | None:
+    """What the last exchange lends a question that depends on it (``dependent``: a pronoun,
+    "that", an ellipsis, or one of the corpus's follow-up nouns); a standalone question gets
+    nothing, so it is answered the same whatever came before."""
+    if not history or not (dependent or lexicon.points_back(question)):
         return None
     last_user = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
     answers = [MARKERS.sub("", m["content"]) for m in history if m["role"] == "assistant"]
@@ -104,11 +123,16 @@ def unseen_names(question: str, lexicon: Lexicon, vocabulary: set[str]) -> list[
     return out
 
 
+
 class Answerer:
-    def __init__(self, retriever: Retriever, settings: Settings, weights: Weights | None = None) -> None:
+    def __init__(self, retriever: Retriever, settings: Settings, weights: Weights | None = None,
+                 reader: QuestionReader | None = None, language: LanguageGate | None = None) -> None:
         self.retriever = retriever
         self.settings = settings
         self.weights = weights or Weights()
+        self.reader = reader or QuestionReader.for_settings(settings)
+        self.language = language or LanguageGate()
+        self._word_vectors: dict[str, np.ndarray] = {}
 
     def ask(self, question: object, history: object = None) -> Answer:
         return self.answer(validate(question, history, self.settings))
@@ -116,11 +140,26 @@ class Answerer:
     def answer(self, request: AskRequest) -> Answer:
         """An already validated request (see question.validate)."""
         q = request.question
-        prior = follow_up(q, request.messages()[-self.settings.follow_up_messages:], self.retriever.snapshot().lexicon)
-        snap, ranked = self._ranked(q, prior)
-        if not ranked or not self.relevant(ranked, QuestionKind.of(q), unseen_names(q, snap.lexicon, snap.vocabulary)):
-            return Answer(NOT_IN_SOURCES, [], abstained=True)
-        return self.compose(self.select(ranked))
+        snap = self.retriever.snapshot()
+        language = self.language.foreign_language(q, snap.vocabulary)
+        if language is not None:
+            return Answer(ENGLISH_ONLY.format(language=language), [], abstained=True)
+        frame = self.reader.read(q)
+        history = request.messages()[-self.settings.follow_up_messages:]
+        frames = frame.parts or (frame,)
+        chosen: list[ScoredSentence] = []
+        for part in frames:
+            prior = follow_up(part.text, history, snap.lexicon, part.dependent or frame.dependent)
+            got = self._choose(part, prior)
+            if got is None:
+                return self.decline(part if frame.parts else frame)
+            chosen += [c for c in got if c.sentence.id not in {x.sentence.id for x in chosen}]
+        return self.compose(self._fit(chosen, keep_order=bool(frame.parts)))
+
+    def decline(self, frame: QuestionFrame) -> Answer:
+        phrase = frame.phrase
+        text = f"The sources don't say {phrase}." if phrase else NOT_IN_SOURCES
+        return Answer(text, [], abstained=True)
 
     def ranked(self, question: str) -> list[ScoredSentence]:
         """Candidates for a standalone question, best first."""
@@ -158,19 +197,140 @@ class Answerer:
             return False
         return closeness >= w.min_dense or (closeness >= w.min_dense_with_terms and best.coverage >= w.min_coverage)
 
-    def select(self, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
-        best = ranked[0]
+    # ------------------------------------------------------------------ answerability
+
+    def _choose(self, frame: QuestionFrame, prior: FollowUp | None) -> list[ScoredSentence] | None:
+        """The sentences that answer ``frame``, or None when none does."""
+        snap, ranked = self._ranked(frame.text, prior)
+        q = frame.text
+        if not ranked or not self.relevant(ranked, QuestionKind.of(q), unseen_names(q, snap.lexicon, snap.vocabulary)):
+            return None
+        w = self.weights
+        top = ranked[0].score
+        asked = set(snap.lexicon.terms(q + " " + (prior.context if prior else "")))
+        answering = [c for c in ranked[: w.answer_depth]
+                     if c.score >= w.answer_floor * top and self.answers(c, frame, snap, asked, prior is not None)]
+        if not answering:
+            return None
+        if frame.asks == Asks.DEFINITION:
+            # A sentence that says what the thing is ("the Russian company VisionLabs",
+            # "Charles Forrest, a former AWS employee,") before one that only names it.
+            answering.sort(key=lambda c: not _defines(c.sentence.text, frame.names))
+        best = answering[0]
         chosen = [best]
-        budget = self.settings.max_answer_words - len(best.sentence.text.split()) - 1
-        for c in ranked[1:]:
-            if len(chosen) >= self.settings.max_answer_sentences or c.score < self.weights.keep_ratio * best.score:
-                break
-            n = len(c.sentence.text.split()) + 1
-            if n <= budget and c.sentence.text not in {x.sentence.text for x in chosen}:
-                chosen.append(c)
-                budget -= n
-        # Read in document order, as the sources tell it.
-        return sorted(chosen, key=lambda c: (c.passage.doc_id, c.passage.position, c.sentence.index))
+        if frame.asks == Asks.YES_NO or frame.both_sides:
+            response = self._response(best, ranked[: w.answer_depth * 2], snap)
+            if response is not None:
+                chosen.append(response)
+        else:
+            have = self._fitting(best, frame, snap, asked)
+            said = set(snap.lexicon.terms(best.sentence.text)) & asked
+            for c in answering[1:]:
+                close = c.score >= w.keep_ratio * best.score
+                if frame.asks in _TYPED or frame.asks == Asks.SOURCE:
+                    # A list takes every sentence with something new of the kind asked; one
+                    # answer takes a second only when it holds what the first lacks.
+                    new = self._fitting(c, frame, snap, asked) - have
+                    if new and (frame.plural or close):
+                        chosen.append(c)
+                        have |= new
+                    continue
+                # Untyped ("how", "why", "what did X say"): a second sentence joins when it
+                # covers part of the question the first does not, or when the ranking
+                # cannot tell the two apart.
+                covers = set(snap.lexicon.terms(c.sentence.text)) & asked - said
+                if close and (covers or c.score >= w.tie_ratio * best.score):
+                    chosen.append(c)
+                    said |= covers
+        return chosen
+
+    def _response(self, claim: ScoredSentence, ranked: list[ScoredSentence], snap: Snapshot) -> ScoredSentence | None:
+        """The other side of a disputed claim: of the sentences someone else asserts, the one
+        closest to the question and to the claim (in meaning, and in the rarer words they share)."""
+        a = claim.sentence.attribution
+        others = [c for c in ranked
+                  if (b := c.sentence.attribution).stance != Stance.REPORTS and b.speaker != a.speaker
+                  and c.score >= self.weights.response_ratio * claim.score and not c.passage.headline]
+        if not others:
+            return None
+        claim_terms = set(snap.lexicon.terms(claim.sentence.text))
+        claim_weight = sum(snap.term_weight(t) for t in claim_terms) or 1.0
+        claim_row = snap.sentence_matrix[snap.sentence_pos[claim.sentence.id]]
+
+        def fit(c: ScoredSentence) -> float:
+            shared = claim_terms & set(snap.lexicon.terms(c.sentence.text))
+            overlap = sum(snap.term_weight(t) for t in shared) / claim_weight
+            sim = float(snap.sentence_matrix[snap.sentence_pos[c.sentence.id]] @ claim_row)
+            return 0.3 * c.score + sim + overlap
+
+        return max(others, key=fit)
+
+    def answers(self, c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str],
+                follow: bool) -> bool:
+        """Whether the sentence holds what the question asks for and covers its focus."""
+        if c.passage.headline != (frame.asks == Asks.SOURCE):
+            return False
+        if frame.asks in _TYPED and not self._fitting(c, frame, snap, asked):
+            return False
+        terms = set(snap.lexicon.terms(c.sentence.text + " " + c.sentence.attribution.speaker))
+        known = [n for n in frame.names if snap.lexicon.seen(n, snap.vocabulary)]
+        if known and not follow and frame.asks != Asks.SOURCE:
+            named = set(snap.lexicon.terms(" ".join(known)))
+            if named and not named & terms:
+                return False
+        if not all(set(snap.lexicon.terms(e)) <= terms for e in frame.exact):
+            return False
+        covered = sum(self._covers(f, terms, snap) for f in frame.focus)
+        return covered >= frame.share * len(frame.focus) - 1e-9
+
+    def _fitting(self, c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str]) -> set[str]:
+        """What in the sentence is of the kind asked for and not already in the question."""
+        if frame.asks == Asks.SOURCE:
+            return {c.passage.doc_id} if c.passage.headline else set()
+        labels = _LABELS.get(frame.asks, ())
+        out = set()
+        for m in c.sentence.mentions:
+            if m.label not in labels:
+                continue
+            ts = set(snap.lexicon.terms(m.text))
+            if not ts or ts <= asked or (m.value and m.value in frame.text):
+                continue
+            if frame.asks == Asks.COUNTRY and m.label == "GPE" and not _is_country(m.text):
+                continue
+            if frame.asks == Asks.CITY and (_is_country(m.text) or _is_region(m.text)):
+                continue
+            out.add(m.value or m.text.lower())
+        return out
+
+    def _covers(self, focus: str, terms: set[str], snap: Snapshot) -> bool:
+        """A focus word is covered by the same word (stemmed, aliases as one) or one close in meaning."""
+        ft = snap.lexicon.terms(focus)
+        if not ft or set(ft) <= terms:
+            return True
+        vocab = sorted(terms)
+        vecs = self._vectors([focus] + vocab)
+        return bool(vocab) and float((vecs[1:] @ vecs[0]).max()) >= self.weights.focus_similarity
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._word_vectors]
+        if missing:
+            if len(self._word_vectors) > 50_000:
+                self._word_vectors.clear()
+            self._word_vectors.update(zip(missing, self.retriever.embeddings.vectors(missing)))
+        return np.stack([self._word_vectors[t] for t in texts])
+
+    # ------------------------------------------------------------------ composing
+
+    def _fit(self, chosen: list[ScoredSentence], keep_order: bool = False) -> list[ScoredSentence]:
+        """As many of the chosen sentences as the word budget holds, in the order they answer."""
+        out, budget = [], self.settings.max_answer_words
+        for c in chosen[: max(self.settings.max_answer_sentences, 2)]:
+            n = len(_served(c).split()) + 1
+            if out and n > budget:
+                continue
+            out.append(c)
+            budget -= n
+        return out
 
     def compose(self, chosen: list[ScoredSentence]) -> Answer:
         numbers: dict[str, int] = {}
@@ -182,16 +342,77 @@ class Answerer:
                 numbers[pid] = len(numbers) + 1
                 quotes[pid] = []
             quotes[pid].append(c.sentence.text)
-            parts.append(AnswerPart(_clip(c.sentence.text, self.settings.max_answer_words - 1), numbers[pid]))
+            a = c.sentence.attribution
+            parts.append(AnswerPart(_clip(_served(c), self.settings.max_answer_words - 1), numbers[pid],
+                                    speaker=a.speaker, stance=str(a.stance), carried=a.carried))
         passages = {c.passage.id: c.passage for c in chosen}
+        first = {}
+        for c in chosen:
+            first.setdefault(c.passage.id, c.sentence.attribution)
         citations = [
             Citation(n=n, source_id=passages[pid].doc_id, title=passages[pid].title,
                      publisher=passages[pid].publisher, url=passages[pid].url,
                      text=passages[pid].text, quote=" ".join(quotes[pid]),
-                     date=passages[pid].date, passage_id=pid, sentences=tuple(quotes[pid]))
+                     date=passages[pid].date, passage_id=pid, sentences=tuple(quotes[pid]),
+                     speaker=first[pid].speaker, stance=str(first[pid].stance),
+                     kind="catalogue" if passages[pid].headline else "passage")
             for pid, n in numbers.items()
         ]
         return Answer.cited(parts, citations)
+
+
+#: What the answer must hold, per kind of question: spaCy entity labels (and PERIOD).
+_LABELS: dict[Asks, tuple[str, ...]] = {
+    Asks.PERSON: ("PERSON",),
+    Asks.ORGANISATION: ("ORG",),
+    Asks.PRODUCT: ("PRODUCT", "ORG"),
+    Asks.PLACE: ("GPE", "LOC", "FAC", "NORP"),
+    Asks.COUNTRY: ("GPE", "NORP"),
+    Asks.CITY: ("GPE", "LOC"),
+    Asks.DATE: ("DATE", "PERIOD", "EVENT"),
+    Asks.NUMBER: ("CARDINAL", "MONEY", "QUANTITY", "PERCENT"),
+    Asks.NAMED: ("PERSON", "ORG", "GPE", "NORP"),
+}
+_TYPED = frozenset(_LABELS)
+
+
+@lru_cache(maxsize=4096)
+def _is_country(name: str) -> bool:
+    import pycountry
+
+    try:
+        pycountry.countries.lookup(name.removeprefix("the ").strip())
+        return True
+    except LookupError:
+        return name.lower() in ("uk", "britain", "great britain", "us", "usa", "america")
+
+
+@lru_cache(maxsize=4096)
+def _is_region(name: str) -> bool:
+    import pycountry
+
+    return any(s.name.lower() == name.lower() for s in pycountry.subdivisions if s.type in ("Country", "Nation"))
+
+
+def _defines(text: str, names: tuple[str, ...]) -> bool:
+    """"the Russian company VisionLabs", "Forrest, a former employee", "Rekognition is a ...":
+    a name with what it is beside it."""
+    for name in names:
+        n = re.escape(name)
+        for m in re.finditer(rf"\b([a-z]{{3,}}) {n}\b", text, re.I):
+            if m.group(1).lower() not in STOPWORDS:
+                return True
+        if re.search(rf"\b{n}\w*, (a|an|the|its) |\b{n}\w* (is|was|are) (a|an|the) ", text, re.I):
+            return True
+    return False
+
+
+def _served(c: ScoredSentence) -> str:
+    """The sentence as an answer serves it: quotation marks paired, and the speaker named
+    where the sentence does not name them itself."""
+    a = c.sentence.attribution
+    text = balance_quotes(c.sentence.text, a.quote_open)
+    return f"{a.speaker} {a.stance}: {text}" if a.carried else text
 
 
 def _clip(sentence: str, max_words: int) -> str:

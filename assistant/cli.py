@@ -69,19 +69,34 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .evaluation import EvalResult, load_questions, score_answer
+    from .evaluation import EvalResult, load_questions, score_answer, unrelated_history
     from .service import Assistant
 
     settings = _settings(args)
     assistant = Assistant(settings=settings)
     result = EvalResult(max_words=settings.eval_max_words)
-    for item in load_questions(args.file):
-        score_answer(item, assistant.ask(item["question"], item.get("history")), result)
+    by_kind: dict[str, EvalResult] = {}
+    items = load_questions(args.file)
+    for i, item in enumerate(items):
+        kinds = [item.get("kind") or ("follow-up" if item.get("history") else
+                                      "unanswerable" if item.get("abstain") else "in scope")]
+        runs = [(item.get("history"), kinds)]
+        # Each standalone question again after three turns about other things: the same answer.
+        if not item.get("history") and not item.get("abstain"):
+            runs.append((unrelated_history(items, i), ["after three unrelated turns"]))
+        for history, labels in runs:
+            answer = assistant.ask(item["question"], history)
+            if history is item.get("history"):
+                score_answer(item, answer, result)
+            for label in labels:
+                score_answer(item, answer, by_kind.setdefault(label, EvalResult(max_words=settings.eval_max_words)))
     for f in result.failures:
         print(f"  FAIL {f['id']} {f['why']}: {f['answer'][:110]}")
+    for label, r in sorted(by_kind.items()):
+        print(f"  {label:28} {r.short()}")
     print(result.summary())
     if args.json:
-        print(json.dumps(result.to_dict()))
+        print(json.dumps({**result.to_dict(), "by_kind": {k: v.to_dict() for k, v in by_kind.items()}}))
     return 0
 
 

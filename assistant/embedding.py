@@ -239,6 +239,10 @@ class SentencePooledEmbeddings(Embeddings):
         self._cache: dict[str, list[float]] = {}
         self.used = False  # whether the model was asked for anything
 
+    def encode_sentences(self, texts: list[str]) -> None:
+        """Encode ahead of the writer's asking (while something else runs beside)."""
+        self._encode(texts)
+
     def _encode(self, texts: list[str]) -> None:
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:

@@ -39,6 +39,15 @@ class EvalResult:
                 f"supporting passage cited {self.retrieval_hits}/{self.in_scope}, "
                 f"abstained {self.abstained_ok}/{self.out_of_scope} out-of-scope ({100 * self.abstained_ok / o:.0f}%)")
 
+    def short(self) -> str:
+        """One kind's line: answered correctly (cited, concise) and declined, of how many."""
+        parts = []
+        if self.in_scope:
+            parts.append(f"correct+cited {self.concise}/{self.in_scope}")
+        if self.out_of_scope:
+            parts.append(f"declined {self.abstained_ok}/{self.out_of_scope}")
+        return ", ".join(parts)
+
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
 
@@ -87,3 +96,18 @@ def score_answer(gold: dict[str, Any], answer: Answer, result: EvalResult) -> No
         why = [w for w, bad in (("wrong", not ok), ("uncited", not sup), ("too long", not concise)) if bad]
         result.failures.append({"id": gold["id"], "why": ",".join(why), "question": gold["question"],
                                 "answer": answer.answer})
+
+
+def unrelated_history(items: list[dict[str, Any]], index: int) -> list[dict[str, str]]:
+    """Three earlier turns about other things: questions of the set from elsewhere in it,
+    each with its gold answer phrase as the reply."""
+    others = [it for j, it in enumerate(items) if j != index and not it.get("history") and not it.get("abstain")
+              and (it.get("answer_any") or it.get("answer_all"))]
+    if not others:
+        return []
+    turns: list[dict[str, str]] = []
+    for k in (7, 19, 31):
+        it = others[(index + k) % len(others)]
+        reply = (it.get("answer_any") or it.get("answer_all") or [""])[0]
+        turns += [{"role": "user", "content": it["question"]}, {"role": "assistant", "content": reply}]
+    return turns

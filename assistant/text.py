@@ -25,8 +25,6 @@ while who whom why will with would you your yours yourself yourselves also accor
 says saying tell told know give gave given get got does did do done make made one ones
 """.split())
 
-#: Words by which a question points back at the conversation.
-_POINTERS = "he she it they him her them his hers its their theirs this that these those there then".split()
 
 
 @lru_cache(maxsize=1)
@@ -49,8 +47,7 @@ class Lexicon:
         self._groups = [frozenset(group) for group in profile.aliases if group]
         self._canonical = {form: group[0] for group in profile.aliases for form in group}
         nouns = "|".join(re.escape(n) for n in profile.follow_up_nouns)
-        self._follow_up = re.compile(r"\b(" + "|".join(_POINTERS) + (rf"|the ({nouns})" if nouns else "") + r")\b",
-                                     re.I)
+        self._follow_up = re.compile(rf"\b(the|this|that) ({nouns})\b", re.I) if nouns else None
 
     def terms(self, text: str) -> list[str]:
         """Content terms, stemmed: what lexical matching compares."""
@@ -63,4 +60,6 @@ class Lexicon:
         return word in vocabulary or any(word in g and not g.isdisjoint(vocabulary) for g in self._groups)
 
     def points_back(self, question: str) -> bool:
-        return self._follow_up.search(question) is not None
+        """Whether the question names something by one of the corpus's follow-up nouns ("the
+        company"); pronouns and ellipses are the question reader's (reading.py)."""
+        return self._follow_up is not None and self._follow_up.search(question) is not None

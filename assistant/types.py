@@ -21,6 +21,14 @@ class Citation:
     date: str = ""
     passage_id: str = ""
     sentences: tuple[str, ...] = ()  # the quoted sentences one by one, for highlighting
+    speaker: str = ""  # who asserts the cited sentence (the publisher for its own narration)
+    stance: str = "reports"  # alleges | denies | states | reports
+    kind: str = "passage"  # "passage": quoted from the source; "catalogue": what the corpus says of a source
+
+    @property
+    def label(self) -> str:
+        """"Forrest alleges": who says it, as the chat shows it."""
+        return f"{self.speaker} {self.stance}".strip()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -39,6 +47,13 @@ class AnswerPart:
 
     text: str
     n: int
+    speaker: str = ""
+    stance: str = "reports"
+    carried: bool = False  # the text does not name its speaker, so it is served with them
+
+    @property
+    def label(self) -> str:
+        return f"{self.speaker} {self.stance}".strip()
 
     def marked(self) -> str:
         return f"{self.text} [{self.n}]"

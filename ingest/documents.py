@@ -16,6 +16,7 @@ from types import ModuleType
 
 import yaml
 
+from assistant.dates import human
 from assistant.errors import DocumentError
 from assistant.index import DocumentStatus
 
@@ -201,9 +202,10 @@ def load_file(path: Path, corpus_dir: Path, max_bytes: int = 5_000_000) -> Sourc
 
 
 def headline_card(entry: SourceEntry) -> str:
-    """What the manifest itself tells about a source: who published what, and when."""
-    when = f" on {entry.date}" if entry.date else ""
-    return f'{entry.publisher} reported on the case{when} under the headline "{entry.title}".'
+    """What the manifest itself tells about a source: who published what, and when. A
+    catalogue entry, not a quotation: nothing in it is the source's own text but its title."""
+    when = f" ({human(entry.date)})" if entry.date else ""
+    return f'{entry.publisher} covered the case under the headline "{entry.title}"{when}.'
 
 
 def fetched_text_path(corpus_dir: Path, source_id: str) -> Path:

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from assistant.analysis import Analyzer, analyse_worker, fingerprint
 from assistant.embedding import Embedder, SentencePooledEmbeddings
 from assistant.index import (
     CaseProfile, DocumentEntry, DocumentRecords, DocumentStatus, IndexManifest, Passage, Sentence, SourceState,
@@ -42,6 +46,7 @@ class IngestReport:
     passages: dict[str, int] = field(default_factory=lambda: {"added": 0, "deleted": 0, "total": 0})
     sources: list[SourceState] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
+    analysis_seconds: float = 0.0  # reading the changed documents' sentences (spaCy), encoding aside
     model_loaded: bool = False  # whether this run needed the model (anything to embed)
     encoder: str | None = None  # the runtime that ran it, when it did
     generation: str = ""
@@ -53,6 +58,7 @@ class IngestReport:
             "sources": [s.to_report() for s in self.sources],
             "failures": self.failures, "model_loaded": self.model_loaded, "encoder": self.encoder,
             "generation": self.generation, "seconds": round(self.seconds, 3),
+            "analysis_seconds": round(self.analysis_seconds, 3),
         }
 
 
@@ -92,9 +98,11 @@ def _now() -> str:
 class Indexer:
     """What changed since the live generation, and the report of bringing the index up to date."""
 
-    def __init__(self, settings: Settings, embeddings: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embeddings: Embedder | None = None,
+                 analyzer: Analyzer | None = None) -> None:
         self.settings = settings
         self.embeddings = embeddings or Embedder.for_settings(settings)
+        self.analyzer = analyzer  # a loaded one (a watching ingest's, the app's); else loaded when needed
         self.writer = IndexWriter(settings)
 
     def run(self, docs: list[PreparedDocument], failed: dict[str, str], sources: list[SourceState],
@@ -114,6 +122,9 @@ class Indexer:
             full = True
         elif old is not None and old.model != self.settings.embedding_model:
             log.warning("index was built with %s; rebuilding with %s", old.model, self.settings.embedding_model)
+            full = True
+        elif old is not None and old.analysis != fingerprint(self.settings.spacy_model, case):
+            log.warning("sentences were read with another language pipeline or case profile; reading them again")
             full = True
         if full or old is None:
             current, old_docs = None, {}
@@ -144,7 +155,8 @@ class Indexer:
             pairs += [(p.id, p.text) for p in self.writer.kept_passages(current, [i for i in failed if i in old_docs])]
         report.passages["total"] = len(pairs)
         manifest = IndexManifest(model=self.settings.embedding_model, built_at=now, digest=corpus_digest(pairs),
-                                 passages=len(pairs), documents=entries, sources=report.sources, case=case)
+                                 passages=len(pairs), documents=entries, sources=report.sources, case=case,
+                                 analysis=fingerprint(self.settings.spacy_model, case))
 
         # A new case profile changes how the index is read (its lexicon): a new generation too.
         if current is not None and old is not None and not (added or changed or removed) and old.case == case:
@@ -156,8 +168,29 @@ class Indexer:
         todo = [d.records for d in added + changed]
         embeddings = SentencePooledEmbeddings(self.embeddings, {
             p.text: [s.text for s in r.sentences if s.passage_id == p.id] for r in todo for p in r.passages})
+        started = time.perf_counter()
+        todo = self._analysed(todo, case, embeddings)
+        report.analysis_seconds = time.perf_counter() - started
         result = self.writer.write(current, todo, removed, manifest, embeddings)
         report.model_loaded = embeddings.used
         report.encoder = self.embeddings.engine if embeddings.used else None
         report.passages.update(added=result.added, deleted=result.deleted)
         report.generation = result.generation
+
+    def _analysed(self, todo: list[DocumentRecords], case: CaseProfile,
+                  embeddings: SentencePooledEmbeddings) -> list[DocumentRecords]:
+        """The changed documents with their sentences read. Many sentences are read in a
+        process of its own while this one encodes them (each takes one core's worth of
+        the other's time); a few are read here, where starting a process would cost more."""
+        n = sum(len(r.sentences) for r in todo)
+        if not n:
+            return todo
+        if self.analyzer is not None or n < self.settings.analysis_parallel_min:
+            if self.analyzer is None or self.analyzer.case != case:
+                self.analyzer = Analyzer(self.settings.spacy_model, case,
+                                         self.analyzer.nlp if self.analyzer is not None else None)
+            return self.analyzer.analyse(todo)
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            future = pool.submit(analyse_worker, self.settings.spacy_model, case.model_dump(), todo)
+            embeddings.encode_sentences([s.text for r in todo for s in r.sentences])
+            return future.result()

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from assistant.analysis import Analyzer
 from assistant.embedding import Embedder
 from assistant.errors import DocumentError
 from assistant.index import DocumentStatus, SourceState
@@ -23,9 +24,10 @@ Progress = Callable[[float, str], None]
 
 
 def run_ingest(settings: Settings, fetch: bool = False, full: bool = False, allow_private: bool = False,
-               progress: Progress | None = None, embeddings: Embedder | None = None) -> IngestReport:
+               progress: Progress | None = None, embeddings: Embedder | None = None,
+               analyzer: Analyzer | None = None) -> IngestReport:
     """``progress(fraction, stage)`` hears of each stage, for front ends that show one;
-    ``embeddings``, an already loaded model (the app's, or a watching ingest's)."""
+    ``embeddings`` and ``analyzer``, already loaded models (the app's, or a watching ingest's)."""
     started = time.perf_counter()
     tell = progress or (lambda fraction, stage: None)
     corpus = settings.corpus_dir
@@ -80,7 +82,7 @@ def run_ingest(settings: Settings, fetch: bool = False, full: bool = False, allo
         docs.append(prepared)
 
     tell(0.5, "indexing changed documents")
-    report = Indexer(settings, embeddings).run(docs, failed, sources, case, full=full)
+    report = Indexer(settings, embeddings, analyzer).run(docs, failed, sources, case, full=full)
     tell(1.0, "done")
     report.seconds = time.perf_counter() - started
     return report

@@ -13,8 +13,10 @@ import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from assistant.analysis import Analyzer
 from assistant.embedding import Embedder
 from assistant.errors import CaseError
+from assistant.index import CaseProfile
 from assistant.index.writer import IndexWriter
 from assistant.settings import Settings
 
@@ -47,19 +49,20 @@ def watch_corpus(settings: Settings, on_report: Callable[[IngestReport], None],
     """Bring the index up to date now, then after every batch of changes, until ``stop`` is
     set or Ctrl-C (KeyboardInterrupt, for the caller)."""
     embeddings = embeddings or Embedder.for_settings(settings)
-    embeddings.vectors(["warm up"])  # load the model and the writer's libraries now, not on the first change
+    embeddings.vectors(["warm up"])  # load the models and the writer's libraries now, not on the first change
+    analyzer = Analyzer(settings.spacy_model, CaseProfile())  # each run gives it the corpus's case profile
     IndexWriter.load_dependencies()
-    on_report(_run(settings, embeddings))
+    on_report(_run(settings, embeddings, analyzer))
     for paths in corpus_changes(settings.corpus_dir, settings.index_dir, stop):
         log.info("%d change(s) under %s", len(paths), settings.corpus_dir)
-        report = _run(settings, embeddings)
+        report = _run(settings, embeddings, analyzer)
         if report is not None:
             on_report(report)
 
 
-def _run(settings: Settings, embeddings: Embedder) -> IngestReport | None:
+def _run(settings: Settings, embeddings: Embedder, analyzer: Analyzer) -> IngestReport | None:
     try:
-        return run_ingest(settings, embeddings=embeddings)
+        return run_ingest(settings, embeddings=embeddings, analyzer=analyzer)
     except CaseError as exc:  # e.g. a sources.toml being edited: say so, and wait for the next save
         log.error("%s", exc)
         return None

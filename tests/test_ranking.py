@@ -24,7 +24,7 @@ def cand(text: str, dense: float = 0.5, *, doc: str = "a.md", position: int = 1,
                           dense if passage_dense is None else passage_dense, lexical, coverage)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def answerer() -> Answerer:
     return Answerer(retriever=None, settings=Settings(), weights=Weights())  # type: ignore[arg-type]
 
@@ -76,16 +76,12 @@ def test_relevant_how_much_needs_a_number(answerer):
     assert answerer.relevant([cand("The contract was worth four million pounds.", 0.6)], kind, []) is True
 
 
-def test_select_keeps_close_sentences_in_document_order_within_budget(answerer):
+def test_fit_keeps_chosen_sentences_within_word_budget(answerer):
     best = cand("Second thing happened.", 0.7, position=2)
-    close = cand("First thing happened.", 0.65, position=1)
-    duplicate = cand("Second thing happened.", 0.64, doc="b.md")
-    far = cand("Unrelated thing.", 0.2, position=3)
-    ranked = answerer.rank([best, close, duplicate, far], QuestionKind.of("What happened?"), LEXICON)
-    assert [c.sentence.text for c in answerer.select(ranked)] == ["First thing happened.", "Second thing happened."]
     long = cand(" ".join(["word"] * 99) + ".", 0.69, position=4)
-    ranked = answerer.rank([best, long], QuestionKind.of("What happened?"), LEXICON)
-    assert [c.sentence.text for c in answerer.select(ranked)] == ["Second thing happened."]  # over 100 words
+    close = cand("First thing happened.", 0.65, position=1)
+    assert [c.sentence.text for c in answerer._fit([best, long, close])] == [
+        "Second thing happened.", "First thing happened."]  # the long one would pass 100 words
 
 
 def test_compose_numbers_passages_once_and_quotes_their_sentences(answerer):
@@ -95,6 +91,7 @@ def test_compose_numbers_passages_once_and_quotes_their_sentences(answerer):
     other = cand("She disagreed.", 0.7, doc="b.md")
     answer = answerer.compose([one, two, other])
     assert answer.answer == "He said one thing. [1] He said another thing. [1] She disagreed. [2]"
+    assert all(c.kind == "passage" and c.stance == "reports" for c in answer.citations)
     assert [c.n for c in answer.citations] == [1, 2]
     assert answer.citations[0].sentences == ("He said one thing.", "He said another thing.")
     assert answer.citations[0].text == para and answer.citations[1].source_id == "b.md"
@@ -103,12 +100,14 @@ def test_compose_numbers_passages_once_and_quotes_their_sentences(answerer):
 
 @pytest.mark.parametrize("question,expected", [
     ("When did he file it?", True), ("When did the company deny it?", True), ("And the tribunal?", True),
-    ("Why?", True), ("Which Russian company is involved in the sanctions case?", False),
+    ("Why?", True), ("What did that include?", True), ("Who says so?", True),
+    ("Which Russian company is involved in the sanctions case?", False),
+    ("Why did Amazon fire Forrest?", False), ("Which outlets reported on the case?", False),
 ])
-def test_follow_up_detected_by_pointers_and_case_nouns(question, expected):
+def test_follow_up_only_for_questions_that_depend_on_history(answerer, question, expected):
     history = [{"role": "user", "content": "Who is the whistleblower?"},
                {"role": "assistant", "content": "Charles Forrest, a former employee. [1]"}]
-    got = follow_up(question, history, LEXICON)
+    got = follow_up(question, history, LEXICON, answerer.reader.read(question).dependent)
     assert (got is not None) is expected
     if got is not None:
         assert "[1]" not in got.context and "forrest" in " ".join(got.said)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from .records import DocumentStatus
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class DocumentEntry(BaseModel):
@@ -50,6 +50,30 @@ class SourceState(BaseModel):
         return self.model_dump(mode="json", exclude={"reason"} if not self.reason else set())
 
 
+_Lower = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1)]
+
+
+class Party(BaseModel):
+    """Someone who speaks in the case: the sources' names for them, and the label a sentence
+    they assert is served with ("Forrest alleges")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    names: list[_Lower] = Field(min_length=1)
+    #: The stance of the party's plain statements ("said", "according to"): a claimant's are allegations.
+    asserts: Literal["alleges", "states"] = "states"
+
+
+class KnownEntity(BaseModel):
+    """A name the language model may not know, and its kind (a spaCy entity label)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    label: Literal["PERSON", "ORG", "GPE", "LOC", "NORP", "PRODUCT", "LAW", "EVENT", "FAC"]
+
+
 class CaseProfile(BaseModel):
     """What the corpus's case.toml says of the case beyond its documents (see that file)."""
 
@@ -58,11 +82,11 @@ class CaseProfile(BaseModel):
     title: str = ""
     examples: list[str] = Field(default_factory=list)
     #: Names written in several ways, one group each; a group's first form is its term.
-    aliases: list[list[Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1)]]] = Field(
-        default_factory=list)
+    aliases: list[list[_Lower]] = Field(default_factory=list)
     #: Nouns a follow-up uses for something already named ("the company").
-    follow_up_nouns: list[Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1)]] = (
-        Field(default_factory=list))
+    follow_up_nouns: list[_Lower] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
+    entities: list[KnownEntity] = Field(default_factory=list)
 
 
 class IndexManifest(BaseModel):
@@ -75,6 +99,8 @@ class IndexManifest(BaseModel):
     documents: dict[str, DocumentEntry] = Field(default_factory=dict)
     sources: list[SourceState] = Field(default_factory=list)
     case: CaseProfile = Field(default_factory=CaseProfile)
+    #: The language analysis the sentences were read with (its pipeline and version).
+    analysis: str = ""
     format: int = FORMAT_VERSION
 
     @classmethod

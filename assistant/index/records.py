@@ -7,6 +7,7 @@ text; ids are content hashes, so the same text in the same place is the same rec
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -81,9 +82,40 @@ class Passage:
                    char_end=int(meta.get("char_end", 0)), n_sentences=int(meta.get("n_sentences", 0)))
 
 
+class Stance(StrEnum):
+    """How a sentence's speaker asserts it."""
+
+    ALLEGES = "alleges"  # a claim against someone: "Forrest claims that ..."
+    DENIES = "denies"  # "Amazon denied the allegations"
+    STATES = "states"  # a neutral statement by a named speaker: "Amazon stated that ..."
+    REPORTS = "reports"  # the publisher's own narration
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A named thing in a sentence: spaCy's entity label, and for a date or period its value
+    normalised ("2024-06", "2022", "2022-11/2023-05")."""
+
+    text: str
+    label: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who asserts a sentence and how. ``carried`` is set when the sentence does not name its
+    speaker itself (it continues someone's quotation, or its subject is a pronoun): served
+    alone it would read as the narrator's fact, so it is served with its speaker."""
+
+    speaker: str = ""
+    stance: Stance = Stance.REPORTS
+    carried: bool = False
+    quote_open: bool = False  # it starts inside a quotation opened by an earlier sentence
+
+
 @dataclass(frozen=True)
 class Sentence:
-    """One sentence of a passage: what an answer quotes."""
+    """One sentence of a passage: what an answer quotes, with what ingest read in it."""
 
     id: str
     passage_id: str
@@ -93,6 +125,8 @@ class Sentence:
     position: int = 0  # its passage's position in the document
     char_start: int = 0
     char_end: int = 0
+    mentions: tuple[Mention, ...] = ()
+    attribution: Attribution = Attribution()
 
     @classmethod
     def new(cls, passage: Passage, index: int, text: str, char_start: int = 0, char_end: int = 0) -> Sentence:
@@ -100,14 +134,21 @@ class Sentence:
                    passage.position, char_start, char_end)
 
     def metadata(self) -> Metadata:
+        a = self.attribution
         return {DOC_ID: self.doc_id, "passage_id": self.passage_id, "sentence_id": self.id, "sentence": self.index,
-                "position": self.position, "char_start": self.char_start, "char_end": self.char_end}
+                "position": self.position, "char_start": self.char_start, "char_end": self.char_end,
+                "mentions": json.dumps([[m.text, m.label, m.value] for m in self.mentions], ensure_ascii=False),
+                "speaker": a.speaker, "stance": str(a.stance), "carried": a.carried, "quote_open": a.quote_open}
 
     @classmethod
     def from_chroma(cls, id: str, text: str, meta: dict[str, Any]) -> Sentence:
+        mentions = tuple(Mention(*m) for m in json.loads(meta.get("mentions") or "[]"))
+        attribution = Attribution(speaker=meta.get("speaker", ""), stance=Stance(meta.get("stance", "reports")),
+                                  carried=bool(meta.get("carried", False)),
+                                  quote_open=bool(meta.get("quote_open", False)))
         return cls(id=id, passage_id=meta["passage_id"], doc_id=meta[DOC_ID], index=int(meta["sentence"]), text=text,
                    position=int(meta.get("position", 0)), char_start=int(meta.get("char_start", 0)),
-                   char_end=int(meta.get("char_end", 0)))
+                   char_end=int(meta.get("char_end", 0)), mentions=mentions, attribution=attribution)
 
 
 @dataclass(frozen=True)

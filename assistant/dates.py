@@ -1,0 +1,46 @@
+"""Dates as the sources write them ("June 2024", "7 June 2024", "2022"), normalised to as much
+as they say: a year, a month or a day, never a made-up day of a month or month of a year.
+
+dateparser reads the text; it fills what the text leaves out from today's date, so the
+value is cut back to the period it reports.
+"""
+
+from __future__ import annotations
+
+import calendar
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def _parser():  # type: ignore[no-untyped-def]
+    from dateparser.date import DateDataParser
+
+    return DateDataParser(languages=["en"], settings={"PREFER_DAY_OF_MONTH": "first",
+                                                      "PREFER_DATES_FROM": "past"})
+
+
+_FORMAT = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
+
+
+def normalise(text: str) -> str:
+    """"2024-06" for "June 2024", "2022" for "2022", "" for what is not a calendar date
+    ("three years", "last year": relative to an unknown day)."""
+    if not any(ch.isdigit() for ch in text):
+        return ""  # "last year", "Tuesday": relative to a day the text does not give
+    data = _parser().get_date_data(text)
+    if data.date_obj is None or data.period not in _FORMAT:
+        return ""
+    return data.date_obj.strftime(_FORMAT[data.period])
+
+
+def human(value: str) -> str:
+    """"7 June 2024" for "2024-06-07", "June 2024" for "2024-06"; anything else as it is."""
+    parts = value.split("-")
+    try:
+        if len(parts) == 3:
+            return f"{int(parts[2])} {calendar.month_name[int(parts[1])]} {int(parts[0])}"
+        if len(parts) == 2:
+            return f"{calendar.month_name[int(parts[1])]} {int(parts[0])}"
+    except (ValueError, IndexError):
+        pass
+    return value

@@ -1,0 +1,53 @@
+"""Is a question in English? The sources and the reading of questions are English only, so a
+question in another language gets told so, not "the sources don't say".
+
+lingua identifies the language (its low-accuracy mode over the languages readers of
+international news most often write, 50 MB); short questions are mostly names, so names
+are set aside first, and a question counts as foreign only when lingua is confident and
+few of its words are English (common English words, or words of the sources).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Any
+
+from .text import STOPWORDS, words
+
+_CAPITALISED = re.compile(r"(?<=\s)[A-Z][\w'’-]*")
+
+
+class LanguageGate:
+    def __init__(self, min_confidence: float = 0.5, max_english_share: float = 0.34) -> None:
+        self.min_confidence = min_confidence
+        self.max_english_share = max_english_share
+
+    @cached_property
+    def _detector(self) -> Any:
+        from lingua import Language as L, LanguageDetectorBuilder
+
+        languages = [L.ENGLISH, L.FRENCH, L.GERMAN, L.SPANISH, L.ITALIAN, L.PORTUGUESE, L.DUTCH, L.RUSSIAN,
+                     L.UKRAINIAN, L.POLISH, L.SWEDISH, L.DANISH, L.JAPANESE, L.CHINESE, L.KOREAN, L.ARABIC,
+                     L.TURKISH, L.HINDI]
+        return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
+
+    def foreign_language(self, question: str, vocabulary: set[str]) -> str | None:
+        """The question's language's name when it is confidently not English, else None."""
+        body = _CAPITALISED.sub(" ", question)  # names say nothing of the language
+        ws = words(body)
+        if len(ws) < 2 and not re.search(r"[^\x00-\x7f]", body):
+            return None
+        english = sum(w in STOPWORDS or w in vocabulary for w in ws) / (len(ws) or 1)
+        if english > self.max_english_share:
+            return None
+        found = self._detector.compute_language_confidence_values(body)
+        if not found:
+            return None
+        top = found[0]
+        if top.language.name == "ENGLISH" or top.value < self.min_confidence:
+            return None
+        return top.language.name.capitalize()
+
+    def warm_up(self) -> None:
+        self._detector.detect_language_of("warm up")

@@ -1,0 +1,257 @@
+"""What a question asks for, read from its parse: the kind of answer (a person, a place, a
+date, a number, a reason...), the words the answer must cover (its focus: "law firm",
+"damages", "ruling"), the names it already gives, whether it leans on the conversation, and
+its parts when it asks several things.
+
+General English only; the corpus's names come in through the index (mentions, the lexicon).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Asks(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    PLACE = "place"
+    COUNTRY = "country"
+    CITY = "city"
+    DATE = "date or period"
+    NUMBER = "amount or number"
+    REASON = "reason"
+    MANNER = "manner"
+    YES_NO = "yes/no"
+    DEFINITION = "definition"
+    SOURCE = "source"
+    PRODUCT = "product"
+    NAMED = "named party"  # "whose": a person, an organisation or a country
+    THING = "thing"
+
+
+#: Nouns that name the kind of answer rather than something the answer must mention.
+TYPE_NOUNS: dict[str, Asks] = {
+    **dict.fromkeys("person people man woman individual".split(), Asks.PERSON),
+    **dict.fromkeys("company firm organisation organization business corporation agency body group entity "
+                    "subsidiary intermediary partner customer client".split(), Asks.ORGANISATION),
+    **dict.fromkeys("outlet newspaper paper publication media site website journalist publisher "
+                    "magazine broadcaster".split(), Asks.SOURCE),
+    **dict.fromkeys("place location region".split(), Asks.PLACE),
+    **dict.fromkeys("country nation".split(), Asks.COUNTRY),
+    **dict.fromkeys("city town".split(), Asks.CITY),
+    **dict.fromkeys("year month date day period time span".split(), Asks.DATE),
+    **dict.fromkeys("number amount sum price cost percentage figure".split(), Asks.NUMBER),
+    **dict.fromkeys("reason cause purpose ground grounds motive".split(), Asks.REASON),
+    **dict.fromkeys("way means method manner form nature".split(), Asks.MANNER),
+    **dict.fromkeys("window timeframe timescale stretch".split(), Asks.DATE),
+    **dict.fromkeys("product service software technology tool system platform".split(), Asks.PRODUCT),
+}
+#: Nouns that say nothing of what is asked: "what kind of body" asks for the body, "which
+#: attendance problem" for something about attendance.
+GENERIC_NOUNS = frozenset("""kind sort type name thing one part action step measure event problem issue failing
+failure matter concern aspect detail""".split())
+_SOURCE_VERBS = frozenset("report cover publish write break run".split())
+_AUX_START = frozenset("do does did is are was were has have had can could will would should may might".split())
+_IMPERATIVES = frozenset("name tell list give identify describe explain summarise summarize".split())
+_POINTERS = frozenset("he she it they him her them his hers its their theirs".split())
+_PERSONAL = frozenset("he she it they him her them".split())
+_YES_NO_FILLER = frozenset("say claim allege true really do have be happen".split())
+_DEMONSTRATIVES = frozenset("this that these those".split())
+_PARTS = re.compile(r"(?:,\s*|\s+)(?:and|but)\s+(?=(?:what|why|how|who|whom|whose|when|where|which|did|does|do|"
+                    r"is|was|are|were|has|have)\b)", re.I)
+_BOTH_SIDES = re.compile(r"\b(each side|both sides|either side|each party|both parties|respond|response|"
+                         r"reply|replied|react|reaction|counter|rebut)\b", re.I)
+
+
+@dataclass(frozen=True)
+class QuestionFrame:
+    text: str
+    asks: Asks
+    focus: tuple[str, ...] = ()  # words an answering sentence must cover (lemmas), or words close in meaning
+    exact: tuple[str, ...] = ()  # words it must hold as they are: a compound's modifier ("law" of "law firm")
+    names: tuple[str, ...] = ()  # proper names the question gives (lowercase)
+    share: float = 1.0  # the share of ``focus`` an answering sentence must cover
+    plural: bool = False  # "which outlets", "which two": a list
+    both_sides: bool = False  # asks for a claim and the response to it
+    dependent: bool = False  # leans on the conversation ("he", "that", an ellipsis)
+    phrase: str = ""  # what is asked, for "The sources don't say ..."
+    parts: tuple[QuestionFrame, ...] = field(default=())
+
+
+class QuestionReader:
+    def __init__(self, nlp: Any) -> None:
+        self.nlp = nlp
+
+    @classmethod
+    def for_settings(cls, settings: Any) -> QuestionReader:
+        from .analysis import load_pipeline
+
+        return cls(load_pipeline(settings.spacy_model))
+
+    def read(self, question: str) -> QuestionFrame:
+        pieces = [p.strip() for p in _PARTS.split(question) if p and p.strip()]
+        if len(pieces) > 1:
+            parts = tuple(self._frame(self.nlp(p)) for p in pieces)
+            whole = self._frame(self.nlp(question))
+            return QuestionFrame(question, whole.asks, whole.focus, whole.exact, whole.names, whole.share, whole.plural,
+                                 whole.both_sides, any(p.dependent for p in parts), whole.phrase, parts)
+        return self._frame(self.nlp(question))
+
+    def _frame(self, doc: Any) -> QuestionFrame:
+        text = doc.text
+        words = [t for t in doc if not t.is_punct and not t.is_space]
+        names = tuple(dict.fromkeys(t.text.lower() for t in words
+                                    if t.pos_ == "PROPN" or (t.i > 0 and t.text[:1].isupper() and t.text != "I")))
+        if not words:
+            return QuestionFrame(text, Asks.THING)
+        first = words[0]
+        wh = next((t for t in words if t.tag_ in ("WDT", "WP", "WP$", "WRB")), None)
+        head = None
+        asks: Asks | None = None
+        focus: list[str] = []
+        exact: list[str] = []
+        plural = bool(re.search(r"\b(which|what) (two|three|four|several)\b", text, re.I))
+
+        if first.lower_ in _AUX_START and (wh is None or wh.i > first.i + 2):
+            asks = Asks.YES_NO
+        elif first.lemma_.lower() in _IMPERATIVES and first.pos_ == "VERB" or first.lower_ in ("name", "list"):
+            objs = [c for c in first.children if c.dep_ in ("dobj", "dative")]
+            head = next((c for c in objs if c.lower_ not in ("me", "us")), None)
+            if head is None and first.lemma_.lower() in ("tell", "describe", "explain"):
+                asks = Asks.DEFINITION
+        elif wh is not None:
+            low = wh.lower_
+            after = doc[wh.i + 1] if wh.i + 1 < len(doc) else None
+            if low in ("which", "what", "whose") and wh.dep_ in ("det", "poss") and wh.head.pos_ in ("NOUN", "PROPN"):
+                head = wh.head
+            elif low in ("which", "what", "whose") and after is not None and after.pos_ == "NOUN":
+                head = after  # "In which city is ...": the parser may miss the determiner
+            if head is not None or low == "whose":
+                if low == "whose":
+                    asks = Asks.NAMED
+            elif low == "how":
+                nxt = doc[wh.i + 1] if wh.i + 1 < len(doc) else None
+                if nxt is not None and nxt.lower_ in ("many", "much"):
+                    asks = Asks.NUMBER
+                    head = nxt.head if nxt.head.pos_ == "NOUN" else None
+                elif nxt is not None and nxt.lower_ in ("long", "soon", "often"):
+                    asks = Asks.DATE
+                else:
+                    asks = Asks.MANNER
+            elif low in ("what", "who") and wh.head.lemma_ == "be":
+                subjects = [c for c in wh.head.children if c.dep_ in ("nsubj", "attr") and c.i != wh.i]
+                subj = subjects[0] if subjects else None
+                if subj is not None and (subj.pos_ == "PROPN" or subj.ent_type_ or subj.text[:1].isupper()):
+                    asks = Asks.DEFINITION
+                elif subj is not None and subj.pos_ == "NOUN" and not any(c.pos_ == "VERB" for c in subj.children):
+                    head = subj
+                    asks = Asks.PERSON if low == "who" else None
+            if asks is None and head is None:
+                verb = wh.head
+                asks = {"who": Asks.PERSON, "whom": Asks.PERSON, "when": Asks.DATE, "where": Asks.PLACE,
+                        "why": Asks.REASON}.get(low, Asks.THING)
+                if low == "who" and verb.lemma_.lower() in _SOURCE_VERBS:
+                    asks = Asks.SOURCE
+        if head is not None:
+            while head.lemma_.lower() in GENERIC_NOUNS:
+                of = next((c for c in head.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+                obj = next((c for c in of.children if c.dep_ == "pobj"), None) if of is not None else None
+                if obj is None:
+                    break
+                head = obj
+            lemma = head.lemma_.lower()
+            kind = TYPE_NOUNS.get(lemma)
+            if head.tag_ in ("NNS", "NNPS") and kind not in (Asks.DATE, Asks.NUMBER):
+                plural = True
+            if asks is None or asks in (Asks.PERSON, Asks.NAMED) and kind is not None:
+                asks = kind or asks or Asks.THING
+            if kind is None and lemma not in GENERIC_NOUNS:
+                focus.append(lemma)
+            if asks != Asks.SOURCE:
+                exact += [c.lemma_.lower() for c in head.lefts if c.dep_ == "compound" and c.pos_ == "NOUN"]
+        share = 1.0
+        if asks == Asks.YES_NO:
+            # "Has Amazon appealed the ruling?": most of what it asks about must be there.
+            focus = [t.lemma_.lower() for t in words if t.pos_ in ("NOUN", "VERB") and t.i != first.i
+                     and t.lemma_.lower() not in _YES_NO_FILLER and not t.text[:1].isupper()]
+            share = 0.5
+        if asks is None:
+            asks = Asks.THING
+        if asks == Asks.THING and any(t.lemma_.lower() in _SOURCE_VERBS for t in words) and \
+                any(TYPE_NOUNS.get(t.lemma_.lower()) == Asks.SOURCE for t in words):
+            asks = Asks.SOURCE
+        return QuestionFrame(text, asks, tuple(dict.fromkeys(focus)), tuple(exact), names, share, plural,
+                             bool(_BOTH_SIDES.search(text)), self._dependent(doc, words), _phrase(doc, wh))
+
+    @staticmethod
+    def _dependent(doc: Any, words: list[Any]) -> bool:
+        """A pronoun with nothing in the question to point to, a demonstrative, or an ellipsis."""
+        if words[0].lower_ in ("and", "also") or re.match(r"\s*(what|how) about\b", doc.text, re.I):
+            return True
+        if re.search(r"\b(say|says|said|do|does|did) so\b", doc.text, re.I):
+            return True
+        for t in words:
+            low = t.lower_
+            if low in _POINTERS and t.dep_ != "expl" and not (low == "it" and t.i == 1 and words[0].lower_ == "is"):
+                # "he", "it": only a name before it in the question can be what it means
+                antecedents = [x for x in words if x.i < t.i and x.pos_ == "PROPN"]
+                if low in _PERSONAL and not antecedents or not antecedents and not \
+                        [x for x in words if x.i < t.i and x.pos_ == "NOUN"]:
+                    return True
+            if low in _DEMONSTRATIVES and t.dep_ not in ("mark", "nsubj") and t.tag_ != "WDT":
+                return True
+            if low in _DEMONSTRATIVES and t.dep_ == "nsubj" and t.head.lemma_ != "be":
+                return True
+        has_verb = any(t.pos_ in ("VERB", "AUX") for t in words)
+        return not has_verb and len(words) <= 4
+
+
+def _phrase(doc: Any, wh: Any) -> str:
+    """"which law firm represents Amazon", for "The sources don't say ...": the question as an
+    indirect one, when its shape allows; else ""."""
+    text = doc.text.strip().rstrip("?").strip()
+    if wh is None or wh.i != next((t.i for t in doc if not t.is_punct), -1) and doc[0].dep_ != "prep":
+        return ""
+    # "Which law firm represents Amazon": no inversion, the text as it is.
+    aux = next((t for t in doc if t.i > wh.i and t.pos_ == "AUX" and t.tag_ != "MD"), None)
+    if aux is None or aux.i < wh.i:
+        return text[:1].lower() + text[1:]
+    subj = next((t for t in doc if t.dep_ in ("nsubj", "nsubjpass") and t.i > aux.i), None)
+    verb = next((t for t in doc if t.i > aux.i and t.pos_ == "VERB"), None)
+    if subj is not None:
+        start, end = subj.left_edge.i, subj.right_edge.i + 1
+    elif verb is not None and verb.i > aux.i + 1:
+        start, end = aux.i + 1, verb.i  # the parser missed the subject: the words before the verb
+    else:
+        return text[:1].lower() + text[1:]
+    before = doc[: aux.i].text
+    rest = doc[end:].text.rstrip("?").strip()
+    if aux.lemma_ == "do":
+        if verb is None or verb.i < end:
+            return ""
+        inflected = _past(verb) if aux.tag_ == "VBD" else (_third(verb) if aux.lower_ == "does" else verb.text)
+        if inflected is None:
+            return ""
+        rest = doc[end:verb.i].text + " " + inflected + " " + doc[verb.i + 1:].text.rstrip("?").strip()
+        out = f"{before} {doc[start:end].text} {rest}"
+    else:
+        out = f"{before} {doc[start:end].text} {aux.text} {rest}"
+    out = re.sub(r"\s+", " ", out).strip().rstrip("?").strip()
+    return out[:1].lower() + out[1:]
+
+
+def _past(verb: Any) -> str | None:
+    from lemminflect import getInflection
+
+    forms = getInflection(verb.lemma_, tag="VBD")
+    return forms[0] if forms else None
+
+
+def _third(verb: Any) -> str | None:
+    from lemminflect import getInflection
+
+    forms = getInflection(verb.lemma_, tag="VBZ")
+    return forms[0] if forms else None

@@ -1,0 +1,92 @@
+"""Who says a sentence (ingest's analysis) and what a question asks (the question reader):
+spaCy's real English pipeline on made-up passages and questions, no index and no model."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.analysis import Analyzer, balance_quotes
+from assistant.index import CaseProfile, DocumentRecords, Passage, Sentence
+from assistant.index.manifest import KnownEntity, Party
+from assistant.reading import Asks, QuestionReader
+from assistant.settings import Settings
+
+CASE = CaseProfile(parties=[Party(label="Smith", names=["jane smith", "smith", "former engineer"], asserts="alleges"),
+                            Party(label="Acme", names=["acme"])],
+                   entities=[KnownEntity(text="Zentrix", label="ORG")])
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer(Settings().spacy_model, CASE)
+
+
+@pytest.fixture(scope="module")
+def reader(analyzer: Analyzer) -> QuestionReader:
+    return QuestionReader(analyzer.nlp)
+
+
+def analysed(analyzer: Analyzer, *sentences: str, publisher: str = "Daily Wire") -> list[Sentence]:
+    passage = Passage.new("a.md", " ".join(sentences), title="T", publisher=publisher, position=1)
+    records = DocumentRecords("a.md", (passage,), tuple(Sentence.new(passage, i, s) for i, s in enumerate(sentences)))
+    return list(analyzer.analyse([records])[0].sentences)
+
+
+def labels(sentences: list[Sentence]) -> list[tuple[str, str, bool]]:
+    return [(s.attribution.speaker, str(s.attribution.stance), s.attribution.carried) for s in sentences]
+
+
+def test_attribute_sentences_to_speaker_and_stance(analyzer):
+    got = analysed(analyzer,
+                   "The plant opened in 2019.",
+                   "According to Smith, Acme sold parts to Zentrix.",
+                   "An Acme spokesperson denied the claims.",
+                   "It further stated that every sale was lawful.",
+                   "A former engineer at Acme has claimed that records were destroyed.")
+    assert labels(got) == [("Daily Wire", "reports", False), ("Smith", "alleges", False), ("Acme", "denies", False),
+                           ("Acme", "states", True), ("Smith", "alleges", False)]
+
+
+def test_attribute_quotation_across_sentences_carries_its_speaker(analyzer):
+    got = analysed(analyzer,
+                   "Acme rejected the report, saying, 'The figures are wrong.",
+                   "No part was ever sold to Zentrix.'",
+                   "The hearing resumes in May.")
+    assert labels(got) == [("Acme", "denies", False), ("Acme", "denies", True), ("Daily Wire", "reports", False)]
+    assert got[1].attribution.quote_open
+    # Served alone, the second sentence gets its opening quotation mark back.
+    assert balance_quotes(got[1].text, got[1].attribution.quote_open) == "'No part was ever sold to Zentrix.'"
+
+
+def test_mentions_hold_entities_dates_and_periods(analyzer):
+    s = analysed(analyzer, "Smith worked at Zentrix in London between November 2022 and May 2023.")[0]
+    found = {(m.label, m.value or m.text) for m in s.mentions}
+    assert ("ORG", "Zentrix") in found and ("GPE", "London") in found
+    assert ("DATE", "2022-11") in found and ("PERIOD", "2022-11/2023-05") in found
+
+
+@pytest.mark.parametrize("question,asks,focus", [
+    ("Which law firm represents Acme?", Asks.ORGANISATION, ()),
+    ("What damages did the tribunal award?", Asks.THING, ("damage",)),
+    ("What was the tribunal's ruling?", Asks.THING, ("ruling",)),
+    ("In which city is Zentrix headquartered?", Asks.CITY, ()),
+    ("How many years did Smith work at Acme?", Asks.NUMBER, ()),
+    ("When was the claim filed?", Asks.DATE, ()),
+    ("Why was Smith dismissed?", Asks.REASON, ()),
+    ("Who is Jane Smith?", Asks.DEFINITION, ()),
+    ("Which outlets reported the story?", Asks.SOURCE, ()),
+])
+def test_read_question_what_it_asks_for(reader, question, asks, focus):
+    frame = reader.read(question)
+    assert frame.asks == asks
+    assert frame.focus == focus
+
+
+def test_read_question_compound_modifier_must_be_held_exactly(reader):
+    assert reader.read("Which law firm represents Acme?").exact == ("law",)
+
+
+def test_read_question_in_parts_and_as_indirect_phrase(reader):
+    frame = reader.read("Why does Acme say it fired Smith, and what does Smith say happened?")
+    assert len(frame.parts) == 2
+    assert reader.read("How many years did Smith work at Acme?").phrase == "how many years Smith worked at Acme"
