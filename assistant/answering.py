@@ -221,7 +221,9 @@ class Answerer:
         if frame.asks == Asks.YES_NO or frame.both_sides:
             response = self._response(best, ranked[: w.answer_depth * 2], snap)
             if response is not None:
-                chosen.append(response)
+                # The claim first, then the answer to it.
+                claim_first = response.sentence.attribution.stance == Stance.ALLEGES
+                chosen = [response, best] if claim_first else [best, response]
         else:
             have = self._fitting(best, frame, snap, asked)
             said = set(snap.lexicon.terms(best.sentence.text)) & asked

@@ -38,11 +38,16 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def format_answer(answer: dict[str, Any]) -> str:
-    lines = [answer["answer"]]
+    if answer["abstained"] or not answer.get("parts"):
+        lines = [answer["answer"]]
+    else:  # each sentence under who says it: "[Forrest alleges] According to Forrest, ..."
+        lines = [(f"[{p['speaker']} {p['stance']}] " if p["stance"] != "reports" and not p["carried"] else "")
+                 + f"{p['text']} [{p['n']}]" for p in answer["parts"]]
     for c in answer["citations"]:
         where = ", ".join(x for x in (c["publisher"], c["date"], c["url"]) if x)
-        lines.append(f"  [{c['n']}] {c['title']}" + (f" ({where})" if where else ""))
-        lines.append(f"      \"{c['quote']}\"")
+        lines.append(f"  [{c['n']}] {c['title']}" + (f" ({where})" if where else "")
+                     + f" ({c['speaker']} {c['stance']}; {c['kind']})")
+        lines.append(f"      \"{c['quote']}\"" if c["kind"] == "passage" else f"      {c['quote']}")
     return "\n".join(lines)
 
 

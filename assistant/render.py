@@ -54,7 +54,11 @@ def answer_html(answer: Answer, turn: int = 0, words: int | None = None) -> str:
             marker = (f' <a class="cite" data-turn="{turn}" data-n="{part.n}" href="#passages">[{part.n}]</a>'
                       if words is None  # while streaming, the passage it points to is not on the page yet
                       else f' <span class="cite-pending">&#91;{part.n}&#93;</span>')
-        sentences.append(safe_text(text) + marker)
+        # Who says it, before what they say: "Forrest alleges", "Amazon denies". The
+        # narrator's own sentences and catalogue entries need no tag.
+        tag = (f'<span class="speaker {safe_text(part.stance)}">{safe_text(part.label)}</span> '
+               if part.stance != "reports" and part.speaker and not part.carried else "")
+        sentences.append(tag + safe_text(text) + marker)
     body = f'<p class="answer">{" ".join(sentences)}</p>'
     return body if words is not None else body + citations_html(answer.citations, turn)
 
@@ -72,9 +76,13 @@ def citation_html(c: Citation, turn: int = 0) -> str:
     link = safe_url(c.url)
     title = safe_text(c.title)
     head = f'<a href="{link}" target="_blank" rel="noopener noreferrer">{title}</a>' if link else title
-    return (f'<li class="citation" data-turn="{turn}" data-n="{c.n}"><span class="n">[{c.n}]</span> '
+    who = f' <span class="speaker {safe_text(c.stance)}">{safe_text(c.label)}</span>' if c.speaker else ""
+    # A catalogue entry is what the corpus says of a source, not a quotation from it.
+    body = (f'<p class="catalogue">{safe_text(c.text)}</p>' if c.kind == "catalogue"
+            else f'<blockquote>{_highlight(c.text, c.sentences or (c.quote,))}</blockquote>')
+    return (f'<li class="citation {safe_text(c.kind)}" data-turn="{turn}" data-n="{c.n}"><span class="n">[{c.n}]</span> '
             f'<strong class="title">{head}</strong>' + (f' <span class="meta">{meta}</span>' if meta else "")
-            + f'<blockquote>{_highlight(c.text, c.sentences or (c.quote,))}</blockquote></li>')
+            + who + body + '</li>')
 
 
 def citations_html(citations: list[Citation], turn: int = 0) -> str:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from assistant import Assistant, BadQuestionError, ModelMismatchError
-from assistant.answering import NOT_IN_SOURCES
+
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +66,47 @@ def test_ask_out_of_scope_abstains_without_citations(assistant, question):
     answer = assistant.ask(question)
     assert answer.abstained
     assert answer.citations == []
-    assert answer.answer == NOT_IN_SOURCES
+    assert answer.answer.startswith("The sources don't say")
+
+
+@pytest.mark.parametrize("question,missing", [
+    ("Which law firm represents Amazon at the tribunal?", "which law firm represents Amazon at the tribunal"),
+    ("What was the tribunal's ruling?", "what the tribunal's ruling was"),
+    ("In which city is VisionLabs headquartered?", "in which city VisionLabs is headquartered"),
+])
+def test_ask_near_topic_unanswerable_declines_naming_what_is_missing(assistant, question, missing):
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.citations == []
+    assert answer.answer == f"The sources don't say {missing}."
+
+
+def test_ask_disputed_claim_gets_claim_and_response_with_speakers(assistant):
+    answer = assistant.ask("Did Amazon sell Rekognition to VisionLabs?").to_dict()
+    said = [(c["speaker"], c["stance"]) for c in answer["citations"]]
+    assert said == [("Forrest", "alleges"), ("Amazon", "denies")]
+    assert "has not sold" in answer["answer"] and "Amazon denies:" in answer["answer"]
+    assert answer["answer"].count("'") % 2 == 0  # the quotation served whole
+
+
+def test_ask_standalone_question_same_after_unrelated_history(assistant):
+    fresh = assistant.ask("Why did Amazon fire Forrest?")
+    history = [{"role": "user", "content": "What did Forrest say about British police?"},
+               {"role": "assistant", "content": "That they kept using Rekognition."},
+               {"role": "user", "content": "Who reported on the case?"},
+               {"role": "assistant", "content": "The Financial Times, Engadget and The Telegraph."}]
+    assert assistant.ask("Why did Amazon fire Forrest?", history).answer == fresh.answer
+
+
+def test_ask_question_not_in_english_says_so(assistant):
+    answer = assistant.ask("Warum wurde Forrest von Amazon entlassen?")
+    assert answer.abstained and answer.citations == []
+    assert "English" in answer.answer and "German" in answer.answer
+
+
+def test_ask_headline_card_served_as_catalogue_entry(assistant):
+    answer = assistant.ask("Which outlets reported on the case?").to_dict()
+    assert answer["citations"] and all(c["kind"] == "catalogue" for c in answer["citations"])
+    assert "covered the case under the headline" in answer["answer"]
 
 
 @pytest.mark.parametrize("question,history", [
@@ -136,25 +176,18 @@ def _eval(index, path, repo_root) -> dict:
 def test_eval_project_question_set_meets_floor(case_index, repo_root):
     figures = _eval(case_index, repo_root / "tests" / "data" / "case_qa.jsonl", repo_root)
     assert figures["in_scope"] >= 40 and figures["out_of_scope"] >= 8
-    # Floors a little under what the current pipeline measures (41/44 and 12/14).
-    assert figures["concise"] >= 40, figures["failures"]
-    assert figures["abstained_ok"] >= 12, figures["failures"]
+    # Floors a little under what the current pipeline measures (59/77 and 22/25).
+    assert figures["concise"] >= 57, figures["failures"]
+    assert figures["abstained_ok"] >= 21, figures["failures"]
 
 
-#: Kinds of question the shared dev set added for issue 12 (near-topic unanswerable, contested,
-#: multi-part, definition, standalone after history), and how many of them fail today: a floor
-#: against regressions that issue 12 is to raise to all correct.
-ISSUE_12_FAILURES_NOW = 5
 
 
 def test_eval_shared_dev_set_all_correct(case_index, repo_root):
     dev = repo_root.parent / "shared" / "eval" / "dev_qa.jsonl"
     if not dev.exists():
         pytest.skip("shared/eval/dev_qa.jsonl is not beside this checkout")
-    kinds = {q["id"]: q.get("kind") for q in (json.loads(line) for line in dev.read_text().splitlines() if line.strip())}
-    failures = _eval(case_index, dev, repo_root)["failures"]
-    assert [f for f in failures if not kinds.get(f["id"])] == []  # the plain questions: every one right
-    assert len([f for f in failures if kinds.get(f["id"])]) <= ISSUE_12_FAILURES_NOW, failures
+    assert _eval(case_index, dev, repo_root)["failures"] == []  # every kind, every question
 
 
 def test_terms_alias_forms_match_each_other_not_pronouns(repo_root):
