@@ -24,11 +24,18 @@ OWN_PREFIXES = ("/api/", "/openapi.json", STATIC_PATH + "/")
 def refresher(settings: Settings, embeddings):
     """Re-run ingest (fetching sources) from the UI, reporting progress as it goes: in this
     process with the model already loaded, as ``ingest --watch`` does."""
+    from assistant.analysis import Analyzer
+    from assistant.index import CaseProfile
     from ingest.cli import human_summary
     from ingest.pipeline import run_ingest
 
+    analyzers: list[Analyzer] = []  # the language pipeline, loaded at the first refresh and kept
+
     def refresh(progress) -> str:
-        return human_summary(run_ingest(settings, fetch=True, progress=progress, embeddings=embeddings))
+        if not analyzers:
+            analyzers.append(Analyzer(settings.spacy_model, CaseProfile()))  # each run gives it the case
+        return human_summary(run_ingest(settings, fetch=True, progress=progress, embeddings=embeddings,
+                                        analyzer=analyzers[0]))
 
     return refresh
 

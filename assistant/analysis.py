@@ -100,16 +100,22 @@ def load_pipeline(name: str) -> Any:
 class Analyzer:
     """A loaded spaCy pipeline with the case's known names, reading sentences at ingest."""
 
-    def __init__(self, model: str, case: CaseProfile, nlp: Any = None) -> None:
-        self.nlp = nlp if nlp is not None else load_pipeline(model)
+    def __init__(self, model: str, case: CaseProfile) -> None:
+        self.nlp = load_pipeline(model)
+        self.case = CaseProfile()
+        self.use_case(case)
+
+    def use_case(self, case: CaseProfile) -> None:
+        """Read with ``case``'s parties and known names from now on (a kept analyzer follows
+        edits to case.toml without loading the pipeline again)."""
+        if case == self.case:
+            return
         self.case = case
-        if case.entities:
-            ruler = self.nlp.add_pipe("entity_ruler", name="case_entities", before="ner",
-                                      config={"overwrite_ents": True}) \
-                if "case_entities" not in self.nlp.pipe_names else self.nlp.get_pipe("case_entities")
-            ruler.clear()
-            ruler.add_patterns([{"label": e.label, "pattern": e.text} for e in case.entities])
-        self.fingerprint = fingerprint(model, case)
+        if "case_entities" not in self.nlp.pipe_names:
+            self.nlp.add_pipe("entity_ruler", name="case_entities", before="ner", config={"overwrite_ents": True})
+        ruler = self.nlp.get_pipe("case_entities")
+        ruler.clear()
+        ruler.add_patterns([{"label": e.label, "pattern": e.text} for e in case.entities])
 
     # ------------------------------------------------------------------ documents
 
@@ -125,7 +131,6 @@ class Analyzer:
 
     def _document(self, records: DocumentRecords, parsed: list[Any]) -> DocumentRecords:
         passages = {p.id: p for p in records.passages}
-        sentences: list[Sentence] = []
         by_passage: dict[str, list[tuple[Sentence, Any]]] = {}
         for s, doc in zip(records.sentences, parsed):
             by_passage.setdefault(s.passage_id, []).append((s, doc))
@@ -133,8 +138,7 @@ class Analyzer:
         for pid, items in by_passage.items():
             for s in self._passage(passages[pid], sorted(items, key=lambda x: x[0].index)):
                 done[s.id] = s
-        sentences = [done[s.id] for s in records.sentences]
-        return DocumentRecords(records.doc_id, records.passages, tuple(sentences))
+        return DocumentRecords(records.doc_id, records.passages, tuple(done[s.id] for s in records.sentences))
 
     def _passage(self, passage: Passage, items: list[tuple[Sentence, Any]]) -> Iterator[Sentence]:
         narrator = Attribution(speaker=passage.publisher or passage.title, stance=Stance.REPORTS)
@@ -151,9 +155,8 @@ class Analyzer:
             if quote_open and opener is not None:
                 attribution = replace(opener, carried=True, quote_open=True)
             elif own == "pronoun":
-                attribution = replace(previous, carried=previous.stance != Stance.REPORTS)
-                verb_stance = self._pronoun_stance(doc, previous)
-                attribution = replace(attribution, stance=verb_stance)
+                attribution = replace(previous, carried=previous.stance != Stance.REPORTS,
+                                      stance=self._pronoun_stance(doc, previous))
             elif isinstance(own, Attribution):
                 attribution = own
             else:
@@ -173,8 +176,8 @@ class Analyzer:
         """The sentence's own speaker, "pronoun" when its reporting verb's subject is one,
         or None for narration."""
         for tok in doc:
-            if tok.lower_ == "according" and any(c.lower_ == "to" for c in tok.children):
-                to = next(c for c in tok.children if c.lower_ == "to")
+            to = next((c for c in tok.children if c.lower_ == "to"), None) if tok.lower_ == "according" else None
+            if to is not None:
                 objs = [c for c in to.children if c.dep_ == "pobj"]
                 if objs:
                     return self._attribution(doc[objs[0].left_edge.i: objs[0].right_edge.i + 1], None)

@@ -153,8 +153,9 @@ class Answerer:
             got = self._choose(part, prior)
             if got is None:
                 return self.decline(part if frame.parts else frame)
-            chosen += [c for c in got if c.sentence.id not in {x.sentence.id for x in chosen}]
-        return self.compose(self._fit(chosen, keep_order=bool(frame.parts)))
+            seen = {x.sentence.id for x in chosen}
+            chosen += [c for c in got if c.sentence.id not in seen]
+        return self.compose(self._fit(chosen))
 
     def decline(self, frame: QuestionFrame) -> Answer:
         phrase = frame.phrase
@@ -323,7 +324,7 @@ class Answerer:
 
     # ------------------------------------------------------------------ composing
 
-    def _fit(self, chosen: list[ScoredSentence], keep_order: bool = False) -> list[ScoredSentence]:
+    def _fit(self, chosen: list[ScoredSentence]) -> list[ScoredSentence]:
         """As many of the chosen sentences as the word budget holds, in the order they answer."""
         out, budget = [], self.settings.max_answer_words
         for c in chosen[: max(self.settings.max_answer_sentences, 2)]:

@@ -85,13 +85,14 @@ def _eval(args: argparse.Namespace) -> int:
     for i, item in enumerate(items):
         kinds = [item.get("kind") or ("follow-up" if item.get("history") else
                                       "unanswerable" if item.get("abstain") else "in scope")]
-        runs = [(item.get("history"), kinds)]
+        # (history, counts in the set's own figures, kinds it counts under)
+        runs = [(item.get("history"), True, kinds)]
         # Each standalone question again after three turns about other things: the same answer.
         if not item.get("history") and not item.get("abstain"):
-            runs.append((unrelated_history(items, i), ["after three unrelated turns"]))
-        for history, labels in runs:
+            runs.append((unrelated_history(items, i), False, ["after three unrelated turns"]))
+        for history, own, labels in runs:
             answer = assistant.ask(item["question"], history)
-            if history is item.get("history"):
+            if own:
                 score_answer(item, answer, result)
             for label in labels:
                 score_answer(item, answer, by_kind.setdefault(label, EvalResult(max_words=settings.eval_max_words)))

@@ -186,9 +186,9 @@ class Indexer:
         if not n:
             return todo
         if self.analyzer is not None or n < self.settings.analysis_parallel_min:
-            if self.analyzer is None or self.analyzer.case != case:
-                self.analyzer = Analyzer(self.settings.spacy_model, case,
-                                         self.analyzer.nlp if self.analyzer is not None else None)
+            if self.analyzer is None:
+                self.analyzer = Analyzer(self.settings.spacy_model, case)
+            self.analyzer.use_case(case)
             return self.analyzer.analyse(todo)
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
             future = pool.submit(analyse_worker, self.settings.spacy_model, case.model_dump(), todo)
