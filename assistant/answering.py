@@ -276,11 +276,12 @@ class Answerer:
         if frame.asks in _TYPED and not self._fitting(c, frame, snap, asked):
             return False
         terms = set(snap.lexicon.terms(c.sentence.text + " " + c.sentence.attribution.speaker))
-        known = [n for n in frame.names if snap.lexicon.seen(n, snap.vocabulary)]
-        if known and not follow and frame.asks != Asks.SOURCE:
-            named = set(snap.lexicon.terms(" ".join(known)))
-            if named and not named & terms:
-                return False
+        # It names something the question names: one whole name ("Harbor-0007" is not "Harbor-0047").
+        named = [set(snap.lexicon.terms(n)) for n in frame.names
+                 if all(snap.lexicon.seen(w, snap.vocabulary) for w in words(n))]
+        named = [n for n in named if n]
+        if named and not follow and frame.asks != Asks.SOURCE and not any(n <= terms for n in named):
+            return False
         if not all(set(snap.lexicon.terms(e)) <= terms for e in frame.exact):
             return False
         covered = sum(self._covers(f, terms, snap) for f in frame.focus)
@@ -293,7 +294,10 @@ class Answerer:
         labels = _LABELS.get(frame.asks, ())
         out = set()
         for m in c.sentence.mentions:
-            if m.label not in labels:
+            # The parser takes a bare four-digit number for a year: a number all the same,
+            # unless the question counts time ("how many years").
+            bare_number = frame.asks == Asks.NUMBER and m.label == "DATE" and m.text.isdigit() and not frame.counts_time
+            if m.label not in labels and not bare_number:
                 continue
             ts = set(snap.lexicon.terms(m.text))
             if not ts or ts <= asked or (m.value and m.value in frame.text):

@@ -9,7 +9,7 @@ General English only; the corpus's names come in through the index (mentions, th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -78,6 +78,7 @@ class QuestionFrame:
     both_sides: bool = False  # asks for a claim and the response to it
     dependent: bool = False  # leans on the conversation ("he", "that", an ellipsis)
     phrase: str = ""  # what is asked, for "The sources don't say ..."
+    counts_time: bool = False  # "how many years": a number of units of time, so a year is no answer
     parts: tuple[QuestionFrame, ...] = field(default=())
 
 
@@ -96,8 +97,7 @@ class QuestionReader:
         if len(pieces) > 1:
             parts = tuple(self._frame(self.nlp(p)) for p in pieces)
             whole = self._frame(self.nlp(question))
-            return QuestionFrame(question, whole.asks, whole.focus, whole.exact, whole.names, whole.share, whole.plural,
-                                 whole.both_sides, any(p.dependent for p in parts), whole.phrase, parts)
+            return replace(whole, dependent=any(p.dependent for p in parts), parts=parts)
         return self._frame(self.nlp(question))
 
     def _frame(self, doc: Any) -> QuestionFrame:
@@ -128,7 +128,11 @@ class QuestionReader:
             if low in ("which", "what", "whose") and wh.dep_ in ("det", "poss") and wh.head.pos_ in ("NOUN", "PROPN"):
                 head = wh.head
             elif low in ("which", "what", "whose") and after is not None and after.pos_ == "NOUN":
-                head = after  # "In which city is ...": the parser may miss the determiner
+                # "In which city is ...": the parser may miss the determiner. The phrase's
+                # head is the last noun of the run ("which city number": a number).
+                head = after
+                while head.i + 1 < len(doc) and doc[head.i + 1].pos_ == "NOUN":
+                    head = doc[head.i + 1]
             if head is not None or low == "whose":
                 if low == "whose":
                     asks = Asks.NAMED
@@ -183,8 +187,10 @@ class QuestionReader:
         if asks == Asks.THING and any(t.lemma_.lower() in _SOURCE_VERBS for t in words) and \
                 any(TYPE_NOUNS.get(t.lemma_.lower()) == Asks.SOURCE for t in words):
             asks = Asks.SOURCE
+        counts_time = head is not None and TYPE_NOUNS.get(head.lemma_.lower()) == Asks.DATE
         return QuestionFrame(text, asks, tuple(dict.fromkeys(focus)), tuple(exact), names, share, plural,
-                             bool(_BOTH_SIDES.search(text)), self._dependent(doc, words), _phrase(doc, wh))
+                             bool(_BOTH_SIDES.search(text)), self._dependent(doc, words), _phrase(doc, wh),
+                             counts_time)
 
     @staticmethod
     def _dependent(doc: Any, words: list[Any]) -> bool:

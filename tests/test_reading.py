@@ -90,3 +90,13 @@ def test_read_question_in_parts_and_as_indirect_phrase(reader):
     frame = reader.read("Why does Acme say it fired Smith, and what does Smith say happened?")
     assert len(frame.parts) == 2
     assert reader.read("How many years did Smith work at Acme?").phrase == "how many years Smith worked at Acme"
+
+
+@pytest.mark.parametrize("question,counts_time", [
+    ("How many years did Smith work at Acme?", True),
+    ("In which city number was project Harbor-0007 audited?", False),
+    ("How many employees does Zentrix have?", False),
+])
+def test_read_question_number_of_time_units_or_not(reader, question, counts_time):
+    frame = reader.read(question)
+    assert frame.asks == Asks.NUMBER and frame.counts_time is counts_time
