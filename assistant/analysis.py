@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -86,10 +87,28 @@ def fingerprint(model: str, case: CaseProfile) -> str:
 ANALYSIS_VERSION = 1
 
 
+def _import_spacy() -> Any:
+    """spaCy, imported without PyTorch. thinc (under spaCy) imports PyTorch whenever it is
+    installed, for layers the English pipelines do not use; that import costs seconds and
+    hundreds of MB, and neither ingest nor questions otherwise touch PyTorch. While spaCy is
+    imported, ``import torch`` fails (thinc catches that and goes on without it); a process
+    that already has PyTorch keeps it."""
+    if "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        import spacy
+        import thinc.api  # noqa: F401  (its torch shims import torch too)
+    finally:
+        del sys.modules["torch"]
+    return spacy
+
+
 def load_pipeline(name: str) -> Any:
     """The spaCy pipeline by package name or path (CASE_SPACY_MODEL)."""
-    import spacy
-
+    spacy = _import_spacy()
     try:
         return spacy.load(name)
     except (OSError, ImportError) as exc:

@@ -183,9 +183,10 @@ class Answerer:
             typed = ((kind.wants_date and bool(_HAS_DATE.search(text)))
                      + (kind.wants_number and bool(_HAS_NUMBER.search(text)))
                      + (kind.wants_source and is_card))
+            c.repeat_penalty = w.repeat * repeated
             c.score = (w.dense * c.dense + w.dense_passage * c.dense_passage + w.lexical * c.lexical
                        + w.coverage * c.coverage + w.answer_type * typed
-                       - w.headline_card * (is_card and not kind.wants_source) - w.repeat * repeated)
+                       - w.headline_card * (is_card and not kind.wants_source) - c.repeat_penalty)
         return sorted(cands, key=lambda c: (-c.score, c.sentence.id))
 
     def relevant(self, ranked: list[ScoredSentence], kind: QuestionKind, unseen: list[str]) -> bool:
@@ -207,10 +208,18 @@ class Answerer:
         if not ranked or not self.relevant(ranked, QuestionKind.of(q), unseen_names(q, snap.lexicon, snap.vocabulary)):
             return None
         w = self.weights
-        top = ranked[0].score
-        asked = set(snap.lexicon.terms(q + " " + (prior.context if prior else "")))
-        answering = [c for c in ranked[: w.answer_depth]
-                     if c.score >= w.answer_floor * top and self.answers(c, frame, snap, asked, prior is not None)]
+        # What the question itself gives (not the turn it leans on: "When did he file?" after
+        # an answer that already said "June 2024" still asks for that date).
+        asked = set(snap.lexicon.terms(q))
+        # Saying again what the last answer said ranks a sentence lower, but never stops it
+        # from answering: the reach and floor go by the score before that penalty.
+        def merit(c: ScoredSentence) -> float:
+            return c.score + c.repeat_penalty
+
+        reach = {id(c) for c in sorted(ranked, key=merit, reverse=True)[: w.answer_depth]}
+        top = max(merit(c) for c in ranked)
+        answering = [c for c in ranked if id(c) in reach and merit(c) >= w.answer_floor * top
+                     and self.answers(c, frame, snap, asked, prior is not None)]
         if not answering:
             return None
         if frame.asks == Asks.DEFINITION:

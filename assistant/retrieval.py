@@ -33,6 +33,7 @@ class ScoredSentence:
     lexical: float  # BM25, saturated to 0..1
     coverage: float  # idf-weighted share of the question's terms found in the sentence
     score: float = 0.0
+    repeat_penalty: float = 0.0  # how much of ``score`` a follow-up took for saying again what was said
 
 
 class Snapshot:

@@ -202,3 +202,11 @@ def test_terms_alias_forms_match_each_other_not_pronouns(repo_root):
     assert terms("AWS staff") == terms("Amazon staff")
     assert terms("The company told us") != terms("The company told the USA")
     assert Lexicon().terms("Britain") != Lexicon().terms("UK")  # the forms come from the corpus, not the code
+
+
+def test_ask_follow_up_answered_even_when_last_answer_said_it(assistant):
+    first = assistant.ask("Who is the whistleblower?")
+    history = [{"role": "user", "content": "Who is the whistleblower?"},
+               {"role": "assistant", "content": first.answer}]
+    follow = assistant.ask("When did he file his claim?", history)
+    assert not follow.abstained and "June 2024" in follow.answer
