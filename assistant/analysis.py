@@ -84,7 +84,7 @@ def fingerprint(model: str, case: CaseProfile) -> str:
 
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 
 
 def _import_spacy() -> Any:
@@ -213,6 +213,17 @@ class Analyzer:
                 if subj.pos_ == "PRON" and subj.lower_ in _PRONOUNS:
                     return "pronoun"
                 return self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1], REPORTING[verb.lemma_.lower()])
+            # "Forrest filed a lawsuit ..., alleging that he was unfairly dismissed": a
+            # participle of saying takes its subject from the verb it hangs on.
+            subjects = [c for c in root.children if c.dep_ in _SUBJECTS]
+            for verb in root.children:
+                if (verb.dep_ == "advcl" and verb.tag_ == "VBG" and verb.lemma_.lower() in REPORTING
+                        and subjects and not any(c.dep_ in _SUBJECTS for c in verb.children)):
+                    subj = subjects[0]
+                    if subj.pos_ == "PRON":
+                        return "pronoun" if subj.lower_ in _PRONOUNS else None
+                    return self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1],
+                                             REPORTING[verb.lemma_.lower()])
         return None
 
     def _pronoun_stance(self, doc: Any, previous: Attribution) -> Stance:
@@ -225,10 +236,9 @@ class Analyzer:
     def _attribution(self, span: Any, stance: Stance | None) -> Attribution:
         head = span.root
         core = " ".join(t.text for t in head.lefts if t.dep_ in _HEAD_MODIFIERS) + " " + head.text
-        for text in (core.lower(), span.text.lower()):
-            for party in self.case.parties:
-                if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) for name in party.names):
-                    return Attribution(party.label, stance or Stance(party.asserts))
+        for text in (core, span.text):
+            if (party := self.case.party_of(text)) is not None:
+                return Attribution(party.label, stance or Stance(party.asserts))
         people = [e for e in span.ents if e.label_ == "PERSON"]
         orgs = [e for e in span.ents if e.label_ in ("ORG", "NORP", "GPE")]
         if people:

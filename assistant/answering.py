@@ -7,6 +7,7 @@ marker; nothing is generated, so nothing can be invented.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from functools import lru_cache
@@ -73,6 +74,12 @@ class Weights:
     tie_ratio: float = 0.9
     # How far down the ranking an answering sentence is looked for.
     answer_depth: int = 10
+    # Of the answering sentences of a standalone question, the one whose words come closest in
+    # meaning to the question's rarer words comes first (each question word against the
+    # sentence's nearest word, weighted by rarity): "hard to establish" finds "difficult to determine".
+    soft_coverage: float = 2.0
+    # ...and one by the speaker whose words the question asks for comes this much higher.
+    speaker: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -148,8 +155,15 @@ class Answerer:
         history = request.messages()[-self.settings.follow_up_messages:]
         frames = frame.parts or (frame,)
         chosen: list[ScoredSentence] = []
-        for part in frames:
+        for i, part in enumerate(frames):
             prior = follow_up(part.text, history, snap.lexicon, part.dependent or frame.dependent)
+            if i and part.text != frame.text:
+                # A later part ("..., and what does Forrest say happened?") leans on the
+                # question's other parts, and wants something the earlier parts' answer did not say.
+                others = " ".join(p.text for p in frames if p is not part)
+                said = frozenset(t for c in chosen for t in snap.lexicon.terms(c.sentence.text))
+                prior = FollowUp(" ".join(x for x in (others, prior.context if prior else "") if x),
+                                 said | (prior.said if prior else frozenset()))
             got = self._choose(part, prior)
             if got is None:
                 return self.decline(part if frame.parts else frame)
@@ -222,6 +236,8 @@ class Answerer:
                      and self.answers(c, frame, snap, asked, prior is not None)]
         if not answering:
             return None
+        preference = self._preference(frame, snap, standalone=prior is None)
+        answering.sort(key=lambda c: -preference(c))
         if frame.asks == Asks.DEFINITION:
             # A sentence that says what the thing is ("the Russian company VisionLabs",
             # "Charles Forrest, a former AWS employee,") before one that only names it.
@@ -255,6 +271,35 @@ class Answerer:
                     chosen.append(c)
                     said |= covers
         return chosen
+
+    def _preference(self, frame: QuestionFrame, snap: Snapshot, standalone: bool) -> Callable[[ScoredSentence], float]:
+        """How the answering sentences are ordered: the ranking's score, plus how close the
+        sentence's words come to a standalone question's rarer words (each question word
+        against the sentence's nearest word, by rarity: "hard to establish" finds "difficult to
+        determine"), plus whether its speaker is the one whose words are asked for ("How does
+        Amazon describe ...")."""
+        w = self.weights
+        qw = [x for x in dict.fromkeys(words(frame.text)) if x not in STOPWORDS and not x.isdigit()]
+        rarity = np.array([snap.term_weight(t[0]) if (t := snap.lexicon.terms(x)) else 0.0 for x in qw])
+        qv = self._vectors(qw) if qw and standalone and w.soft_coverage else None
+        label = ""
+        if frame.speaker and snap.manifest is not None:
+            party = snap.manifest.case.party_of(frame.speaker)
+            label = (party.label if party else frame.speaker).lower()
+
+        def preference(c: ScoredSentence) -> float:
+            value = c.score
+            if qv is not None:
+                sw = sorted({x for x in words(c.sentence.text + " " + c.sentence.attribution.speaker)
+                             if x not in STOPWORDS})
+                if sw:
+                    near = (qv @ self._vectors(sw).T).max(axis=1)
+                    value += w.soft_coverage * float((near * rarity).sum() / (rarity.sum() or 1))
+            if label and c.sentence.attribution.speaker.lower() == label:
+                value += w.speaker
+            return value
+
+        return preference
 
     def _response(self, claim: ScoredSentence, ranked: list[ScoredSentence], snap: Snapshot) -> ScoredSentence | None:
         """The other side of a disputed claim: of the sentences someone else asserts, the one
@@ -293,7 +338,8 @@ class Answerer:
             return False
         if not all(set(snap.lexicon.terms(e)) <= terms for e in frame.exact):
             return False
-        covered = sum(self._covers(f, terms, snap) for f in frame.focus)
+        said = c.sentence.text + " " + c.sentence.attribution.speaker
+        covered = sum(self._covers(f, terms, said, snap) for f in frame.focus)
         return covered >= frame.share * len(frame.focus) - 1e-9
 
     def _fitting(self, c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str]) -> set[str]:
@@ -318,12 +364,13 @@ class Answerer:
             out.add(m.value or m.text.lower())
         return out
 
-    def _covers(self, focus: str, terms: set[str], snap: Snapshot) -> bool:
-        """A focus word is covered by the same word (stemmed, aliases as one) or one close in meaning."""
+    def _covers(self, focus: str, terms: set[str], text: str, snap: Snapshot) -> bool:
+        """A focus word is covered by the same word (stemmed, aliases as one) or a word of the
+        sentence close in meaning (compared as written: the model knows "provided", not "provid")."""
         ft = snap.lexicon.terms(focus)
         if not ft or set(ft) <= terms:
             return True
-        vocab = sorted(terms)
+        vocab = sorted({w for w in words(text) if w not in STOPWORDS and not w.isdigit()})
         vecs = self._vectors([focus] + vocab)
         return bool(vocab) and float((vecs[1:] @ vecs[0]).max()) >= self.weights.focus_similarity
 
@@ -420,6 +467,8 @@ def _defines(text: str, names: tuple[str, ...]) -> bool:
                 return True
         if re.search(rf"\b{n}\w*, (a|an|the|its) |\b{n}\w* (is|was|are) (a|an|the) ", text, re.I):
             return True
+        if re.search(rf"[A-Z][\w-]*(?: [A-Z][\w-]*)+ \((?i:{n})\)", text):
+            return True  # "Amazon Web Services (AWS)": the name spelled out
     return False
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from .analysis import REPORTING
+
 
 class Asks(StrEnum):
     PERSON = "person"
@@ -62,6 +64,13 @@ _YES_NO_FILLER = frozenset("say claim allege true really do have be happen".spli
 _DEMONSTRATIVES = frozenset("this that these those".split())
 _PARTS = re.compile(r"(?:,\s*|\s+)(?:and|but)\s+(?=(?:what|why|how|who|whom|whose|when|where|which|did|does|do|"
                     r"is|was|are|were|has|have)\b)", re.I)
+#: Verbs that ask for someone's words ("How does Amazon describe ...", "Does Amazon accept ..."),
+#: besides the reporting verbs ingest reads attribution from.
+_SPEAKING = frozenset(REPORTING) | frozenset("""describe call defend justify characterise characterize answer counter
+react accept admit agree concede view regard""".split())
+#: Nouns for someone's side of it ("Amazon's response", "Forrest's allegations").
+_SAYINGS = frozenset("""response reply position view defence defense statement explanation account denial claim
+allegation accusation side answer version argument""".split())
 _BOTH_SIDES = re.compile(r"\b(each side|both sides|either side|each party|both parties|respond|response|"
                          r"reply|replied|react|reaction|counter|rebut)\b", re.I)
 
@@ -79,6 +88,7 @@ class QuestionFrame:
     dependent: bool = False  # leans on the conversation ("he", "that", an ellipsis)
     phrase: str = ""  # what is asked, for "The sources don't say ..."
     counts_time: bool = False  # "how many years": a number of units of time, so a year is no answer
+    speaker: str = ""  # whose words are asked for: "Amazon" of "How does Amazon describe ...?"
     parts: tuple[QuestionFrame, ...] = field(default=())
 
 
@@ -190,7 +200,7 @@ class QuestionReader:
         counts_time = head is not None and TYPE_NOUNS.get(head.lemma_.lower()) == Asks.DATE
         return QuestionFrame(text, asks, tuple(dict.fromkeys(focus)), tuple(exact), names, share, plural,
                              bool(_BOTH_SIDES.search(text)), self._dependent(doc, words), _phrase(doc, wh),
-                             counts_time)
+                             counts_time, _speaker(doc))
 
     @staticmethod
     def _dependent(doc: Any, words: list[Any]) -> bool:
@@ -213,6 +223,30 @@ class QuestionReader:
                 return True
         has_verb = any(t.pos_ in ("VERB", "AUX") for t in words)
         return not has_verb and len(words) <= 4
+
+
+def _speaker(doc: Any) -> str:
+    """Whose words the question asks for: the subject of a verb of saying ("What does Amazon
+    say ...", "Does Amazon accept ..."), the X of "according to X", or the owner of a saying
+    ("Amazon's response"); "" when it asks about the world itself."""
+    def named(t: Any) -> str:
+        if t.pos_ == "PRON" or t.tag_ in ("WP", "WDT", "WP$"):
+            return ""
+        return doc[t.left_edge.i: t.right_edge.i + 1].text
+    for t in doc:
+        if t.pos_ == "VERB" and t.lemma_.lower() in _SPEAKING:
+            subj = next((c for c in t.children if c.dep_ == "nsubj"), None)
+            if subj is not None and named(subj):
+                return named(subj)
+        if t.lower_ == "according" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to":
+            obj = next((c for c in doc[t.i + 1].children if c.dep_ == "pobj"), None)
+            if obj is not None and named(obj):
+                return named(obj)
+        if t.pos_ == "NOUN" and t.lemma_.lower() in _SAYINGS:
+            owner = next((c for c in t.children if c.dep_ == "poss"), None)
+            if owner is not None and named(owner):
+                return doc[owner.left_edge.i: owner.i + 1].text.removesuffix("'s").removesuffix("’s")
+    return ""
 
 
 def _phrase(doc: Any, wh: Any) -> str:

@@ -7,6 +7,7 @@ changed before anything heavy is imported) and by the UI (titles, statuses, coun
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -87,6 +88,14 @@ class CaseProfile(BaseModel):
     follow_up_nouns: list[_Lower] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)
     entities: list[KnownEntity] = Field(default_factory=list)
+
+    def party_of(self, phrase: str) -> Party | None:
+        """The party a phrase names ("an Amazon spokesperson", "the whistleblower"), if any."""
+        text = phrase.lower()
+        for party in self.parties:
+            if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) for name in party.names):
+                return party
+        return None
 
 
 class IndexManifest(BaseModel):
