@@ -277,11 +277,13 @@ class Answerer:
         sentence's words come to a standalone question's rarer words (each question word
         against the sentence's nearest word, by rarity: "hard to establish" finds "difficult to
         determine"), plus whether its speaker is the one whose words are asked for ("How does
-        Amazon describe ...")."""
+        Amazon describe ...") or it is an allegation where the question asks what is alleged."""
         w = self.weights
         qw = [x for x in dict.fromkeys(words(frame.text)) if x not in STOPWORDS and not x.isdigit()]
         rarity = np.array([snap.term_weight(t[0]) if (t := snap.lexicon.terms(x)) else 0.0 for x in qw])
         qv = self._vectors(qw) if qw and standalone and w.soft_coverage else None
+        qterms = [snap.lexicon.terms(x) for x in qw]
+        named = np.array([x in frame.names for x in qw], dtype=bool)
         label = ""
         if frame.speaker and snap.manifest is not None:
             party = snap.manifest.case.party_of(frame.speaker)
@@ -294,8 +296,14 @@ class Answerer:
                              if x not in STOPWORDS})
                 if sw:
                     near = (qv @ self._vectors(sw).T).max(axis=1)
+                    if named.any():
+                        # A name is met by itself (or an alias), never by a word near it ("country").
+                        held = set(snap.lexicon.terms(c.sentence.text + " " + c.sentence.attribution.speaker))
+                        near = np.where(named, [float(bool(t) and set(t) <= held) for t in qterms], near)
                     value += w.soft_coverage * float((near * rarity).sum() / (rarity.sum() or 1))
             if label and c.sentence.attribution.speaker.lower() == label:
+                value += w.speaker
+            elif frame.alleged and not label and c.sentence.attribution.stance == Stance.ALLEGES:
                 value += w.speaker
             return value
 
@@ -339,8 +347,11 @@ class Answerer:
         if not all(set(snap.lexicon.terms(e)) <= terms for e in frame.exact):
             return False
         said = c.sentence.text + " " + c.sentence.attribution.speaker
-        covered = sum(self._covers(f, terms, said, snap) for f in frame.focus)
-        return covered >= frame.share * len(frame.focus) - 1e-9
+        # A word that names a party ("the whistleblower's accusations") is a name, not a focus.
+        case = snap.manifest.case if snap.manifest is not None else None
+        focus = [f for f in frame.focus if case is None or case.party_of(f) is None]
+        covered = sum(self._covers(f, terms, said, snap) for f in focus)
+        return covered >= frame.share * len(focus) - 1e-9
 
     def _fitting(self, c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str]) -> set[str]:
         """What in the sentence is of the kind asked for and not already in the question."""

@@ -60,7 +60,7 @@ _AUX_START = frozenset("do does did is are was were has have had can could will 
 _IMPERATIVES = frozenset("name tell list give identify describe explain summarise summarize".split())
 _POINTERS = frozenset("he she it they him her them his hers its their theirs".split())
 _PERSONAL = frozenset("he she it they him her them".split())
-_YES_NO_FILLER = frozenset("say claim allege true really do have be happen".split())
+_YES_NO_FILLER = frozenset("say claim allege true really do have be happen accord".split())
 _DEMONSTRATIVES = frozenset("this that these those".split())
 _PARTS = re.compile(r"(?:,\s*|\s+)(?:and|but)\s+(?=(?:what|why|how|who|whom|whose|when|where|which|did|does|do|"
                     r"is|was|are|were|has|have)\b)", re.I)
@@ -71,6 +71,7 @@ react accept admit agree concede view regard""".split())
 #: Nouns for someone's side of it ("Amazon's response", "Forrest's allegations").
 _SAYINGS = frozenset("""response reply position view defence defense statement explanation account denial claim
 allegation accusation side answer version argument""".split())
+_ALLEGED = frozenset("allegedly alleged purportedly supposedly reportedly accused".split())
 _BOTH_SIDES = re.compile(r"\b(each side|both sides|either side|each party|both parties|respond|response|"
                          r"reply|replied|react|reaction|counter|rebut)\b", re.I)
 
@@ -89,6 +90,7 @@ class QuestionFrame:
     phrase: str = ""  # what is asked, for "The sources don't say ..."
     counts_time: bool = False  # "how many years": a number of units of time, so a year is no answer
     speaker: str = ""  # whose words are asked for: "Amazon" of "How does Amazon describe ...?"
+    alleged: bool = False  # asks what is alleged ("How did Amazon allegedly deal with ...?")
     parts: tuple[QuestionFrame, ...] = field(default=())
 
 
@@ -137,12 +139,17 @@ class QuestionReader:
             after = doc[wh.i + 1] if wh.i + 1 < len(doc) else None
             if low in ("which", "what", "whose") and wh.dep_ in ("det", "poss") and wh.head.pos_ in ("NOUN", "PROPN"):
                 head = wh.head
-            elif low in ("which", "what", "whose") and after is not None and after.pos_ == "NOUN":
-                # "In which city is ...": the parser may miss the determiner. The phrase's
-                # head is the last noun of the run ("which city number": a number).
-                head = after
-                while head.i + 1 < len(doc) and doc[head.i + 1].pos_ == "NOUN":
-                    head = doc[head.i + 1]
+            elif low in ("which", "what", "whose") and after is not None and after.pos_ in ("NOUN", "ADJ", "PROPN"):
+                # "In which city is ...", "which Russian bodies": the parser may miss the
+                # determiner. The phrase's head is the last noun of the run of modifiers and
+                # nouns after it ("which city number": a number).
+                run = []
+                for t in doc[wh.i + 1:]:
+                    if t.pos_ not in ("NOUN", "ADJ", "PROPN"):
+                        break
+                    run.append(t)
+                nouns = [t for t in run if t.pos_ == "NOUN"]
+                head = nouns[-1] if nouns else None
             if head is not None or low == "whose":
                 if low == "whose":
                     asks = Asks.NAMED
@@ -185,7 +192,8 @@ class QuestionReader:
             if kind is None and lemma not in GENERIC_NOUNS:
                 focus.append(lemma)
             if asks != Asks.SOURCE:
-                exact += [c.lemma_.lower() for c in head.lefts if c.dep_ == "compound" and c.pos_ == "NOUN"]
+                exact += [c.lemma_.lower() for c in head.lefts if c.dep_ == "compound" and c.pos_ == "NOUN"
+                          and c.lemma_.lower() not in TYPE_NOUNS and c.lemma_.lower() not in GENERIC_NOUNS]
         share = 1.0
         if asks == Asks.YES_NO:
             # "Has Amazon appealed the ruling?": most of what it asks about must be there.
@@ -200,7 +208,8 @@ class QuestionReader:
         counts_time = head is not None and TYPE_NOUNS.get(head.lemma_.lower()) == Asks.DATE
         return QuestionFrame(text, asks, tuple(dict.fromkeys(focus)), tuple(exact), names, share, plural,
                              bool(_BOTH_SIDES.search(text)), self._dependent(doc, words), _phrase(doc, wh),
-                             counts_time, _speaker(doc))
+                             counts_time, _speaker(doc),
+                             any(t.lower_ in _ALLEGED for t in words))
 
     @staticmethod
     def _dependent(doc: Any, words: list[Any]) -> bool:
