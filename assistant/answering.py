@@ -68,8 +68,10 @@ class Weights:
     focus_similarity: float = 0.6
     # An answering sentence further down than this, against the best candidate, is no answer.
     answer_floor: float = 0.55
-    # The other side of a disputed claim joins when this close to the claim.
+    # The other side of a disputed claim joins when this close to the claim...
     response_ratio: float = 0.45
+    # ...the first of its statements after the claim in the same document counting this much more.
+    following: float = 0.25
     # Two sentences this close in score are both served: the ranking cannot tell them apart.
     tie_ratio: float = 0.9
     # How far down the ranking an answering sentence is looked for.
@@ -244,12 +246,27 @@ class Answerer:
             answering.sort(key=lambda c: not _defines(c.sentence.text, frame.names))
         best = answering[0]
         chosen = [best]
+        if frame.both_sides and prior is not None and prior.said and frame.asks != Asks.YES_NO:
+            # "What did they say in response?": the claim is the allegation the last answer
+            # repeated most; the answer is the other side's reply to it.
+            claim = max(ranked[: w.answer_depth], key=lambda c: (
+                c.sentence.attribution.stance == Stance.ALLEGES, c.repeat_penalty, c.score))
+            response = self._response(claim, ranked[: w.answer_depth * 2], snap)
+            if response is not None:
+                opener = self._opener(response, snap)
+                return [opener, response] if opener is not None else [response]
         if frame.asks == Asks.YES_NO or frame.both_sides:
             response = self._response(best, ranked[: w.answer_depth * 2], snap)
             if response is not None:
                 # The claim first, then the answer to it.
                 claim_first = response.sentence.attribution.stance == Stance.ALLEGES
                 chosen = [response, best] if claim_first else [best, response]
+                reply = chosen[1]
+                opener = self._opener(reply, snap)
+                if opener is not None and opener.sentence.id != chosen[0].sentence.id:
+                    # A reply inside a quotation comes with the sentence that says who
+                    # replied and opened the quotation ("an Amazon spokesperson denied ...").
+                    chosen.insert(1, opener)
         else:
             have = self._fitting(best, frame, snap, asked)
             said = set(snap.lexicon.terms(best.sentence.text)) & asked
@@ -309,6 +326,18 @@ class Answerer:
 
         return preference
 
+    def _opener(self, c: ScoredSentence, snap: Snapshot) -> ScoredSentence | None:
+        """The sentence that opened the quotation ``c`` is carried in, when it is the one before."""
+        if not c.sentence.attribution.carried or c.sentence.index == 0:
+            return None
+        before = snap.by_passage.get(c.sentence.passage_id, [])[c.sentence.index - 1: c.sentence.index]
+        if not before:
+            return None
+        s = snap.sentences[snap.sentence_pos[before[0]]]
+        if s.attribution.speaker != c.sentence.attribution.speaker:
+            return None
+        return ScoredSentence(s, c.passage, c.dense, c.dense_passage, c.lexical, c.coverage, c.score)
+
     def _response(self, claim: ScoredSentence, ranked: list[ScoredSentence], snap: Snapshot) -> ScoredSentence | None:
         """The other side of a disputed claim: of the sentences someone else asserts, the one
         closest to the question and to the claim (in meaning, and in the rarer words they share)."""
@@ -318,6 +347,12 @@ class Answerer:
                   and c.score >= self.weights.response_ratio * claim.score and not c.passage.headline]
         if not others:
             return None
+        # News prints a reply after what it replies to: the first statement of the other side
+        # that follows the claim in its document is the likeliest answer to it.
+        order = snap.reading_order
+        later = [c for c in others if c.sentence.doc_id == claim.sentence.doc_id
+                 and order[c.sentence.id] > order[claim.sentence.id]]
+        following = min(later, key=lambda c: order[c.sentence.id]) if later else None
         claim_terms = set(snap.lexicon.terms(claim.sentence.text))
         claim_weight = sum(snap.term_weight(t) for t in claim_terms) or 1.0
         claim_row = snap.sentence_matrix[snap.sentence_pos[claim.sentence.id]]
@@ -326,7 +361,7 @@ class Answerer:
             shared = claim_terms & set(snap.lexicon.terms(c.sentence.text))
             overlap = sum(snap.term_weight(t) for t in shared) / claim_weight
             sim = float(snap.sentence_matrix[snap.sentence_pos[c.sentence.id]] @ claim_row)
-            return 0.3 * c.score + sim + overlap
+            return 0.3 * c.score + sim + overlap + self.weights.following * (c is following)
 
         return max(others, key=fit)
 

@@ -61,6 +61,9 @@ class Snapshot:
         passage_row = {pid: i for i, pid in enumerate(passage_ids)}
         self.passage_row = np.array([passage_row[s.passage_id] for s in self.sentences], dtype=np.int64)
         self.sentence_pos = {s.id: i for i, s in enumerate(self.sentences)}
+        #: Each sentence's place in reading order within its document.
+        self.reading_order = {s.id: i for i, s in enumerate(
+            sorted(self.sentences, key=lambda s: (s.doc_id, s.position, s.index)))}
         self.by_passage: dict[str, list[str]] = {}
         for s in sorted(self.sentences, key=lambda s: s.index):
             self.by_passage.setdefault(s.passage_id, []).append(s.id)

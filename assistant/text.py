@@ -47,7 +47,10 @@ class Lexicon:
         self._groups = [frozenset(group) for group in profile.aliases if group]
         self._canonical = {form: group[0] for group in profile.aliases for form in group}
         nouns = "|".join(re.escape(n) for n in profile.follow_up_nouns)
-        self._follow_up = re.compile(rf"\b(the|this|that) ({nouns})\b", re.I) if nouns else None
+        # "the claim" points back; "the claim that it broke the ban" says which claim itself.
+        self._follow_up = re.compile(
+            rf"\b(the|this|that) ({nouns})\b(?!\s+(that|of|on|about|against|to|in|by|from|which|who|whose)\b)",
+            re.I) if nouns else None
 
     def terms(self, text: str) -> list[str]:
         """Content terms, stemmed: what lexical matching compares."""

@@ -85,7 +85,23 @@ def test_ask_disputed_claim_gets_claim_and_response_with_speakers(assistant):
     said = [(c["speaker"], c["stance"]) for c in answer["citations"]]
     assert said == [("Forrest", "alleges"), ("Amazon", "denies")]
     assert "has not sold" in answer["answer"] and "Amazon denies:" in answer["answer"]
+    # The reply comes with the sentence that says who replied and opened the quotation.
+    assert "spokesperson denied the allegations" in answer["answer"]
     assert answer["answer"].count("'") % 2 == 0  # the quotation served whole
+
+
+def test_ask_whose_words_question_answered_with_that_speakers_sentence(assistant):
+    answer = assistant.ask("How does Amazon describe its restriction on police customers?")
+    assert not answer.abstained and answer.parts[0].speaker == "Amazon"
+    assert "self-imposed moratorium" in answer.parts[0].text
+
+
+def test_ask_follow_up_for_a_response_gives_the_other_side(assistant):
+    history = [{"role": "user", "content": "What does Forrest allege about sales to Russia?"},
+               {"role": "assistant", "content": "That AWS gave VisionLabs access to Amazon Rekognition."}]
+    answer = assistant.ask("What did they say in response?", history)
+    assert {p.speaker for p in answer.parts} == {"Amazon"}
+    assert "without merit" in answer.answer
 
 
 def test_ask_standalone_question_same_after_unrelated_history(assistant):
@@ -177,8 +193,8 @@ def test_eval_project_question_set_meets_floor(case_index, repo_root):
     figures = _eval(case_index, repo_root / "tests" / "data" / "case_qa.jsonl", repo_root)
     assert figures["in_scope"] >= 40 and figures["out_of_scope"] >= 8
     # Floors a little under what the current pipeline measures (59/77 and 22/25).
-    assert figures["concise"] >= 57, figures["failures"]
-    assert figures["abstained_ok"] >= 21, figures["failures"]
+    assert figures["concise"] >= 70, figures["failures"]
+    assert figures["abstained_ok"] >= 22, figures["failures"]
 
 
 
@@ -202,6 +218,15 @@ def test_terms_alias_forms_match_each_other_not_pronouns(repo_root):
     assert terms("AWS staff") == terms("Amazon staff")
     assert terms("The company told us") != terms("The company told the USA")
     assert Lexicon().terms("Britain") != Lexicon().terms("UK")  # the forms come from the corpus, not the code
+
+
+def test_points_back_only_for_a_follow_up_noun_without_its_own_complement():
+    from assistant.index import CaseProfile
+    from assistant.text import Lexicon
+
+    lexicon = Lexicon(CaseProfile(follow_up_nouns=["claim"]))
+    assert lexicon.points_back("When did he make the claim?")
+    assert not lexicon.points_back("How does Acme answer the claim that it broke its ban?")
 
 
 def test_ask_follow_up_answered_even_when_last_answer_said_it(assistant):

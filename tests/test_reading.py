@@ -47,6 +47,12 @@ def test_attribute_sentences_to_speaker_and_stance(analyzer):
                            ("Acme", "states", True), ("Smith", "alleges", False)]
 
 
+def test_attribute_participle_of_saying_to_its_verbs_subject(analyzer):
+    got = analysed(analyzer, "Jane Smith filed a claim in May, alleging that she was dismissed unfairly.",
+                   "Acme opened a plant, saying it would hire locally.")
+    assert labels(got) == [("Smith", "alleges", False), ("Acme", "states", False)]
+
+
 def test_attribute_quotation_across_sentences_carries_its_speaker(analyzer):
     got = analysed(analyzer,
                    "Acme rejected the report, saying, 'The figures are wrong.",
@@ -82,8 +88,33 @@ def test_read_question_what_it_asks_for(reader, question, asks, focus):
     assert frame.focus == focus
 
 
+@pytest.mark.parametrize("question,speaker,alleged", [
+    ("How does Acme describe its policy on exports?", "Acme", False),
+    ("Does Acme accept the engineer's accusations?", "Acme", False),
+    ("What was Acme's response to the report?", "Acme", False),
+    ("According to Smith, who received the parts?", "Smith", False),
+    ("How did Acme allegedly deal with Zentrix?", "", True),
+    ("When did the plant open?", "", False),
+])
+def test_read_question_whose_words_it_asks_for(reader, question, speaker, alleged):
+    frame = reader.read(question)
+    assert (frame.speaker, frame.alleged) == (speaker, alleged)
+
+
+@pytest.mark.parametrize("question,asks,focus", [
+    ("Apart from a private firm, which Russian bodies received the parts?", Asks.ORGANISATION, ()),
+    ("Where is Zentrix headquartered?", Asks.PLACE, ("headquarter",)),
+    ("Where did Smith bring her claim?", Asks.PLACE, ()),  # a light verb names no relation
+])
+def test_read_question_head_past_modifiers_and_where_relation(reader, question, asks, focus):
+    frame = reader.read(question)
+    assert (frame.asks, frame.focus) == (asks, focus)
+
+
 def test_read_question_compound_modifier_must_be_held_exactly(reader):
     assert reader.read("Which law firm represents Acme?").exact == ("law",)
+    # A modifier that is itself a kind of answer ("time span") is no word the answer must hold.
+    assert reader.read("What time span do the allegations cover?").exact == ()
 
 
 def test_read_question_in_parts_and_as_indirect_phrase(reader):
