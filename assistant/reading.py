@@ -250,7 +250,7 @@ def _speaker(doc: Any) -> str:
     def named(t: Any) -> str:
         if t.pos_ == "PRON" or t.tag_ in ("WP", "WDT", "WP$"):
             return ""
-        return doc[t.left_edge.i: t.right_edge.i + 1].text
+        return doc[t.left_edge.i: t.i + 1].text  # the name and what stands before it, not a clause after
     for t in doc:
         if t.pos_ == "VERB" and t.lemma_.lower() in _SPEAKING:
             subj = next((c for c in t.children if c.dep_ == "nsubj"), None)
