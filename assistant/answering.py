@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from functools import lru_cache
 
@@ -76,6 +76,8 @@ class Weights:
     tie_ratio: float = 0.9
     # How far down the ranking an answering sentence is looked for.
     answer_depth: int = 10
+    # How many related passages a decline offers apart (0: none).
+    related: int = 2
     # Of the answering sentences of a standalone question, the one whose words come closest in
     # meaning to the question's rarer words comes first (each question word against the
     # sentence's nearest word, weighted by rarity): "hard to establish" finds "difficult to determine".
@@ -95,6 +97,13 @@ class QuestionKind:
     def of(cls, question: str) -> QuestionKind:
         return cls(bool(_WANTS_DATE.search(question)), bool(_WANTS_NUMBER.search(question)),
                    bool(_WANTS_SOURCE.search(question)), bool(_HOW_DO_I.search(question)))
+
+
+@dataclass(frozen=True)
+class Near:
+    """No sentence answers; these came nearest (offered apart as related reading)."""
+
+    sentences: list[ScoredSentence]
 
 
 @dataclass(frozen=True)
@@ -167,16 +176,19 @@ class Answerer:
                 prior = FollowUp(" ".join(x for x in (others, prior.context if prior else "") if x),
                                  said | (prior.said if prior else frozenset()))
             got = self._choose(part, prior)
-            if got is None:
-                return self.decline(part if frame.parts else frame)
+            if isinstance(got, Near):
+                return self.decline(part if frame.parts else frame, got.sentences)
             seen = {x.sentence.id for x in chosen}
             chosen += [c for c in got if c.sentence.id not in seen]
         return self.compose(self._fit(chosen))
 
-    def decline(self, frame: QuestionFrame) -> Answer:
+    def decline(self, frame: QuestionFrame, near: list[ScoredSentence] = ()) -> Answer:
+        """"The sources don't say ...", with no citation; the passages nearest the question,
+        if it is about the case at all, go apart as related reading, never as the answer."""
         phrase = frame.phrase
         text = f"The sources don't say {phrase}." if phrase else NOT_IN_SOURCES
-        return Answer(text, [], abstained=True)
+        related = [replace(c, kind="related") for c in self.compose(list(near)).citations] if near else []
+        return Answer(text, [], abstained=True, related=related)
 
     def ranked(self, question: str) -> list[ScoredSentence]:
         """Candidates for a standalone question, best first."""
@@ -217,12 +229,12 @@ class Answerer:
 
     # ------------------------------------------------------------------ answerability
 
-    def _choose(self, frame: QuestionFrame, prior: FollowUp | None) -> list[ScoredSentence] | None:
-        """The sentences that answer ``frame``, or None when none does."""
+    def _choose(self, frame: QuestionFrame, prior: FollowUp | None) -> list[ScoredSentence] | Near:
+        """The sentences that answer ``frame``, or, when none does, what came nearest."""
         snap, ranked = self._ranked(frame.text, prior)
         q = frame.text
         if not ranked or not self.relevant(ranked, QuestionKind.of(q), unseen_names(q, snap.lexicon, snap.vocabulary)):
-            return None
+            return Near([])  # not about the case: nothing to offer as related
         w = self.weights
         # What the question itself gives (not the turn it leans on: "When did he file?" after
         # an answer that already said "June 2024" still asks for that date).
@@ -236,8 +248,13 @@ class Answerer:
         top = max(merit(c) for c in ranked)
         answering = [c for c in ranked if id(c) in reach and merit(c) >= w.answer_floor * top
                      and self.answers(c, frame, snap, asked, prior is not None)]
+        if frame.speaker and snap.manifest is not None and snap.manifest.case.party_of(frame.speaker) is None \
+                and any(w[:1].isupper() for w in frame.speaker.split()) \
+                and not any(s.attribution.speaker.lower() == frame.speaker.lower() for s in snap.sentences):
+            # "How has VisionLabs responded?": someone the sources never quote said nothing in them.
+            return Near(self._near(ranked))
         if not answering:
-            return None
+            return Near(self._near(ranked))
         preference = self._preference(frame, snap, standalone=prior is None)
         answering.sort(key=lambda c: -preference(c))
         if frame.asks == Asks.DEFINITION:
@@ -288,6 +305,16 @@ class Answerer:
                     chosen.append(c)
                     said |= covers
         return chosen
+
+    def _near(self, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+        """The best-ranked sentences of the nearest passages (sources' own text, not headline cards)."""
+        out: list[ScoredSentence] = []
+        for c in ranked:
+            if not c.passage.headline and all(c.passage.id != x.passage.id for x in out):
+                out.append(c)
+            if len(out) == self.weights.related:
+                break
+        return out
 
     def _preference(self, frame: QuestionFrame, snap: Snapshot, standalone: bool) -> Callable[[ScoredSentence], float]:
         """How the answering sentences are ordered: the ranking's score, plus how close the
@@ -385,6 +412,8 @@ class Answerer:
         # A word that names a party ("the whistleblower's accusations") is a name, not a focus.
         case = snap.manifest.case if snap.manifest is not None else None
         focus = [f for f in frame.focus if case is None or case.party_of(f) is None]
+        if not all(self._covers(m, terms, said, snap) for m in frame.must):
+            return False
         covered = sum(self._covers(f, terms, said, snap) for f in focus)
         return covered >= frame.share * len(focus) - 1e-9
 
@@ -394,6 +423,18 @@ class Answerer:
             return {c.passage.doc_id} if c.passage.headline else set()
         labels = _LABELS.get(frame.asks, ())
         out = set()
+        text = c.sentence.text
+        # "a shell company based in ...": where the sentence brings in the kind of thing asked
+        # for without naming it, a name elsewhere in it is someone else's. ("the company" points
+        # back to a name said before, so only "a"/"an" count.)
+        head = rf"{re.escape(frame.head[:5])}\w*" if frame.head else ""
+        beside = [m.start(1) for m in re.finditer(rf"\b(?:a|an)\s+(?:[\w'-]+\s+){{0,3}}?({head})\b", text, re.I)] \
+            if head else []
+        if frame.head_named:
+            # "which judge": a name is a judge's only beside the word, whatever its article
+            beside = [m.start() for m in re.finditer(rf"\b{head}\b", text, re.I)]
+            if not beside:
+                return out
         for m in c.sentence.mentions:
             # The parser takes a bare four-digit number for a year: a number all the same,
             # unless the question counts time ("how many years").
@@ -407,6 +448,12 @@ class Answerer:
                 continue
             if frame.asks == Asks.CITY and (_is_country(m.text) or _is_region(m.text)):
                 continue
+            if frame.duration and m.label != "PERIOD" and not _DURATION.search(m.text):
+                continue  # "how long": "two years", "between May and June", not "2023"
+            if beside:
+                at = text.find(m.text)
+                if at < 0 or not any(len(text[min(at, b):max(at, b)].split()) <= _BESIDE_WORDS for b in beside):
+                    continue
             out.add(m.value or m.text.lower())
         return out
 
@@ -483,6 +530,9 @@ _LABELS: dict[Asks, tuple[str, ...]] = {
     Asks.NAMED: ("PERSON", "ORG", "GPE", "NORP"),
 }
 _TYPED = frozenset(_LABELS)
+_DURATION = re.compile(r"\b(years?|months?|weeks?|days?|decades?|hours?)\b", re.I)
+#: How near the noun a name must stand: "the Russian company VisionLabs", "Amazon, a global technology company".
+_BESIDE_WORDS = 5
 
 
 @lru_cache(maxsize=4096)

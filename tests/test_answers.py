@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from assistant.answering import NOT_IN_SOURCES
+
 from assistant import Assistant, BadQuestionError, ModelMismatchError
 
 
@@ -73,11 +75,27 @@ def test_ask_out_of_scope_abstains_without_citations(assistant, question):
     ("Which law firm represents Amazon at the tribunal?", "which law firm represents Amazon at the tribunal"),
     ("What was the tribunal's ruling?", "what the tribunal's ruling was"),
     ("In which city is VisionLabs headquartered?", "in which city VisionLabs is headquartered"),
+    # a kind of thing the sources bring in without naming it ("a shell company", "an Amazon spokesperson")
+    ("What is the Dutch shell company called?", "what the Dutch shell company is called"),
+    ("Who was the Amazon spokesperson who denied the allegations?",
+     "who the Amazon spokesperson who denied the allegations was"),
+    # someone the sources never quote
+    ("What has VisionLabs said about the allegations?", "what VisionLabs has said about the allegations"),
+    # the thing a yes/no question is about is missing ("a ruling")
+    ("Has the tribunal issued a ruling on Forrest's claim?", ""),
 ])
 def test_ask_near_topic_unanswerable_declines_naming_what_is_missing(assistant, question, missing):
     answer = assistant.ask(question)
     assert answer.abstained and answer.citations == []
-    assert answer.answer == f"The sources don't say {missing}."
+    assert answer.answer == (f"The sources don't say {missing}." if missing else NOT_IN_SOURCES)
+
+
+def test_ask_near_topic_decline_offers_related_passages_apart(assistant):
+    answer = assistant.ask("What was the tribunal's ruling?").to_dict()
+    assert answer["abstained"] and answer["citations"] == [] and "[" not in answer["answer"]
+    assert answer["related"] and {c["kind"] for c in answer["related"]} == {"related"}
+    # nothing to relate to a question that is not about the case
+    assert assistant.ask("What is the capital of Australia?").related == []
 
 
 def test_ask_disputed_claim_gets_claim_and_response_with_speakers(assistant):

@@ -111,6 +111,15 @@ def test_read_question_head_past_modifiers_and_where_relation(reader, question, 
     assert (frame.asks, frame.focus) == (asks, focus)
 
 
+def test_read_question_what_a_name_or_event_must_stand_beside(reader):
+    named = reader.read("What is the name of the Acme spokesperson who denied the claims?")
+    assert named.asks == Asks.PERSON and named.head == "spokesperson" and named.head_named
+    assert not reader.read("Which company bought Zentrix?").head_named  # "the company" may point back
+    assert reader.read("Has the tribunal issued a ruling on the claim?").must == ("ruling",)
+    assert reader.read("How long did Smith work at Acme?").duration
+    assert reader.read("Which ex-employee of Acme filed the claim?").asks == Asks.PERSON
+
+
 def test_read_question_compound_modifier_must_be_held_exactly(reader):
     assert reader.read("Which law firm represents Acme?").exact == ("law",)
     # A modifier that is itself a kind of answer ("time span") is no word the answer must hold.

@@ -33,7 +33,8 @@ sys.path.insert(0, str(HERE.parent))
 from synthetic import document, write_corpus  # noqa: E402
 
 PY = sys.executable
-GOALS = {"a": 1.2, "b": 1.0, "c": 0.1, "d": 0.25, "e": 1.5, "f_mb": 700, "g_s": 1.5}
+# (b): issue 7 set 1.0x; issue 12 added the language analysis at ingest and allows 1.2x with it.
+GOALS = {"a": 1.2, "b": 1.2, "c": 0.1, "d": 0.25, "e": 1.5, "f_mb": 700, "g_s": 1.5}
 
 ENCODE_ONLY = r"""
 import sys, time
@@ -59,6 +60,13 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - start
 
 
+def timed_report(cmd: list[str]) -> tuple[float, dict]:
+    """Wall time of an ingest run with --json, and the report it ends with."""
+    start = time.perf_counter()
+    out = subprocess.run(cmd + ["--json"], check=True, cwd=REPO, capture_output=True, text=True).stdout
+    return time.perf_counter() - start, json.loads(out.strip().splitlines()[-1])
+
+
 def ingest_cmd(corpus: Path, index: Path, *extra: str) -> list[str]:
     return [PY, "-m", "ingest", "--corpus", str(corpus), "--index", str(index), "-q", *extra]
 
@@ -70,10 +78,12 @@ def pct(values: list[float], q: float) -> float:
 def bench_ingest(work: Path, docs: int, rounds: int) -> dict[str, float]:
     corpus = work / "corpus200"
     write_corpus(corpus, docs)
-    full, floor, noop, edit = [], [], [], []
+    full, floor, noop, edit, analysis = [], [], [], [], []
     for r in range(rounds):
         index = work / f"index-{r}"
-        full.append(timed(ingest_cmd(corpus, index)))
+        seconds, report = timed_report(ingest_cmd(corpus, index))
+        full.append(seconds)
+        analysis.append(report["analysis_seconds"])
         floor.append(timed([PY, "-c", ENCODE_ONLY, str(corpus), str(REPO)]))
         noop.append(timed(ingest_cmd(corpus, index)))
         target = corpus / "report-0003.md"
@@ -84,6 +94,7 @@ def bench_ingest(work: Path, docs: int, rounds: int) -> dict[str, float]:
     index.rename(work / "scale-index-1x")  # the 1x index for (e)
     f, b = statistics.median(full), statistics.median(floor)
     return {"full_s": f, "encode_floor_s": b, "noop_s": statistics.median(noop), "edit1_s": statistics.median(edit),
+            "analysis_s": statistics.median(analysis), "analysis_share": statistics.median(analysis) / f,
             "b": f / b, "c": statistics.median(noop) / f, "d": statistics.median(edit) / f}
 
 
@@ -264,7 +275,8 @@ def main() -> int:
         f"over all {args.repeats} x {len(questions)} timings, ask p95 {results['ask_p95_all_ms']:.1f} ms vs "
         f"encode p95 {results['encode_p95_all_ms']:.1f} ms",
         f"(b) full ingest {results['full_s']:.1f} s vs load+encode {results['encode_floor_s']:.1f} s: "
-        f"{results['b']:.2f}x, goal <= {GOALS['b']}x",
+        f"{results['b']:.2f}x, goal <= {GOALS['b']}x; of it, the language analysis (spaCy) "
+        f"{results['analysis_s']:.1f} s = {100 * results['analysis_share']:.0f}% of the full ingest",
         f"(c) no-op re-ingest {results['noop_s']:.2f} s: {results['c']:.3f}x of full, goal <= {GOALS['c']}x",
         f"(d) re-ingest after 1 edit {results['edit1_s']:.1f} s: {results['d']:.3f}x of full, goal <= {GOALS['d']}x",
         f"(e) ask p50 {results['ask_10x_p50_ms']:.1f} ms at 10x vs {results['ask_1x_p50_ms']:.1f} ms at 1x: "
