@@ -84,6 +84,8 @@ class Weights:
     soft_coverage: float = 2.0
     # ...and one by the speaker whose words the question asks for comes this much higher.
     speaker: float = 1.0
+    # A sentence answering a date or number question comes at least this close to its words.
+    typed_closeness: float = 0.45
 
 
 @dataclass(frozen=True)
@@ -249,10 +251,16 @@ class Answerer:
         answering = [c for c in ranked if id(c) in reach and merit(c) >= w.answer_floor * top
                      and self.answers(c, frame, snap, asked, prior is not None)]
         if frame.speaker and snap.manifest is not None and snap.manifest.case.party_of(frame.speaker) is None \
-                and any(w[:1].isupper() for w in frame.speaker.split()) \
+                and any(x[:1].isupper() for x in frame.speaker.split()) \
                 and not any(s.attribution.speaker.lower() == frame.speaker.lower() for s in snap.sentences):
             # "How has VisionLabs responded?": someone the sources never quote said nothing in them.
             return Near(self._near(ranked))
+        if answering and prior is None and frame.asks in (Asks.DATE, Asks.NUMBER):
+            # A date or a number fits many sentences; one that answers must also be about what
+            # the question is about ("In what year did Amazon introduce its moratorium?" is not
+            # answered by the year of the invasion).
+            close = self._closeness(frame, snap)
+            answering = [c for c in answering if close(c) >= w.typed_closeness]
         if not answering:
             return Near(self._near(ranked))
         preference = self._preference(frame, snap, standalone=prior is None)
@@ -316,35 +324,46 @@ class Answerer:
                 break
         return out
 
-    def _preference(self, frame: QuestionFrame, snap: Snapshot, standalone: bool) -> Callable[[ScoredSentence], float]:
-        """How the answering sentences are ordered: the ranking's score, plus how close the
-        sentence's words come to a standalone question's rarer words (each question word
-        against the sentence's nearest word, by rarity: "hard to establish" finds "difficult to
-        determine"), plus whether its speaker is the one whose words are asked for ("How does
-        Amazon describe ...") or it is an allegation where the question asks what is alleged."""
-        w = self.weights
+    def _closeness(self, frame: QuestionFrame, snap: Snapshot) -> Callable[[ScoredSentence], float]:
+        """How close a sentence's words come to the question's rarer words: each question word
+        against the sentence's nearest word (as written, by MiniLM), weighted by rarity, a name
+        met only by itself or an alias ("hard to establish" finds "difficult to determine";
+        "Britain" is not met by "country")."""
         qw = [x for x in dict.fromkeys(words(frame.text)) if x not in STOPWORDS and not x.isdigit()]
+        if not qw:
+            return lambda c: 0.0
         rarity = np.array([snap.term_weight(t[0]) if (t := snap.lexicon.terms(x)) else 0.0 for x in qw])
-        qv = self._vectors(qw) if qw and standalone and w.soft_coverage else None
+        qv = self._vectors(qw)
         qterms = [snap.lexicon.terms(x) for x in qw]
         named = np.array([x in frame.names for x in qw], dtype=bool)
+
+        def closeness(c: ScoredSentence) -> float:
+            said = c.sentence.text + " " + c.sentence.attribution.speaker
+            sw = sorted({x for x in words(said) if x not in STOPWORDS})
+            if not sw:
+                return 0.0
+            near = (qv @ self._vectors(sw).T).max(axis=1)
+            if named.any():
+                held = set(snap.lexicon.terms(said))
+                near = np.where(named, [float(bool(t) and set(t) <= held) for t in qterms], near)
+            return float((near * rarity).sum() / (rarity.sum() or 1))
+
+        return closeness
+
+    def _preference(self, frame: QuestionFrame, snap: Snapshot, standalone: bool) -> Callable[[ScoredSentence], float]:
+        """How the answering sentences are ordered: the ranking's score, plus (for a standalone
+        question) their closeness to its words, plus whether the speaker is the one whose
+        words are asked for ("How does Amazon describe ...") or, where the question says
+        "allegedly", whether it is an allegation."""
+        w = self.weights
+        close = self._closeness(frame, snap) if standalone and w.soft_coverage else None
         label = ""
         if frame.speaker and snap.manifest is not None:
             party = snap.manifest.case.party_of(frame.speaker)
             label = (party.label if party else frame.speaker).lower()
 
         def preference(c: ScoredSentence) -> float:
-            value = c.score
-            if qv is not None:
-                sw = sorted({x for x in words(c.sentence.text + " " + c.sentence.attribution.speaker)
-                             if x not in STOPWORDS})
-                if sw:
-                    near = (qv @ self._vectors(sw).T).max(axis=1)
-                    if named.any():
-                        # A name is met by itself (or an alias), never by a word near it ("country").
-                        held = set(snap.lexicon.terms(c.sentence.text + " " + c.sentence.attribution.speaker))
-                        near = np.where(named, [float(bool(t) and set(t) <= held) for t in qterms], near)
-                    value += w.soft_coverage * float((near * rarity).sum() / (rarity.sum() or 1))
+            value = c.score + (w.soft_coverage * close(c) if close is not None else 0.0)
             if label and c.sentence.attribution.speaker.lower() == label:
                 value += w.speaker
             elif frame.alleged and not label and c.sentence.attribution.stance == Stance.ALLEGES:
