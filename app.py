@@ -50,7 +50,7 @@ def create_app(settings: Settings, admin: bool = False):
     from assistant.api import build_router
     from assistant.auth import ClientLimit
     from assistant.service import Assistant
-    from assistant.ui import CSS, STATIC_DIR, build_ui
+    from assistant.ui import STATIC_DIR, build_ui, page_css
     from assistant.web_guard import BodyLimit, RouteAllowlist, SecurityHeaders, SignInThrottle
 
     credentials = settings.credentials()  # a bad CASE_AUTH stops start-up before the model loads
@@ -64,7 +64,7 @@ def create_app(settings: Settings, admin: bool = False):
     demo = build_ui(assistant, admin=admin or credentials is not None, refresh=refresher(settings, assistant.embeddings))
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.queue_size)
     gr.mount_gradio_app(
-        app, demo, path="/", css=CSS, head=f'<script src="{STATIC_PATH}/chat.js"></script>',
+        app, demo, path="/", css=page_css(), head=f'<script src="{STATIC_PATH}/chat.js"></script>',
         footer_links=[], run_history=False, show_error=False, max_file_size=1,
         auth=credentials.check if credentials else None, auth_message="Case Assistant: sign in",
         # The app shows and takes no files: nothing on disk is Gradio's to serve.

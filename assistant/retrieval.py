@@ -18,6 +18,7 @@ import numpy as np
 from .embedding import Embedder
 from .index import IndexLayout, Passage, Sentence
 from .index.reader import IndexReader
+from .casefile import Casefile
 from .settings import Settings
 from .text import Lexicon, words
 
@@ -48,6 +49,8 @@ class Snapshot:
         self.index = IndexReader.live(settings)
         self.gen_dir, self.manifest = self.index.gen_dir, self.index.manifest
         self.lexicon = Lexicon(self.manifest.case if self.manifest else None)
+        #: The timeline and who's who ingest computed for this generation.
+        self.casefile: Casefile = self.index.casefile()
         self.passages: dict[str, Passage] = {p.id: p for p in self.index.passages()}
         self.by_doc: dict[str, list[Passage]] = {}
         for p in sorted(self.passages.values(), key=lambda p: p.position):

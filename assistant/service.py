@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .answering import Answerer, Weights
+from .casefile import Casefile
 from .embedding import Embedder
 from .index import DocumentEntry, IndexLayout, IndexManifest, Passage
 from .question import AskRequest, validate
@@ -69,6 +70,10 @@ class Assistant:
         if manifest is None:
             return []
         return sorted(manifest.documents.values(), key=lambda d: (d.kind != "article", d.title.lower()))
+
+    def casefile(self) -> Casefile:
+        """The case's timeline and who's who, as ingest computed them (empty without an index)."""
+        return self.retriever.snapshot().casefile
 
     def document_passages(self, doc_id: str) -> list[Passage]:
         """A document's indexed passages in reading order."""

@@ -26,27 +26,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 STREAM_WORDS = 4  # words added per streamed update
 STREAM_PAUSE = 0.03  # seconds between updates: a pace the eye can follow
 
-CSS = """
-.citations { margin: 0.6em 0 0 1.2em; padding: 0; font-size: 0.92em; }
-.citations blockquote, #passage-view blockquote { margin: 0.3em 0 0.6em 0; padding-left: 0.6em;
-  border-left: 3px solid var(--border-color-primary); }
-.citations mark, #passage-view mark, .doc-text mark { background: #fff3a3; color: #111; }
-.dark .citations mark, .dark #passage-view mark, .dark .doc-text mark { background: #6b5d00; color: #fff; }
-.meta, .count { opacity: 0.75; margin-left: 0.4em; font-weight: normal; font-size: 0.9em; }
-.citations strong.title, #passage-view strong.title { font-size: 1em; font-weight: 600; }
-#chat { height: min(560px, 70vh) !important; }
-a.cite { text-decoration: none; font-weight: 600; cursor: pointer; }
-a.cite.active { text-decoration: underline; }
-#passage-view { font-size: 0.95em; overflow-wrap: anywhere; }
-#passage-view.empty { opacity: 0.7; font-style: italic; }
-.abstained { font-style: italic; }
-.sources details { border-bottom: 1px solid var(--border-color-primary); padding: 0.4em 0; }
-.sources summary { cursor: pointer; }
-.status { margin-left: 0.5em; padding: 0 0.4em; border-radius: 4px; font-size: 0.85em;
-  border: 1px solid var(--border-color-primary); }
-.doc-text { margin-top: 0.5em; overflow-wrap: anywhere; }
-#index-status { font-size: 0.9em; opacity: 0.85; }
-"""
+def page_css() -> str:
+    """The page's style sheet, kept beside the page script."""
+    return (STATIC_DIR / "case.css").read_text(encoding="utf-8")
 
 
 #: Markdown showing our HTML as built. Not gr.HTML: Gradio 6 renders that through a JavaScript

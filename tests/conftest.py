@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from fixtures_case import *  # noqa: F401,F403  (answer, app and eval fixtures)
+from browser_support import browser, hostile_server  # noqa: F401  (session-wide Chromium and app)
 
 REPO = Path(__file__).resolve().parent.parent
 #: The copy of the case article the user gave us, layout damage and all.

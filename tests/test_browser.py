@@ -3,85 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from browser_support import ARTIFACTS, ask_in_page, open_page
 from servers import start_app, stop_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-HOSTILE = """---
-title: "Hostile page <script>alert('t')</script>"
-publisher: Test Wire
----
-
-Amazon Rekognition tampering note <img src=x onerror="window.__pwned=1"> was filed by the ombudsman office.
-
-<script>window.__pwned = 2</script> The ombudsman office also said **nothing** in [this link](http://example.invalid) matters.
-"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing: `make test` installs Debian's chromium")
-        pytest.skip("Chromium not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def hostile_server(repo_root, tmp_path_factory):
-    """The real corpus plus a document full of markup, served by the real app."""
-    base = tmp_path_factory.mktemp("hostile")
-    corpus = base / "corpus"
-    shutil.copytree(repo_root / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
-    (corpus / "hostile.md").write_text(HOSTILE)
-    env = {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(base / "index"),
-           "CASE_FEEDBACK_FILE": str(base / "feedback.jsonl")}
-    proc, url = start_app(repo_root, env, base / "app.log")
-    yield url, base
-    stop_app(proc)
-
-
-def _page(browser, url, width, height, dark=False):
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  color_scheme="dark" if dark else "light")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    # The app's CSP is strict (no inline or eval'd script): anything it blocks is a broken page.
-    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-    requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(url + ("/?__theme=dark" if dark else "/"))
-    page.wait_for_selector("#question textarea", timeout=60_000)
-    return page, errors, requests
-
-
-def _ask(page, question):
-    page.fill("#question textarea", question)
-    page.keyboard.press("Enter")
 
 
 @pytest.mark.parametrize("width,height,dark", [(1280, 800, False), (390, 844, False), (1280, 800, True)])
 def test_browser_answer_streams_and_marker_shows_passage(browser, hostile_server, width, height, dark):
     url, _ = hostile_server
-    page, errors, _ = _page(browser, url, width, height, dark)
-    _ask(page, "Who is the whistleblower?")
+    page, errors, _ = open_page(browser, url, width, height, dark)
+    ask_in_page(page, "Who is the whistleblower?")
     # The answer grows in several steps before its markers and citations arrive.
     lengths = []
     for _ in range(200):
@@ -110,8 +47,8 @@ def test_browser_answer_streams_and_marker_shows_passage(browser, hostile_server
 
 def test_browser_hostile_source_shown_as_text(browser, hostile_server):
     url, _ = hostile_server
-    page, errors, requests = _page(browser, url, 1280, 800)
-    _ask(page, "What did the ombudsman office file about Amazon Rekognition tampering?")
+    page, errors, requests = open_page(browser, url, 1280, 800)
+    ask_in_page(page, "What did the ombudsman office file about Amazon Rekognition tampering?")
     page.wait_for_selector("#chat a.cite")
     page.locator("#chat a.cite").first.click()
     page.locator("#passages mark").first.wait_for()
@@ -134,15 +71,15 @@ def test_browser_hostile_source_shown_as_text(browser, hostile_server):
 
 def test_browser_empty_question_ignored_and_feedback_saved(browser, hostile_server):
     url, base = hostile_server
-    page, errors, _ = _page(browser, url, 1280, 800)
+    page, errors, _ = open_page(browser, url, 1280, 800)
     assert page.locator("#chat .bot").count() == 0
     page.keyboard.press("Enter")  # empty: nothing sent, a hint instead
     page.get_by_text("Type a question").first.wait_for()
     assert page.locator("#chat .bot").count() == 0
-    _ask(page, "Why? " * 420)  # over the 2,000-character limit: refused with a message
+    ask_in_page(page, "Why? " * 420)  # over the 2,000-character limit: refused with a message
     page.get_by_text("the limit is 2000").first.wait_for()
     assert page.locator("#chat .bot").count() == 0
-    _ask(page, "Where is the shell company based?")
+    ask_in_page(page, "Where is the shell company based?")
     page.wait_for_selector("#chat a.cite")
     page.get_by_role("button", name="Like").last.click()
     page.get_by_text("feedback was saved").first.wait_for()
@@ -157,7 +94,7 @@ def test_browser_empty_question_ignored_and_feedback_saved(browser, hostile_serv
 
 def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_root, tmp_path):
     url, _ = hostile_server
-    page, _, _ = _page(browser, url, 1280, 800)
+    page, _, _ = open_page(browser, url, 1280, 800)
     page.get_by_role("tab", name="Sources").click()
     page.locator("#sources summary").first.wait_for()
     assert page.locator("#refresh-sources").count() == 0
@@ -168,7 +105,7 @@ def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_ro
     proc, admin_url = start_app(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(tmp_path / "index")},
                              tmp_path / "app.log", "--admin")
     try:
-        page, errors, _ = _page(browser, admin_url, 1280, 800)
+        page, errors, _ = open_page(browser, admin_url, 1280, 800)
         assert "4 documents" in page.locator("#index-status").inner_text()
         (corpus / "late-news.md").write_text("---\ntitle: Late news\n---\n\nThe tribunal adjourned the hearing.\n")
         page.get_by_role("tab", name="Sources").click()
@@ -203,7 +140,7 @@ def test_browser_app_refuses_to_be_framed(browser, hostile_server):
     other = ThreadingHTTPServer(("127.0.0.1", 0), Framer)
     threading.Thread(target=other.serve_forever, daemon=True).start()
     try:
-        page = browser.new_page()
+        page = browser.newopen_page()
         refused: list[str] = []
         page.on("console", lambda m: refused.append(m.text) if "frame-ancestors" in m.text else None)
         page.goto(f"http://127.0.0.1:{other.server_address[1]}/")

@@ -26,6 +26,7 @@ MANIFEST = "manifest.json"
 PASSAGES = "passages"
 SENTENCES = "sentences"
 RECORDS = "records.sqlite"  # LangChain's record manager: every record's key, by document
+CASEFILE = "casefile.json"  # the timeline and who's who ingest computed (assistant.casefile)
 
 
 def write_atomic(path: Path, text: str) -> None:

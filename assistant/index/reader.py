@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..casefile import Casefile
 from ..settings import Settings
-from .layout import PASSAGES, SENTENCES, chroma_client, collection_name, require_index
+from .layout import CASEFILE, PASSAGES, SENTENCES, chroma_client, collection_name, require_index
 from .manifest import IndexManifest
 from .records import DOC_ID, Passage, Sentence
 
@@ -37,6 +39,14 @@ class IndexReader:
     def passages(self, doc_ids: list[str] | None = None) -> list[Passage]:
         where = {DOC_ID: {"$in": doc_ids}} if doc_ids is not None else None
         return [Passage.from_chroma(*row) for row in self._rows(self._passages, where)]
+
+    def casefile(self) -> Casefile:
+        """The generation's timeline and who's who (empty for one built before they were)."""
+        path = self.gen_dir / CASEFILE
+        try:
+            return Casefile.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, KeyError):
+            return Casefile()
 
     def sentences(self) -> list[Sentence]:
         return [Sentence.from_chroma(*row) for row in self._rows(self._sentences)]

@@ -1,0 +1,74 @@
+"""Browser fixtures shared by the browser test modules: one Chromium and one app server
+(the real corpus plus a hostile document) for the whole session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from servers import start_app, stop_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+HOSTILE = """---
+title: "Hostile page <script>alert('t')</script>"
+publisher: Test Wire
+---
+
+Amazon Rekognition tampering note <img src=x onerror="window.__pwned=1"> was filed by the ombudsman office.
+
+<script>window.__pwned = 2</script> The ombudsman office also said **nothing** in [this link](http://example.invalid) matters.
+"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: `make test` installs Debian's chromium")
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def hostile_server(repo_root, tmp_path_factory):
+    """The real corpus plus a document full of markup, served by the real app."""
+    base = tmp_path_factory.mktemp("hostile")
+    corpus = base / "corpus"
+    shutil.copytree(repo_root / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
+    (corpus / "hostile.md").write_text(HOSTILE)
+    env = {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(base / "index"),
+           "CASE_FEEDBACK_FILE": str(base / "feedback.jsonl")}
+    proc, url = start_app(repo_root, env, base / "app.log")
+    yield url, base
+    stop_app(proc)
+
+
+def open_page(browser, url, width, height, dark=False):
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  color_scheme="dark" if dark else "light")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    # The app's CSP is strict (no inline or eval'd script): anything it blocks is a broken page.
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(url + ("/?__theme=dark" if dark else "/"))
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    return page, errors, requests
+
+
+def ask_in_page(page, question):
+    page.fill("#question textarea", question)
+    page.keyboard.press("Enter")
