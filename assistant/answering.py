@@ -250,10 +250,7 @@ class Answerer:
         top = max(merit(c) for c in ranked)
         answering = [c for c in ranked if id(c) in reach and merit(c) >= w.answer_floor * top
                      and self.answers(c, frame, snap, asked, prior is not None)]
-        if frame.speaker and snap.manifest is not None and snap.manifest.case.party_of(frame.speaker) is None \
-                and any(x[:1].isupper() for x in frame.speaker.split()) \
-                and not any(s.attribution.speaker.lower() == frame.speaker.lower() for s in snap.sentences):
-            # "How has VisionLabs responded?": someone the sources never quote said nothing in them.
+        if self._never_quoted(frame, snap):
             return Near(self._near(ranked))
         if answering and prior is None and frame.asks in (Asks.DATE, Asks.NUMBER):
             # A date or a number fits many sentences; one that answers must also be about what
@@ -278,20 +275,14 @@ class Answerer:
                 c.sentence.attribution.stance == Stance.ALLEGES, c.repeat_penalty, c.score))
             response = self._response(claim, ranked[: w.answer_depth * 2], snap)
             if response is not None:
-                opener = self._opener(response, snap)
-                return [opener, response] if opener is not None else [response]
+                return self._with_opener([response], snap)
         if frame.asks == Asks.YES_NO or frame.both_sides:
             response = self._response(best, ranked[: w.answer_depth * 2], snap)
             if response is not None:
                 # The claim first, then the answer to it.
                 claim_first = response.sentence.attribution.stance == Stance.ALLEGES
                 chosen = [response, best] if claim_first else [best, response]
-                reply = chosen[1]
-                opener = self._opener(reply, snap)
-                if opener is not None and opener.sentence.id != chosen[0].sentence.id:
-                    # A reply inside a quotation comes with the sentence that says who
-                    # replied and opened the quotation ("an Amazon spokesperson denied ...").
-                    chosen.insert(1, opener)
+                chosen = chosen[:1] + self._with_opener(chosen[1:], snap, exclude=chosen[0])
         else:
             have = self._fitting(best, frame, snap, asked)
             said = set(snap.lexicon.terms(best.sentence.text)) & asked
@@ -371,6 +362,24 @@ class Answerer:
             return value
 
         return preference
+
+    @staticmethod
+    def _never_quoted(frame: QuestionFrame, snap: Snapshot) -> bool:
+        """"How has VisionLabs responded?": someone named whom the sources never quote said
+        nothing in them (a party of the case, or a description such as "the article", aside)."""
+        return bool(frame.speaker) and snap.manifest is not None \
+            and snap.manifest.case.party_of(frame.speaker) is None \
+            and any(x[:1].isupper() for x in frame.speaker.split()) \
+            and frame.speaker.lower() not in snap.speakers
+
+    def _with_opener(self, reply: list[ScoredSentence], snap: Snapshot,
+                     exclude: ScoredSentence | None = None) -> list[ScoredSentence]:
+        """A reply inside a quotation comes with the sentence that says who replied and opened
+        the quotation ("an Amazon spokesperson denied the allegations, saying ...")."""
+        opener = self._opener(reply[0], snap)
+        if opener is None or exclude is not None and opener.sentence.id == exclude.sentence.id:
+            return reply
+        return [opener, *reply]
 
     def _opener(self, c: ScoredSentence, snap: Snapshot) -> ScoredSentence | None:
         """The sentence that opened the quotation ``c`` is carried in, when it is the one before."""

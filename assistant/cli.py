@@ -1,4 +1,4 @@
-"""`python -m assistant ask|eval|status`: the assistant from a terminal or a script."""
+"""`python -m assistant ask|eval|status|timeline|people`: the assistant from a terminal or a script."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .casefile import Casefile
 from .errors import BadQuestionError, CaseError
 from .settings import Settings
 
@@ -30,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="what the index holds")
     st.add_argument("--index", type=Path)
     st.add_argument("--json", action="store_true")
+    tl = sub.add_parser("timeline", help="the case's dated events, who tells them and where")
+    tl.add_argument("--index", type=Path)
+    tl.add_argument("--json", action="store_true", help='print {"events": [...]}')
+    pe = sub.add_parser("people", help="who's who: the people, organisations and places of the case")
+    pe.add_argument("--index", type=Path)
+    pe.add_argument("--json", action="store_true", help='print {"entities": [...]}')
     return p
 
 
@@ -130,6 +137,49 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _casefile(args: argparse.Namespace) -> Casefile:
+    """The live generation's casefile, read without the model or the retrieval snapshot
+    (a timeline needs neither); no index is the same error ``ask`` gives."""
+    from .index.reader import IndexReader
+
+    reader = IndexReader.live(_settings(args))
+    try:
+        return reader.casefile()
+    finally:
+        reader.close()
+
+
+def format_event(event: dict[str, Any]) -> str:
+    """One line: "2024-06  Forrest alleges  filed a lawsuit ... [GIGAZINE, passage <id>]"."""
+    when = event["start"] if event["end"] == event["start"] else f"{event['start']}/{event['end']}"
+    who = f"{event['speaker']} {event['stance']}".strip()
+    src = event["source"]
+    where = ", ".join(x for x in (src["publisher"] or src["title"], f"passage {src['passage_id']}") if x)
+    return f"{when:<16} {who:<22} {event['label']} [{where}]"
+
+
+def format_entity(entity: dict[str, Any]) -> str:
+    """One line: "Charles Forrest (person): a former AWS employee; alleges — 5 passages"."""
+    role = "; ".join(x for x in (entity["role"], entity.get("stance", "")) if x)
+    n = len(entity["mentions"])
+    aka = f" [also {', '.join(entity['aliases'])}]" if entity["aliases"] else ""
+    return f"{entity['name']} ({entity['kind']}){aka}: {role or '-'} \u2014 {n} passage{'s' if n != 1 else ''}"
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    events = [e.to_dict() for e in _casefile(args).events]
+    print(json.dumps({"events": events}, ensure_ascii=False) if args.json
+          else "\n".join(format_event(e) for e in events) or "no dated events in the index")
+    return 0
+
+
+def _people(args: argparse.Namespace) -> int:
+    entities = [e.to_dict() for e in _casefile(args).entities]
+    print(json.dumps({"entities": entities}, ensure_ascii=False) if args.json
+          else "\n".join(format_entity(e) for e in entities) or "no one named in the index")
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from .embedding import export_folder, export_model, read_export, resolve_model
 
@@ -148,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        return {"ask": _ask, "eval": _eval, "status": _status, "export-model": _export}[args.command](args)
+        return {"ask": _ask, "eval": _eval, "status": _status, "export-model": _export, "timeline": _timeline,
+                "people": _people}[args.command](args)
     except CaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

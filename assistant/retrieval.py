@@ -64,6 +64,8 @@ class Snapshot:
         passage_row = {pid: i for i, pid in enumerate(passage_ids)}
         self.passage_row = np.array([passage_row[s.passage_id] for s in self.sentences], dtype=np.int64)
         self.sentence_pos = {s.id: i for i, s in enumerate(self.sentences)}
+        #: Who speaks anywhere in the sources (lowercase), for "What has X said?".
+        self.speakers = frozenset(s.attribution.speaker.lower() for s in self.sentences)
         #: Each sentence's place in reading order within its document.
         self.reading_order = {s.id: i for i, s in enumerate(
             sorted(self.sentences, key=lambda s: (s.doc_id, s.position, s.index)))}

@@ -4,12 +4,14 @@ Ingest decides what changed; this writes it: a copy of the live generation, the 
 added and changed documents put in through LangChain's indexing API (``index`` with a SQL
 record manager, which skips records already stored and drops a changed document's stale
 ones), the records of removed documents deleted through the same record manager, the
+casefile (timeline and who's who) computed from everything the generation then holds, the
 manifest written last, and the generation published by one atomic switch of ``CURRENT``.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import sys
 from collections.abc import Iterator
@@ -22,9 +24,11 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
+from ..casefile import Casefile, build_casefile
 from ..errors import CaseError
 from ..settings import Settings
-from .layout import MANIFEST, PASSAGES, RECORDS, SENTENCES, IndexLayout, chroma_client, collection_name, write_atomic
+from .layout import (CASEFILE, MANIFEST, PASSAGES, RECORDS, SENTENCES, IndexLayout, chroma_client, collection_name,
+                     write_atomic)
 from .manifest import IndexManifest
 from .reader import IndexReader
 from .records import DOC_ID, DocumentRecords, Passage
@@ -87,8 +91,33 @@ class IndexWriter:
             reader.close()
 
     def rewrite_manifest(self, gen: Path, manifest: IndexManifest) -> None:
-        """Nothing to embed or delete: statuses refreshed in place, the generation kept."""
+        """Nothing to embed or delete: statuses refreshed in place, the generation kept (and
+        given its casefile if it was built before there were any: once, never again)."""
+        if not (gen / CASEFILE).exists():
+            self.write_casefile(gen, manifest)
         write_atomic(gen / MANIFEST, manifest.to_json())
+
+    def write_casefile(self, gen: Path, manifest: IndexManifest,
+                       holds: list[DocumentRecords] | None = None) -> None:
+        """The timeline and who's who of everything ``gen`` holds, unchanged documents included
+        (they come from its store, not from this run, unless ``holds`` is all it holds),
+        written beside its manifest under a temporary name and renamed, so a reader finds the
+        whole file or none."""
+        if holds is not None:
+            sentences = [s for r in holds for s in r.sentences]
+            passages = [p for r in holds for p in r.passages]
+        else:
+            reader = IndexReader(self.settings, gen)
+            try:
+                sentences, passages = reader.sentences(), reader.passages()
+            finally:
+                reader.close()
+        try:
+            casefile = build_casefile(sentences, passages, manifest.case, manifest.built_at)
+        except Exception:  # noqa: BLE001 - text heuristics: a surprise in them must not cost the ingest
+            log.exception("could not build the timeline and who's who; this generation has none")
+            casefile = Casefile(built_at=manifest.built_at)
+        write_atomic(gen / CASEFILE, json.dumps(casefile.to_dict(), ensure_ascii=False, indent=1))
 
     def write(self, base: Path | None, changed: list[DocumentRecords], removed: list[str],
               manifest: IndexManifest, embeddings: Embeddings) -> WriteResult:
@@ -101,6 +130,8 @@ class IndexWriter:
                 added, deleted = self._apply(client, gen, changed, removed, embeddings)
             finally:
                 client.close()
+            # Built from nothing, the generation holds just this run's records: no need to read them back.
+            self.write_casefile(gen, manifest, changed if base is None else None)
             write_atomic(gen / MANIFEST, manifest.to_json())
             self.layout.publish(gen)
         except BaseException:

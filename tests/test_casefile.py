@@ -1,0 +1,226 @@
+"""The timeline and who's who: built from analysed sentences (unit tests on made-up records),
+computed at ingest for the case corpus, and following the corpus when a document comes and goes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.casefile import Casefile, build_casefile
+from assistant.index.manifest import CaseProfile, Party
+from assistant.index.records import Attribution, Mention, Passage, Sentence, Stance
+
+CASE = CaseProfile(aliases=[["acme", "acme labs"], ["freedonia", "freedonian"]],
+                   parties=[Party(label="Vance", names=["vance", "jordan vance"], asserts="alleges"),
+                            Party(label="Acme", names=["acme", "acme labs"])])
+
+
+def _passage(doc: str, text: str, position: int = 0, publisher: str = "Daily Test", date: str = "",
+             headline: bool = False) -> Passage:
+    return Passage.new(doc, text, title=f"About {doc}", publisher=publisher, date=date, position=position,
+                       headline=headline)
+
+
+def _sentence(passage: Passage, index: int, text: str, mentions: list[tuple[str, str, str]],
+              speaker: str = "", stance: Stance = Stance.REPORTS) -> Sentence:
+    base = Sentence.new(passage, index, text)
+    return Sentence(base.id, base.passage_id, base.doc_id, index, text, passage.position,
+                    mentions=tuple(Mention(*m) for m in mentions),
+                    attribution=Attribution(speaker=speaker or passage.publisher, stance=stance))
+
+
+def _made_up() -> tuple[list[Sentence], list[Passage]]:
+    p0 = _passage("story.md", "…", position=0, date="2025-02")
+    p1 = _passage("story.md", "…", position=1)
+    p2 = _passage("card", "…", publisher="Wire Weekly", date="2025-03-04", headline=True)
+    sentences = [
+        _sentence(p0, 0, "Jordan Vance, a former Acme engineer, filed a complaint in March 2024 at a court in "
+                         "Springfield, alleging that he was dismissed by the firm in 2023 after reporting that "
+                         "Acme had hidden defects between January 2022 and June 2022.",
+                  [("Jordan Vance", "PERSON", ""), ("Acme", "ORG", ""), ("March 2024", "DATE", "2024-03"),
+                   ("Springfield", "GPE", ""), ("2023", "DATE", "2023"), ("Acme", "ORG", ""),
+                   ("January 2022", "DATE", "2022-01"), ("June 2022", "DATE", "2022-06"),
+                   ("January 2022 and June 2022", "PERIOD", "2022-01/2022-06")],
+                  speaker="Vance", stance=Stance.ALLEGES),
+        _sentence(p0, 1, "Vance said Acme Labs sold sensors to the Freedonian company Globex.",
+                  [("Vance", "PERSON", ""), ("Acme Labs", "ORG", ""), ("Freedonian", "NORP", ""),
+                   ("Globex", "ORG", "")], speaker="Vance", stance=Stance.ALLEGES),
+        _sentence(p1, 0, "He also claimed that Freedonian border police kept buying them after Sylvania "
+                         "banned exports following the 2021 coup in Freedonia.",
+                  [("Freedonian", "NORP", ""), ("Sylvania", "GPE", ""), ("2021", "DATE", "2021"),
+                   ("Freedonia", "GPE", "")], speaker="Vance", stance=Stance.ALLEGES),
+        _sentence(p1, 1, "Acme denied the claims last week.", [("Acme", "ORG", ""), ("last week", "DATE", "")],
+                  speaker="Acme", stance=Stance.DENIES),
+        _sentence(p2, 0, 'Wire Weekly covered the case under the headline "Acme sued" (4 March 2025).',
+                  [("Wire Weekly", "ORG", ""), ("Acme", "ORG", ""), ("4 March 2025", "DATE", "2025-03-04")]),
+    ]
+    return sentences, [p0, p1, p2]
+
+
+def _event(casefile: Casefile, start: str, words: str):
+    found = [e for e in casefile.events if e.start == start and words in e.label]
+    assert found, f"no {start} event with {words!r}: {[(e.start, e.label) for e in casefile.events]}"
+    return found[0]
+
+
+def _entity(casefile: Casefile, name: str):
+    found = [e for e in casefile.entities if e.name == name]
+    assert found, f"no entity {name!r}: {[e.name for e in casefile.entities]}"
+    return found[0]
+
+
+def test_build_events_made_up_records():
+    sentences, passages = _made_up()
+    casefile = build_casefile(sentences, passages, CASE)
+    filed = _event(casefile, "2024-03", "filed a complaint")
+    assert filed.end == "2024-03" and filed.speaker == "Vance" and filed.stance == "alleges"
+    assert filed.when == "in March 2024" and "March 2024" not in filed.label
+    assert filed.source.passage_id == passages[0].id and filed.source.sentence_id == sentences[0].id
+    assert _event(casefile, "2023", "dismissed by the firm").source.doc_id == "story.md"
+    hidden = _event(casefile, "2022-01", "Acme had hidden defects")
+    assert hidden.end == "2022-06" and hidden.when == "between January 2022 and June 2022"
+    # a period's own ends are not events of their own
+    assert not [e for e in casefile.events if e.start in ("2022-06",)]
+    _event(casefile, "2021", "2021 coup in Freedonia")
+    assert _event(casefile, "2021", "Sylvania banned exports").when.startswith("following")
+    assert _event(casefile, "2025-03-04", "Wire Weekly covers the case").speaker == "Wire Weekly"
+    _event(casefile, "2025-02", "Daily Test covers the case")
+    assert all(e.label != "denied the claims" for e in casefile.events)  # "last week": vague, skipped
+    starts = [e.start for e in casefile.events]
+    assert starts == sorted(starts)
+
+
+def test_build_events_same_date_label_deduplicated():
+    sentences, passages = _made_up()
+    casefile = build_casefile(sentences + sentences, passages + passages, CASE)
+    keys = [(e.start, e.end, e.label) for e in casefile.events]
+    assert len(keys) == len(set(keys))
+
+
+def test_build_entities_made_up_records():
+    sentences, passages = _made_up()
+    casefile = build_casefile(sentences, passages, CASE)
+    vance = _entity(casefile, "Jordan Vance")
+    assert vance.kind == "person" and vance.role == "a former Acme engineer" and vance.stance == "alleges"
+    assert "Vance" in vance.aliases
+    assert {m.passage_id for m in vance.mentions} == {passages[0].id}  # two sentences, one passage
+    acme = _entity(casefile, "Acme")
+    assert acme.kind == "organisation" and "Acme Labs" in acme.aliases and acme.stance == "denies"
+    assert len(acme.mentions) == 3
+    assert _entity(casefile, "Globex").role == "Freedonian company"
+    police = _entity(casefile, "Freedonian border police")
+    assert police.kind == "agency" and police.role.startswith("kept buying them")
+    assert _entity(casefile, "Sylvania").role == "banned exports"
+    assert _entity(casefile, "Wire Weekly").kind == "outlet"
+    assert casefile.entities[0].name == "Acme"  # most mentioned first
+
+
+def test_build_casefile_roundtrip_json():
+    sentences, passages = _made_up()
+    casefile = build_casefile(sentences, passages, CASE, built_at="2025-01-01T00:00:00Z")
+    again = Casefile.from_dict(json.loads(json.dumps(casefile.to_dict())))
+    assert again == casefile
+
+
+def test_build_casefile_empty_corpus():
+    assert build_casefile([], [], None) == Casefile()
+
+
+# --------------------------------------------------------------------------- the case index
+
+
+def _casefile_of(index: Path) -> Casefile:
+    from assistant.index.reader import IndexReader
+    from assistant.settings import Settings
+
+    reader = IndexReader.live(Settings.load(index_dir=index))
+    try:
+        return reader.casefile()
+    finally:
+        reader.close()
+
+
+@pytest.mark.slow
+def test_ingest_timeline_case_events(case_index):
+    casefile = _casefile_of(case_index)
+    invasion = _event(casefile, "2022", "invasion of Ukraine")
+    assert invasion.source.doc_id == "case-article.md" and invasion.source.passage_id
+    sanctions = _event(casefile, "2022", "imposed sanctions on Russia")
+    assert sanctions.speaker == "Forrest" and sanctions.stance == "alleges"
+    misconduct = _event(casefile, "2022-11", "misconduct")
+    assert misconduct.end == "2023-05" and misconduct.speaker == "Forrest"
+    dismissal = _event(casefile, "2023", "dismissed")
+    filing = _event(casefile, "2024-06", "filed a lawsuit")
+    assert filing.speaker == "Forrest" and "employment tribunal" in filing.label
+    assert dismissal.source.passage_id == filing.source.passage_id == misconduct.source.passage_id
+    coverage = _event(casefile, "2024-06-07", "The Telegraph covers the case")
+    assert coverage.speaker == "The Telegraph" and coverage.source.doc_id == "telegraph"
+    _event(casefile, "2024-06", "GIGAZINE covers the case")
+
+
+@pytest.mark.slow
+def test_ingest_people_case_entities(case_index):
+    casefile = _casefile_of(case_index)
+    forrest = _entity(casefile, "Charles Forrest")
+    assert forrest.kind == "person" and forrest.role == "a former AWS employee" and forrest.stance == "alleges"
+    assert "Forrest" in forrest.aliases and len(forrest.mentions) >= 5
+    amazon = _entity(casefile, "Amazon")
+    assert amazon.kind == "organisation" and "AWS" in amazon.aliases and amazon.stance == "denies"
+    assert amazon.role == "a global technology company"
+    assert _entity(casefile, "VisionLabs").role == "Russian company"
+    police = _entity(casefile, "British police")
+    assert police.kind == "agency" and "Rekognition" in police.role
+    uk = _entity(casefile, "UK")
+    assert uk.kind == "place" and uk.role == "imposed sanctions on Russia"
+    assert casefile.entities[0].name in ("Amazon", "Charles Forrest")
+    assert all(m.passage_id for e in casefile.entities for m in e.mentions)
+
+
+@pytest.mark.slow
+def test_ingest_casefile_follows_added_removed_document(fresh_real_copy, ingest_ok):
+    from conftest import write_doc
+
+    corpus, index = fresh_real_copy.corpus, fresh_real_copy.index
+    doc = write_doc(corpus, "hearing.md",
+                    "Judge Helen Marsh, a senior employment judge, said the full hearing will begin in March 2025.",
+                    title="Hearing listed", publisher="Court Watch")
+    report = ingest_ok(corpus, index)
+    assert report["documents"]["added"] == 1
+    casefile = _casefile_of(index)
+    marsh = _entity(casefile, "Helen Marsh")
+    assert marsh.kind == "person" and marsh.mentions[0].doc_id == "hearing.md"
+    hearing = _event(casefile, "2025-03", "hearing")
+    assert hearing.source.doc_id == "hearing.md"
+    _entity(casefile, "Charles Forrest")  # the unchanged documents are still in it
+
+    doc.unlink()
+    report = ingest_ok(corpus, index)
+    assert report["documents"]["removed"] == 1
+    casefile = _casefile_of(index)
+    assert not [e for e in casefile.entities if "Marsh" in e.name]
+    assert not [e for e in casefile.events if e.source.doc_id == "hearing.md"]
+    _event(casefile, "2024-06", "filed a lawsuit")
+
+
+@pytest.mark.slow
+def test_cli_timeline_json_contract(case_index, repo_root):
+    run = subprocess.run([sys.executable, "-m", "assistant", "timeline", "--json", "--index", str(case_index)],
+                         cwd=repo_root, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    events = json.loads(run.stdout)["events"]
+    assert len(events) >= 5
+    for e in events:
+        assert {"start", "end", "when", "label", "speaker", "stance", "source"} <= set(e)
+        assert {"passage_id", "doc_id", "sentence_id", "title", "publisher", "url", "date", "quote"} <= set(e["source"])
+    assert any(e["start"] == "2024-06" and "lawsuit" in e["label"] and e["speaker"] == "Forrest" for e in events)
+
+
+def test_cli_people_no_index_message(tmp_path, capsys):
+    from assistant.cli import main
+
+    code = main(["people", "--index", str(tmp_path / "none")])
+    assert code == 3 and "no index" in capsys.readouterr().err
