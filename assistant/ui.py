@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -14,9 +15,12 @@ from .auth import ClientLimit
 from .errors import CaseError
 from .feedback import FeedbackLog
 from .index import CaseProfile
+from .casefile import PassageRef
+from .errors import BadQuestionError
 from .render import PANEL_EMPTY, answer_html, document_html, safe_text, sources_html
 from .service import Assistant
 from .types import Answer
+from .views import VIEWS_CSS, events_html, plot_value, timeline_figure, whos_who_html
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +32,7 @@ STREAM_PAUSE = 0.03  # seconds between updates: a pace the eye can follow
 
 def page_css() -> str:
     """The page's style sheet, kept beside the page script."""
-    return (STATIC_DIR / "case.css").read_text(encoding="utf-8")
+    return (STATIC_DIR / "case.css").read_text(encoding="utf-8") + VIEWS_CSS + FEEDBACK_CSS
 
 
 #: Markdown showing our HTML as built. Not gr.HTML: Gradio 6 renders that through a JavaScript
@@ -71,6 +75,41 @@ def render_sources(assistant: Assistant, turns: list[Turn]) -> str:
     return sources_html(docs, texts)
 
 
+def passage_lookup(assistant: Assistant):
+    """A passage's text by its reference, each document's passages read once per render."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def lookup(ref: PassageRef) -> str | None:
+        if ref.doc_id not in cache:
+            cache[ref.doc_id] = {p.id: p.text for p in assistant.document_passages(ref.doc_id)}
+        return cache[ref.doc_id].get(ref.passage_id)
+
+    return lookup
+
+
+def render_views(assistant: Assistant) -> tuple:
+    """The Timeline tab's figure and event list and the Who's who tab, from the casefile."""
+    casefile = assistant.casefile()
+    lookup = passage_lookup(assistant)
+    return (plot_value(timeline_figure(casefile)), events_html(casefile, lookup),
+            whos_who_html(casefile, lookup))
+
+
+#: The Chatbot's buttons: shown on finished answers only (see ``respond``).
+CHAT_BUTTONS = ["copy"]
+FEEDBACK_OPTIONS = ("Like", "Dislike")
+#: While an answer streams in, its message has neither copy nor thumbs: half an answer is
+#: not what a reader should copy or rate.
+STREAMING = {"buttons": [], "feedback_options": []}
+FINISHED = {"buttons": CHAT_BUTTONS, "feedback_options": FEEDBACK_OPTIONS}
+
+#: Gradio 6 draws copy, thumbs down, thumbs up in that order whatever feedback_options'
+#: order; in their flex row the thumbs down moves last: copy, up, down.
+FEEDBACK_CSS = """
+#chat button[aria-label="Dislike"], #chat button[aria-label="Disliked"] { order: 1; }
+"""
+
+
 def build_ui(assistant: Assistant, admin: bool = False,
              refresh: Callable[[Callable[[float, str], None]], str] | None = None) -> gr.Blocks:
     """``refresh`` re-runs ingest (given a progress callback); offered only to admins.
@@ -104,11 +143,12 @@ def build_ui(assistant: Assistant, admin: bool = False,
         shown = chat_of(turns) + [{"role": "user", "content": safe_text(question)}]
         total = len(answer.answer.split())
         for n in range(STREAM_WORDS, total, STREAM_WORDS):
-            yield "", shown + [{"role": "assistant", "content": answer_html(answer, turn, words=n)}], turns, gr.update()
+            partial = shown + [{"role": "assistant", "content": answer_html(answer, turn, words=n)}]
+            yield "", gr.update(value=partial, **STREAMING), turns, gr.update()
             time.sleep(STREAM_PAUSE)
         turns = turns + [Turn(question, answer)]
-        yield "", shown + [{"role": "assistant", "content": answer_html(answer, turn)}], turns, \
-            render_sources(assistant, turns)
+        final = shown + [{"role": "assistant", "content": answer_html(answer, turn)}]
+        yield "", gr.update(value=final, **FINISHED), turns, render_sources(assistant, turns)
 
     def on_feedback(data: gr.LikeData, turns: list[Turn], request: gr.Request) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -128,8 +168,30 @@ def build_ui(assistant: Assistant, admin: bool = False,
         index = evt.index if isinstance(evt.index, int) else -1
         return examples[index] if 0 <= index < len(examples) else ""
 
-    def new_conversation() -> tuple:
-        return [], [], "", render_sources(assistant, [])
+    resets = itertools.count(1)
+
+    def start_over() -> tuple:
+        """"New conversation" and the Chatbot's own clear button alike: no turns on the server
+        (so feedback, which goes by turn index, has nothing left to rate), an empty question,
+        the panel's hint back and no highlights in Sources.
+
+        The panel's value is PANEL_EMPTY plus a comment that differs each time: the page script
+        fills the panel in the page itself, so the component's value is still PANEL_EMPTY and
+        Gradio would not redraw it for the same value again."""
+        return [], [], "", render_sources(assistant, []), f"{PANEL_EMPTY}<!-- reset {next(resets)} -->"
+
+    def ask_api(question: str, history: list) -> dict:
+        """Answer a question about the case. `history` is the conversation so far in the chat
+        "messages" format ([{"role": "user"|"assistant", "content": "..."}], or []); returns
+        the answer with its numbered citations (the same object as POST /api/ask)."""
+        try:
+            return assistant.ask(question, history).to_dict()
+        except BadQuestionError as exc:
+            raise gr.Error(exc.client_message, title="Bad question", print_exception=False) from None
+        except CaseError as exc:
+            if exc.about_server:
+                log.error("api: %s", exc)
+            raise gr.Error(exc.client_message) from None
 
     with gr.Blocks(title="Case Assistant") as demo:
         about = f"{safe_text(case.title)}. " if case.title else ""
@@ -142,19 +204,19 @@ def build_ui(assistant: Assistant, admin: bool = False,
                 with gr.Column(scale=3, min_width=320):
                     # Gradio's sanitizer would strip the markers' data attributes; every message is
                     # built by render.py, which escapes all text from sources and questions.
-                    chat = gr.Chatbot(elem_id="chat", height=560, sanitize_html=False, buttons=["copy"],
-                                      feedback_options=("Like", "Dislike"), show_label=False,
+                    chat = gr.Chatbot(elem_id="chat", height=560, sanitize_html=False, buttons=CHAT_BUTTONS,
+                                      feedback_options=FEEDBACK_OPTIONS, show_label=False,
                                       examples=[{"text": q} for q in examples] or None,
                                       placeholder="Ask about the case, or start from an example:")
                     with gr.Row():
                         question = gr.Textbox(elem_id="question", show_label=False, scale=8, autofocus=True,
                                               placeholder="Ask a question about the case…", max_lines=4,
-                                              max_length=assistant.settings.max_question_chars * 2)
+                                              max_length=settings.max_question_chars)
                         send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
                     new = gr.Button("New conversation", size="sm", elem_id="new-conversation")
                 with gr.Column(scale=2, min_width=300):
                     gr.Markdown("#### Cited passage")
-                    gr.Markdown(PANEL_EMPTY, elem_id="passages", **RAW_HTML)
+                    passages = gr.Markdown(PANEL_EMPTY, elem_id="passages", **RAW_HTML)
         with gr.Tab("Sources", elem_id="tab-sources"):
             sources = gr.Markdown(render_sources(assistant, []), elem_id="sources", **RAW_HTML)
             if admin and refresh is not None:
@@ -167,13 +229,26 @@ def build_ui(assistant: Assistant, admin: bool = False,
                     except CaseError as exc:
                         log.error("refresh: %s", exc)
                         gr.Warning(exc.client_message)
-                        return gr.update(), gr.update(), gr.update()
-                    return f"```\n{summary}\n```", status_line(assistant), render_sources(assistant, turns)
+                        return tuple(gr.update() for _ in range(6))
+                    return (f"```\n{summary}\n```", status_line(assistant), render_sources(assistant, turns),
+                            *render_views(assistant))
 
-                refresh_button.click(run_refresh, turns, [refresh_log, status, sources], concurrency_limit=1,
-                                     api_visibility="private")
+        figure, events, people = render_views(assistant)
+        with gr.Tab("Timeline", elem_id="tab-timeline"):
+            gr.Markdown("Dated events the sources tell, each with who asserts it. A point is a single "
+                        "date, a bar a period; hover for the event and its source. The list below gives "
+                        "each event's quote and source.")
+            timeline = gr.Plot(figure, elem_id="timeline-plot", show_label=False)
+            timeline_list = gr.Markdown(events, elem_id="timeline-events", **RAW_HTML)
+        with gr.Tab("Who's who", elem_id="tab-whos-who"):
+            whos_who = gr.Markdown(people, elem_id="whos-who", **RAW_HTML)
 
-        # Every event is private: the chat's page calls them; no client library or REST route does.
+        if admin and refresh is not None:
+            refresh_button.click(run_refresh, turns, [refresh_log, status, sources, timeline, timeline_list, whos_who],
+                                 concurrency_limit=1, api_visibility="private")
+
+        # The UI's events are private (the page calls them; no client library does): the one
+        # API endpoint is /ask, below.
         for trigger in (question.submit, send.click):
             trigger(respond, [question, turns], [question, chat, turns, sources],
                     concurrency_limit=settings.ui_concurrency, api_visibility="private")
@@ -181,5 +256,7 @@ def build_ui(assistant: Assistant, admin: bool = False,
             respond, [question, turns], [question, chat, turns, sources],
             concurrency_limit=settings.ui_concurrency, api_visibility="private")
         chat.like(on_feedback, turns, None, api_visibility="private")
-        new.click(new_conversation, None, [chat, turns, question, sources], api_visibility="private")
+        for trigger in (new.click, chat.clear):
+            trigger(start_over, None, [chat, turns, question, sources, passages], api_visibility="private")
+        gr.api(ask_api, api_name="ask", concurrency_limit=settings.ui_concurrency)
     return demo

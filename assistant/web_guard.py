@@ -272,6 +272,9 @@ GRADIO_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = tuple(
         ("GET", r"/(favicon\.ico|manifest\.json|robots\.txt)"),
         ("POST", r"/login/?"),
         ("GET", r"/logout/?"),
+        # The API description gradio_client reads before it calls the one public endpoint,
+        # /ask (through the queue below); it lists no UI handler, they are all private.
+        ("GET", r"/gradio_api/info/?"),
         ("GET", r"/gradio_api/heartbeat/[\w-]+"),
         ("POST", r"/gradio_api/queue/join"),
         ("GET", r"/gradio_api/queue/data"),

@@ -78,3 +78,63 @@ def test_app_without_index_runs_ingest_first(tmp_path, repo_root):
         assert "Netherlands" in r.json()["answer"]
     finally:
         stop_app(proc)
+
+
+# --------------------------------------------------------------------------- the Gradio API: /ask only
+
+
+def test_gradio_client_ask_returns_answer_dict(server):
+    """gradio_client calls the app's one named endpoint through the route allowlist and
+    gets the Answer's dict, as POST /api/ask returns it."""
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    result = client.predict("Who is the whistleblower?", [], api_name="/ask")
+    assert isinstance(result, dict) and "Charles Forrest" in result["answer"] and result["abstained"] is False
+    assert result["citations"][0]["n"] == 1 and result["citations"][0]["text"]
+    follow_up = client.predict("When did he file his claim?", [
+        {"role": "user", "content": "Who is the whistleblower?"},
+        {"role": "assistant", "content": result["answer"]}], api_name="/ask")
+    assert "June 2024" in follow_up["answer"]
+
+
+@pytest.mark.parametrize("question,history,message", [
+    ("x" * 5000, [], "the limit is 2000"),
+    ("", [], "empty"),
+    (5, [], "question"),
+    ("Who?", "no", "history"),
+    ("Who?", [{"role": "robot", "content": "x"}], "history"),
+])
+def test_gradio_client_ask_bad_input_gets_clear_error(case_server, question, history, message):
+    """Bad input is the core's BadQuestionError, given to the client as a gr.Error message;
+    no traceback reaches the client or the log."""
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    client = Client(case_server.url, verbose=False)
+    logged = len(case_server.log)
+    with pytest.raises(AppError, match=message) as caught:
+        client.predict(question, history, api_name="/ask")
+    assert "Traceback" not in str(caught.value) and "Error(" not in str(caught.value)
+    assert "Traceback" not in case_server.log[logged:]
+
+
+def test_gradio_api_info_lists_only_ask(case_server):
+    logged = len(case_server.log)  # the server is shared: only this test's lines count below
+    for query in ("", "?all_endpoints=True", "?serialize=False"):
+        info = httpx.get(case_server.url + "/gradio_api/info" + query, timeout=30)
+        assert info.status_code == 200, info.text
+        assert set(info.json()["named_endpoints"]) == {"/ask"}, info.json()["named_endpoints"].keys()
+        assert not info.json().get("unnamed_endpoints")
+    config = httpx.get(case_server.url + "/config", timeout=30).json()
+    public = [d["api_name"] for d in config["dependencies"] if d.get("api_visibility") != "private"]
+    assert public == ["ask"]
+    # The UI's handlers are not callable by name, and Gradio's REST routes stay closed.
+    from gradio_client import Client
+
+    client = Client(case_server.url, verbose=False)
+    for name in ("/respond", "/respond_1", "/on_feedback", "/new_conversation", "/start_over", "/pick_example"):
+        with pytest.raises(ValueError):
+            client.predict("hi", api_name=name)
+    assert httpx.post(case_server.url + "/gradio_api/call/ask", json={"data": ["Who?", []]}, timeout=30).status_code == 404
+    assert "Traceback" not in case_server.log[logged:]

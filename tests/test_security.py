@@ -77,6 +77,8 @@ def _events(client: httpx.Client) -> dict[str, int]:
     components = {c["id"]: c for c in config["components"]}
     events = {}
     for dep in config["dependencies"]:
+        if not dep["targets"]:
+            continue  # the /ask API endpoint: no widget triggers it
         target, name = dep["targets"][0]
         elem = components.get(target, {}).get("props", {}).get("elem_id") if target is not None else None
         events.setdefault(f"{elem}.{name}" if elem else name, dep["id"])
@@ -131,6 +133,7 @@ def test_chat_still_answers_from_server_side_state(open_server):
         run_event(client, ask, ["Who is the whistleblower?", None], session=session)
         _, messages = run_event(client, ask, ["When did he file his claim?", None], session=session)
         chat = messages[-1]["output"]["data"][1]
+        chat = chat["value"] if isinstance(chat, dict) else chat  # an update (buttons back on) or the value
         assert len(chat) == 4 and "June 2024" in json.dumps(chat[-1])
 
 
@@ -239,7 +242,7 @@ def test_gradio_routes_the_chat_does_not_use_are_closed(open_server):
         big = client.post("/gradio_api/upload", content=b"x" * (50 << 20),
                           headers={"content-type": "application/octet-stream"})
         assert big.status_code in (404, 413)
-        for path in ("/gradio_api/upload_progress", "/gradio_api/proxy=http://127.0.0.1:9/", "/gradio_api/info",
+        for path in ("/gradio_api/upload_progress", "/gradio_api/proxy=http://127.0.0.1:9/",
                      "/gradio_api/runs", "/monitoring", "/gradio_api/file=/etc/hostname", "/file=/etc/hostname",
                      "/gradio_api/openapi.json", "/gradio_api/mcp/schema"):
             assert client.get(path).status_code == 404, path

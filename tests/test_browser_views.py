@@ -1,0 +1,101 @@
+"""The Timeline and Who's who tabs, the Chatbot's clear button and the chat's widgets in a real
+browser (Playwright driving Debian's Chromium against the real app): one scripted session."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from browser_support import ARTIFACTS, ask_in_page, open_page
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+QUESTIONS = ["Who is the whistleblower?", "When did he file his claim?", "Which company is accused?"]
+AFTER_CLEAR = "Which outlets reported on the case?"
+LIKE = "#chat button[aria-label='Like']"
+
+
+def feedback_lines(base) -> list[dict]:
+    path = base / "feedback.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def ask_and_watch(page, question: str, answers: int) -> list[tuple[int, int]]:
+    """Ask, then poll until the ``answers``-th answer is final (its thumbs shown); returns the
+    (answers on the page, thumbs-up buttons) states seen meanwhile."""
+    ask_in_page(page, question)
+    seen = []
+    for _ in range(1500):
+        state = (page.locator("#chat .bot").count(), page.locator(LIKE).count())
+        seen.append(state)
+        if state[1] >= answers:
+            return seen
+        page.wait_for_timeout(10)
+    raise AssertionError(f"answer {answers} never finished: {seen[-5:]}")
+
+
+def test_browser_session_views_clear_and_own_origin_only(browser, hostile_server):
+    url, base = hostile_server
+    page, errors, requests = open_page(browser, url, 1280, 800)
+
+    # Three questions. While an answer streams, no message offers copy or thumbs.
+    for n, question in enumerate(QUESTIONS, start=1):
+        seen = ask_and_watch(page, question, n)
+        if n > 1:
+            assert any(bots == n and likes < n for bots, likes in seen), seen
+    like = page.locator(LIKE).last.bounding_box()
+    dislike = page.locator("#chat button[aria-label='Dislike']").last.bounding_box()
+    assert like["x"] < dislike["x"] and abs(like["y"] - dislike["y"]) < 4  # thumbs up first, same row
+    # The box holds no more than the question limit (the server refuses longer ones anyway).
+    page.fill("#question textarea", "Why? " * 420)
+    assert len(page.locator("#question textarea").input_value()) == 2000
+    page.fill("#question textarea", "")
+
+    # A marker opens its passage in the panel.
+    page.locator("#chat a.cite").first.click()
+    page.wait_for_selector("#passages #passage-view:not(.empty)")
+
+    # Every tab.
+    page.get_by_role("tab", name="Sources").click()
+    page.locator("#sources summary").first.wait_for()
+    page.get_by_role("tab", name="Timeline").click()
+    page.locator("#timeline-plot .js-plotly-plot svg.main-svg").first.wait_for(timeout=30_000)
+    assert page.locator("#timeline-plot .js-plotly-plot .point, #timeline-plot .js-plotly-plot .bars path").count() >= 2
+    # Hovering a point names the event, who asserts it and its source.
+    box = page.locator("#timeline-plot .js-plotly-plot .point").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    hover = page.locator("#timeline-plot .hoverlayer .hovertext")
+    hover.first.wait_for()
+    assert any(w in hover.first.text_content() for w in ("reports", "alleges", "denies", "states"))
+    events = page.locator("#timeline-events li.event")
+    assert events.count() >= 2
+    assert events.locator(".speaker", has_text="Forrest alleges").count() >= 1
+    assert events.locator(".source").count() == events.count() and events.locator("blockquote").count() >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "timeline-1280x800.png"))
+    page.get_by_role("tab", name="Who's who").click()
+    forrest = page.locator("#whos-who .entity", has=page.locator(".name", has_text="Charles Forrest"))
+    forrest.first.wait_for()
+    assert "former AWS employee" in forrest.first.locator(".role").inner_text()
+    assert "passage" in forrest.first.locator(".count").first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "whos-who-1280x800.png"))
+    page.get_by_role("tab", name="Chat").click()
+
+    # The Chatbot's own clear button starts over as "New conversation" does: chat, panel and
+    # the server's turns, so the next thumbs rate the next question, not a cleared one.
+    before = len(feedback_lines(base))
+    page.locator("#chat button[aria-label='Clear']").click()
+    expect(page.locator("#chat .bot")).to_have_count(0)
+    page.wait_for_selector("#passages #passage-view.empty")
+    ask_and_watch(page, AFTER_CLEAR, 1)
+    page.locator(LIKE).last.click()
+    page.get_by_text("feedback was saved").first.wait_for()
+    added = feedback_lines(base)[before:]
+    assert [e["question"] for e in added] == [AFTER_CLEAR]
+
+    own = [r for r in requests if not r.startswith(("data:", "blob:"))]
+    assert own and all(r.startswith(url + "/") or r == url for r in own), [r for r in own if not r.startswith(url)]
+    assert errors == []
+    page.context.close()
