@@ -64,7 +64,13 @@ def create_app(settings: Settings, admin: bool = False):
     demo = build_ui(assistant, admin=admin or credentials is not None, refresh=refresher(settings, assistant.embeddings))
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.queue_size)
     gr.mount_gradio_app(
-        app, demo, path="/", css=page_css(), head=f'<script src="{STATIC_PATH}/chat.js"></script>',
+        app, demo, path="/", css=page_css(),
+        # System fonts by name: Gradio's own web fonts (a SemiBold file that holds only "A" and
+        # "B") are never loaded, and no @font-face points anywhere.
+        theme=gr.themes.Default(font=["system-ui", "Segoe UI", "Roboto", "Liberation Sans", "DejaVu Sans", "Arial",
+                                      "sans-serif"],
+                                font_mono=["ui-monospace", "Consolas", "Liberation Mono", "DejaVu Sans Mono",
+                                           "monospace"]), head=f'<script src="{STATIC_PATH}/chat.js"></script>',
         footer_links=[], run_history=False, show_error=False, max_file_size=1,
         auth=credentials.check if credentials else None, auth_message="Case Assistant: sign in",
         # The app shows and takes no files: nothing on disk is Gradio's to serve.

@@ -17,7 +17,7 @@ from .feedback import FeedbackLog
 from .index import CaseProfile
 from .casefile import PassageRef
 from .errors import BadQuestionError
-from .render import PANEL_EMPTY, answer_html, document_html, safe_text, sources_html
+from .render import PANEL_EMPTY, answer_html, cited_sentences, document_html, safe_text, sources_html
 from .service import Assistant
 from .types import Answer
 from .views import VIEWS_CSS, events_html, plot_value, timeline_figure, whos_who_html
@@ -69,7 +69,7 @@ def chat_of(turns: list[Turn]) -> list[dict[str, str]]:
 
 
 def render_sources(assistant: Assistant, turns: list[Turn]) -> str:
-    cited = {c.passage_id for t in turns for c in t.answer.citations}
+    cited = cited_sentences(t.answer for t in turns)
     docs = assistant.documents()
     texts = {d.doc_id: document_html(assistant.document_passages(d.doc_id), cited) for d in docs}
     return sources_html(docs, texts)

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 
 from assistant.errors import CaseError
@@ -36,6 +37,10 @@ def human_summary(report: IngestReport) -> str:
         f"{d['unchanged']} unchanged, {d['failed']} failed",
         f"passages: {p['added']} added, {p['deleted']} deleted, {p['total']} in the index",
     ]
+    if report.sources:
+        # A source that could not be fetched counts as failed here, whatever its document did.
+        counts = Counter(str(s.status) for s in report.sources)
+        lines.append("sources: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
     for s in report.sources:
         extra = f" ({s.reason})" if s.reason else ""
         text = "" if s.has_text else "; no text yet, only its headline is indexed"

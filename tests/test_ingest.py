@@ -465,3 +465,17 @@ def test_ingest_source_saved_copy_answers_cited_as_that_source(tmp_path, ingest_
     gone = ingest_here(corpus, index)
     assert gone["failures"] == [{"document": "ft", "reason": "its saved copy saved/ft.html does not exist"}]
     assert "Riga" in Assistant(index_dir=index).ask("Where was the disputed reseller agreement countersigned?").answer
+
+
+def test_summarise_ingest_counts_failed_sources():
+    """The refresh log and the CLI count a source that could not be fetched as failed."""
+    from assistant.index.manifest import SourceState
+    from assistant.index.records import DocumentStatus
+    from ingest.cli import human_summary
+    from ingest.indexing import IngestReport
+
+    report = IngestReport(sources=[SourceState(id=i, status=DocumentStatus.FAILED, has_text=False, url="https://x.test/",
+                                               reason="HTTP 403") for i in ("ft", "engadget")]
+                          + [SourceState(id="telegraph", status=DocumentStatus.FETCHED, has_text=True, url="https://y.test/")])
+    summary = human_summary(report)
+    assert "sources: 2 failed, 1 fetched" in summary or "sources: 1 fetched, 2 failed" in summary

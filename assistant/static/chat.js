@@ -1,32 +1,158 @@
 // Case Assistant's page script, served from the app's own origin so that the page's
 // Content-Security-Policy needs neither 'unsafe-inline' nor 'unsafe-eval' for it.
-// A click on a citation marker [n] shows its passage in the #passages panel; "New
-// conversation" empties the panel again.
+//
+// - A click (or Enter) on a citation marker [n] shows its passage in the #passages panel
+//   (on a phone, a bottom sheet with a close button); "Show in source" there opens the
+//   Sources tab at that passage.
+// - A new answer is scrolled into view at its first line, not its last.
+// - The chat's copy button copies an answer as plain text (its data-plain), not as HTML.
+// - On a phone the page opens at its top, although the question box has autofocus.
+// The HTML this works on is built by assistant/render.py.
 (() => {
   if (window.__caseChat) return;
   window.__caseChat = true;
 
+  // System fonts: Gradio's theme names Source Sans Pro, whose bundled SemiBold file holds only
+  // "A" and "B"; case.css says the same, but Gradio adds it once the app is built.
+  const fonts = document.createElement('style');
+  fonts.id = 'case-fonts';
+  fonts.textContent = ':root, :root.dark, :root .dark, .gradio-container { ' +
+    '--font: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", ' +
+    '"Liberation Sans", "DejaVu Sans", Arial, sans-serif !important; ' +
+    '--font-mono: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", ' +
+    '"DejaVu Sans Mono", monospace !important; } body { font-family: var(--font); } ' +
+    // Gradio scopes the app's style sheet to its container, which the page margins are outside.
+    '@media (max-width: 640px) { .gradio-container > .main.app { padding-left: 12px !important; ' +
+    'padding-right: 12px !important; } }';
+  (document.head || document.documentElement).appendChild(fonts);
+
+  const NARROW = '(max-width: 640px)';
+  const narrow = () => window.matchMedia(NARROW).matches;
+  const view = () => document.querySelector('#passages #passage-view');
+
+  // ------------------------------------------------------------------ the passage panel
+
   function resetPanel() {
-    const view = document.querySelector('#passages #passage-view');
-    if (!view) return;
-    view.className = 'empty';
-    view.textContent = view.dataset.empty || '';
-    delete view.dataset.n;
+    const v = view();
+    if (!v) return;
+    v.className = 'empty';
+    v.textContent = v.dataset.empty || '';
+    delete v.dataset.n;
+    delete v.dataset.turn;
+    document.querySelectorAll('a.cite.active').forEach((x) => x.classList.remove('active'));
+  }
+
+  function citationFor(a) {
+    const sel = 'li.citation[data-turn="' + CSS.escape(a.dataset.turn || '') + '"][data-n="' +
+      CSS.escape(a.dataset.n || '') + '"]';
+    let box = a.parentElement, li = null;
+    while (box && !(li = box.querySelector(sel))) box = box.parentElement;
+    return li;
   }
 
   function showPassage(a) {
-    let box = a.parentElement, li = null;
-    const sel = 'li.citation[data-turn="' + a.dataset.turn + '"][data-n="' + a.dataset.n + '"]';
-    while (box && !(li = box.querySelector(sel))) box = box.parentElement;
-    const view = document.querySelector('#passages #passage-view');
-    if (!li || !view) return;
-    view.classList.remove('empty');
-    view.replaceChildren(...Array.from(li.cloneNode(true).childNodes));
-    view.dataset.n = a.dataset.n;
+    const li = citationFor(a);
+    const v = view();
+    if (!li || !v) return;
+    const full = li.querySelector('.full');
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'close-panel';
+    close.setAttribute('aria-label', 'Close the passage');
+    close.title = 'Close';
+    close.textContent = '\u00d7';
+    v.classList.remove('empty');
+    v.classList.add('open');
+    v.replaceChildren(close, ...Array.from((full || li).cloneNode(true).childNodes));
+    v.dataset.n = a.dataset.n;
+    v.dataset.turn = a.dataset.turn;
     document.querySelectorAll('a.cite.active').forEach((x) => x.classList.remove('active'));
     a.classList.add('active');
-    view.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+    if (!narrow()) v.scrollIntoView({block: 'nearest', behavior: 'smooth'});
   }
+
+  // ------------------------------------------------------------------ show in source
+
+  function sourcesTab() {
+    const tabs = Array.from(document.querySelectorAll('button[role="tab"]'))
+      .filter((b) => b.textContent.trim() === 'Sources');
+    return tabs.find((b) => b.offsetParent !== null) || tabs[0] || null;
+  }
+
+  function showInSource(a) {
+    const doc = a.dataset.doc || '', passage = a.dataset.passage || '';
+    const tab = sourcesTab();
+    if (tab) tab.click();
+    if (narrow()) resetPanel(); // the sheet would cover the source
+    let tries = 0;
+    (function find() {
+      const d = document.querySelector('#sources details[data-doc="' + CSS.escape(doc) + '"]');
+      if (!d || d.offsetParent === null) {
+        if (tries++ < 60) setTimeout(find, 50);
+        return;
+      }
+      d.open = true;
+      const p = (passage && d.querySelector('[data-passage="' + CSS.escape(passage) + '"]')) || d;
+      document.querySelectorAll('#sources .target').forEach((x) => x.classList.remove('target'));
+      p.classList.add('target');
+      if (!p.hasAttribute('tabindex')) p.setAttribute('tabindex', '-1');
+      p.focus({preventScroll: true});
+      (p.querySelector('mark') || p).scrollIntoView({block: 'center'});
+    })();
+  }
+
+  // ------------------------------------------------------------------ copy as plain text
+
+  function messageRowOf(button) {
+    let el = button.closest('.message-buttons') || button;
+    while (el && el.id !== 'chat') {
+      let row = el.previousElementSibling;
+      while (row && !row.classList.contains('message-row')) row = row.previousElementSibling;
+      if (row) return row;
+      el = el.parentElement;
+    }
+    return null;
+  }
+
+  function plainOf(row) {
+    const block = row.querySelector('.answer-block[data-plain]');
+    if (block) return block.dataset.plain;
+    const content = row.querySelector('.message-content') || row;
+    return content.innerText.trim();
+  }
+
+  // Synchronously, within the click (no permission, no focus needed); else the async API.
+  function copyText(text) {
+    let done = false;
+    const onCopy = (e) => {
+      e.clipboardData.setData('text/plain', text);
+      e.preventDefault();
+      done = true;
+    };
+    document.addEventListener('copy', onCopy, true);
+    try {
+      document.execCommand('copy');
+    } catch (e) { /* not supported: the async API below */ }
+    document.removeEventListener('copy', onCopy, true);
+    if (done) return Promise.resolve();
+    return navigator.clipboard ? navigator.clipboard.writeText(text) : Promise.reject(new Error('no clipboard'));
+  }
+
+  window.addEventListener('click', (ev) => {
+    const t = ev.target;
+    const button = t && t.closest && t.closest('#chat button[aria-label="Copy message"], #chat button[title="Copy message"]');
+    if (!button) return;
+    const row = messageRowOf(button);
+    if (!row) return; // Gradio's own copy, then
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    copyText(plainOf(row)).then(() => {
+      button.dataset.copied = '1';
+      setTimeout(() => delete button.dataset.copied, 1500);
+    }, () => {});
+  }, true);
+
+  // ------------------------------------------------------------------ clicks and keys
 
   document.addEventListener('click', (ev) => {
     const target = ev.target;
@@ -35,9 +161,120 @@
       resetPanel();
       return;
     }
+    if (target.closest('#passage-view .close-panel')) {
+      resetPanel();
+      return;
+    }
+    const src = target.closest('a.show-source');
+    if (src) {
+      ev.preventDefault();
+      showInSource(src);
+      return;
+    }
     const a = target.closest('a.cite');
     if (!a) return;
     ev.preventDefault();
     showPassage(a);
   });
+
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape') return;
+    const v = view();
+    if (v && !v.classList.contains('empty') && narrow()) resetPanel();
+  });
+
+  // ------------------------------------------------------------------ answer first
+
+  // The nearest ancestor that scrolls, or null for the page itself.
+  function scrollerOf(el) {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const s = getComputedStyle(p);
+      if (/(auto|scroll)/.test(s.overflowY) && p.scrollHeight > p.clientHeight + 1) return p;
+    }
+    return null;
+  }
+
+  // Scroll so that the message's first line shows, when it is above the visible area.
+  function pinTop(row) {
+    const box = scrollerOf(row);
+    const top = row.getBoundingClientRect().top;
+    if (box) {
+      const d = top - box.getBoundingClientRect().top - 4;
+      if (d < -1) box.scrollTop += d;
+    } else if (top < 0) {
+      window.scrollBy(0, top - 8);
+    }
+  }
+
+  const seen = new Map(); // turn -> when its finished answer was first seen
+  const PIN_MS = 1500; // Gradio scrolls to the bottom ~300 ms after an update: outlast it
+
+  function answerFirst() {
+    const blocks = document.querySelectorAll('#chat .answer-block');
+    if (!blocks.length) {
+      seen.clear();
+      return;
+    }
+    const block = blocks[blocks.length - 1];
+    const row = block.closest('.message-row') || block;
+    const turn = block.dataset.turn;
+    if (block.dataset.final) {
+      if (!seen.has(turn)) {
+        seen.set(turn, Date.now());
+        pinUntil = Date.now() + PIN_MS;
+      }
+      if (Date.now() - seen.get(turn) > PIN_MS) return; // the reader's scrolling is theirs
+    }
+    pinTop(row);
+  }
+  let pinUntil = 0;
+  // Gradio's own scroll to the bottom, undone before it is painted.
+  document.addEventListener('scroll', () => { if (Date.now() < pinUntil) answerFirst(); }, true);
+
+  // A screen reader reads a message's aria-label: Gradio puts the message's HTML there.
+  function labelMessages() {
+    document.querySelectorAll('#chat [data-testid="bot"]').forEach((m) => {
+      const body = m.querySelector('.answer-block .answer, .answer-block .abstained');
+      if (!body) return;
+      const label = "bot's message: " + body.textContent.trim();
+      if (m.getAttribute('aria-label') !== label) m.setAttribute('aria-label', label);
+    });
+  }
+
+  let scheduled = false;
+  function onChange() {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(() => {
+      scheduled = false;
+      answerFirst();
+      labelMessages();
+    });
+    [350, 700, 1100, 1600].forEach((ms) => setTimeout(answerFirst, ms));
+  }
+
+  // ------------------------------------------------------------------ a phone opens at its top
+
+  let touched = false;
+  ['pointerdown', 'keydown', 'wheel', 'touchstart', 'input'].forEach((e) =>
+    window.addEventListener(e, () => { touched = true; }, {capture: true, passive: true, once: true}));
+
+  function topOnPhone() {
+    if (!narrow() || touched) return;
+    const q = document.querySelector('#question textarea');
+    if (q && document.activeElement === q) q.blur(); // no keyboard popping up over the page
+    if (window.scrollY) window.scrollTo(0, 0);
+  }
+
+  function start() {
+    new MutationObserver(onChange).observe(document.body, {childList: true, subtree: true});
+    let n = 0;
+    const again = setInterval(() => {
+      topOnPhone();
+      if (++n > 40 || touched) clearInterval(again);
+    }, 100);
+  }
+
+  if (document.body) start();
+  else document.addEventListener('DOMContentLoaded', start);
 })();
