@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import gradio as gr
@@ -46,7 +47,16 @@ def status_line(assistant: Assistant) -> str:
     if manifest is None:
         return "No index yet."
     return (f"Index: {len(manifest.documents)} documents · {manifest.passages} passages · "
-            f"model {safe_text(manifest.model)} · last ingest {safe_text(manifest.built_at)}")
+            f"model {safe_text(manifest.model)} · last ingest {safe_text(_when(manifest.built_at))}")
+
+
+def _when(stamp: str) -> str:
+    """"29 Nov 2026, 16:12 UTC": the page shows it for as long as it is open, so no "5 min ago"."""
+    try:
+        moment = datetime.fromisoformat(stamp).astimezone(timezone.utc)
+    except ValueError:
+        return stamp
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 @dataclass(frozen=True)

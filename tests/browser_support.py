@@ -1,5 +1,5 @@
-"""Browser fixtures shared by the browser test modules: one Chromium and one app server
-(the real corpus plus a hostile document) for the whole session."""
+"""Browser fixtures shared by the browser test modules: Chromium per module and one app
+server (the real corpus plus a hostile document) for the whole session."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ Amazon Rekognition tampering note <img src=x onerror="window.__pwned=1"> was fil
 """
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in this thread
+# while it is open, and asyncio code in later tests (LangChain's async contract tests) fails.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
