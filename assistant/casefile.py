@@ -228,6 +228,10 @@ def _date_events(sentence: Sentence, passage: Passage) -> Iterator[tuple[str, st
                     yield start, end, label, _trim(clause)
 
 
+def _content_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"[a-z]+", text.lower()) if w not in _DETERMINERS | _PREPOSITIONS)
+
+
 def _events(sentences: list[Sentence], passages: dict[str, Passage]) -> list[Event]:
     """Dated events in date order: each normalised date of a sentence, and each source's own date."""
     events: dict[tuple[str, str, str], Event] = {}
@@ -235,8 +239,19 @@ def _events(sentences: list[Sentence], passages: dict[str, Passage]) -> list[Eve
 
     def add(event: Event, rank: int) -> None:
         key = (event.start, event.end, event.label.lower())
-        if key not in events:
-            events[key], order[key] = event, rank
+        if key in events:
+            return
+        # The same event told twice ("Russia began its invasion of Ukraine", and "the 2022
+        # invasion of Ukraine" inside an allegation): one whose words the other holds goes.
+        said = _content_words(event.label)
+        for other in [k for k in events if k[:2] == key[:2]]:
+            held = _content_words(events[other].label)
+            if said <= held:
+                return
+            if held < said:
+                rank = min(rank, order.pop(other))
+                del events[other]
+        events[key], order[key] = event, rank
 
     covered: set[str] = set()
     for rank, s in enumerate(sentences):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,13 @@ def test_cli_people_no_index_message(tmp_path, capsys):
 
     code = main(["people", "--index", str(tmp_path / "none")])
     assert code == 3 and "no index" in capsys.readouterr().err
+
+
+def test_build_casefile_same_event_told_twice_listed_once():
+    passage = Passage.new("a.md", "x", title="T", publisher="Daily Wire", position=1)
+    told = [Sentence.new(passage, 0, "Since Zembla began its invasion of Nordia in 2022, it has faced sanctions."),
+            Sentence.new(passage, 1, "Smith said Acme sold parts after the 2022 invasion of Nordia.")]
+    told = [replace(s, mentions=(Mention("2022", "DATE", "2022"),)) for s in told]
+    events = build_casefile(told, [passage]).events
+    assert [e.start for e in events].count("2022") == 1
+    assert "began its invasion of Nordia" in events[0].label
