@@ -257,6 +257,13 @@ def build_ui(assistant: Assistant, admin: bool = False,
             refresh_button.click(run_refresh, turns, [refresh_log, status, sources, timeline, timeline_list, whos_who],
                                  concurrency_limit=1, api_visibility="private")
 
+        def on_load() -> tuple:
+            # The index may have moved on since the page was built (`ingest --watch`, another
+            # process's ingest): a page opened now shows the generation answers come from.
+            return (status_line(assistant), render_sources(assistant, []), *render_views(assistant))
+
+        demo.load(on_load, None, [status, sources, timeline, timeline_list, whos_who], api_visibility="private")
+
         # The UI's events are private (the page calls them; no client library does): the one
         # API endpoint is /ask, below.
         for trigger in (question.submit, send.click):

@@ -99,3 +99,37 @@ def test_browser_session_views_clear_and_own_origin_only(browser, hostile_server
     assert own and all(r.startswith(url + "/") or r == url for r in own), [r for r in own if not r.startswith(url)]
     assert errors == []
     page.context.close()
+
+
+def test_browser_page_opened_after_ingest_shows_new_timeline_and_cast(browser, repo_root, tmp_path, ingest_here):
+    """A page opened after an ingest the app did not run itself (`ingest --watch`, another
+    process) shows the generation its answers come from, in every tab."""
+    import shutil
+
+    from servers import start_app, stop_app
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(repo_root / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
+    ingest_here(corpus, index)
+    proc, url = start_app(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(index)},
+                          tmp_path / "app.log")
+    try:
+        page, errors, _ = open_page(browser, url, 1280, 800)
+        page.get_by_role("tab", name="Timeline").click()
+        expect(page.locator("#timeline-events")).to_contain_text("covers the case")
+        assert "Helen Marsh" not in page.locator("#timeline-events").inner_text()
+        page.context.close()
+
+        (corpus / "hearing.md").write_text("---\ntitle: Hearing note\npublisher: Court Wire\n---\n\n"
+                                           "Judge Helen Marsh adjourned the hearing in March 2025.\n")
+        ingest_here(corpus, index)
+        page, errors, _ = open_page(browser, url, 1280, 800)
+        expect(page.locator("#index-status")).to_contain_text("5 documents")
+        page.get_by_role("tab", name="Timeline").click()
+        expect(page.locator("#timeline-events")).to_contain_text("2025")
+        page.get_by_role("tab", name="Who's who").click()
+        expect(page.locator("#whos-who")).to_contain_text("Helen Marsh")
+        assert errors == []
+        page.context.close()
+    finally:
+        stop_app(proc)
