@@ -252,15 +252,16 @@ class Answerer:
                      and self.answers(c, frame, snap, asked, prior is not None)]
         if self._never_quoted(frame, snap):
             return Near(self._near(ranked))
-        if answering and prior is None and frame.asks in (Asks.DATE, Asks.NUMBER):
+        # Closeness to a standalone question's words, measured once per sentence for both uses below.
+        close = self._closeness(frame, snap) if prior is None else None
+        if answering and close is not None and frame.asks in (Asks.DATE, Asks.NUMBER):
             # A date or a number fits many sentences; one that answers must also be about what
             # the question is about ("In what year did Amazon introduce its moratorium?" is not
             # answered by the year of the invasion).
-            close = self._closeness(frame, snap)
             answering = [c for c in answering if close(c) >= w.typed_closeness]
         if not answering:
             return Near(self._near(ranked))
-        preference = self._preference(frame, snap, standalone=prior is None)
+        preference = self._preference(frame, snap, close)
         answering.sort(key=lambda c: -preference(c))
         if frame.asks == Asks.DEFINITION:
             # A sentence that says what the thing is ("the Russian company VisionLabs",
@@ -328,8 +329,15 @@ class Answerer:
         qterms = [snap.lexicon.terms(x) for x in qw]
         named = np.array([x in frame.names for x in qw], dtype=bool)
 
+        known: dict[str, float] = {}
+
         def closeness(c: ScoredSentence) -> float:
-            said = c.sentence.text + " " + c.sentence.attribution.speaker
+            if c.sentence.id not in known:
+                known[c.sentence.id] = measure(c)
+            return known[c.sentence.id]
+
+        def measure(c: ScoredSentence) -> float:
+            said = _said(c)
             sw = sorted({x for x in words(said) if x not in STOPWORDS})
             if not sw:
                 return 0.0
@@ -341,13 +349,14 @@ class Answerer:
 
         return closeness
 
-    def _preference(self, frame: QuestionFrame, snap: Snapshot, standalone: bool) -> Callable[[ScoredSentence], float]:
+    def _preference(self, frame: QuestionFrame, snap: Snapshot,
+                    close: Callable[[ScoredSentence], float] | None) -> Callable[[ScoredSentence], float]:
         """How the answering sentences are ordered: the ranking's score, plus (for a standalone
-        question) their closeness to its words, plus whether the speaker is the one whose
+        question, ``close``) their closeness to its words, plus whether the speaker is the one whose
         words are asked for ("How does Amazon describe ...") or, where the question says
         "allegedly", whether it is an allegation."""
         w = self.weights
-        close = self._closeness(frame, snap) if standalone and w.soft_coverage else None
+        close = close if w.soft_coverage else None
         label = ""
         if frame.speaker and snap.manifest is not None:
             party = snap.manifest.case.party_of(frame.speaker)
@@ -427,7 +436,8 @@ class Answerer:
             return False
         if frame.asks in _TYPED and not self._fitting(c, frame, snap, asked):
             return False
-        terms = set(snap.lexicon.terms(c.sentence.text + " " + c.sentence.attribution.speaker))
+        said = _said(c)
+        terms = set(snap.lexicon.terms(said))
         # It names something the question names: one whole name ("Harbor-0007" is not "Harbor-0047").
         named = [set(snap.lexicon.terms(n)) for n in frame.names
                  if all(snap.lexicon.seen(w, snap.vocabulary) for w in words(n))]
@@ -436,13 +446,13 @@ class Answerer:
             return False
         if not all(set(snap.lexicon.terms(e)) <= terms for e in frame.exact):
             return False
-        said = c.sentence.text + " " + c.sentence.attribution.speaker
         # A word that names a party ("the whistleblower's accusations") is a name, not a focus.
         case = snap.manifest.case if snap.manifest is not None else None
         focus = [f for f in frame.focus if case is None or case.party_of(f) is None]
-        if not all(self._covers(m, terms, said, snap) for m in frame.must):
+        vocab = sorted({w for w in words(said) if w not in STOPWORDS and not w.isdigit()})
+        if not all(self._covers(m, terms, vocab, snap) for m in frame.must):
             return False
-        covered = sum(self._covers(f, terms, said, snap) for f in focus)
+        covered = sum(self._covers(f, terms, vocab, snap) for f in focus)
         return covered >= frame.share * len(focus) - 1e-9
 
     def _fitting(self, c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str]) -> set[str]:
@@ -485,13 +495,13 @@ class Answerer:
             out.add(m.value or m.text.lower())
         return out
 
-    def _covers(self, focus: str, terms: set[str], text: str, snap: Snapshot) -> bool:
+    def _covers(self, focus: str, terms: set[str], vocab: list[str], snap: Snapshot) -> bool:
         """A focus word is covered by the same word (stemmed, aliases as one) or a word of the
-        sentence close in meaning (compared as written: the model knows "provided", not "provid")."""
+        sentence (``vocab``) close in meaning (compared as written: the model knows
+        "provided", not "provid")."""
         ft = snap.lexicon.terms(focus)
         if not ft or set(ft) <= terms:
             return True
-        vocab = sorted({w for w in words(text) if w not in STOPWORDS and not w.isdigit()})
         vecs = self._vectors([focus] + vocab)
         return bool(vocab) and float((vecs[1:] @ vecs[0]).max()) >= self.weights.focus_similarity
 
@@ -594,6 +604,12 @@ def _defines(text: str, names: tuple[str, ...]) -> bool:
         if re.search(rf"[A-Z][\w-]*(?: [A-Z][\w-]*)+ \((?i:{n})\)", text):
             return True  # "Amazon Web Services (AWS)": the name spelled out
     return False
+
+
+def _said(c: ScoredSentence) -> str:
+    """The sentence with its speaker: what answerability and closeness read ("It further
+    stated ..." holds "Amazon" through its speaker)."""
+    return c.sentence.text + " " + c.sentence.attribution.speaker
 
 
 def _served(c: ScoredSentence) -> str:
