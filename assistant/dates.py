@@ -8,6 +8,8 @@ value is cut back to the period it reports.
 from __future__ import annotations
 
 import calendar
+import re
+from datetime import date
 from functools import lru_cache
 
 
@@ -20,6 +22,7 @@ def _parser():  # type: ignore[no-untyped-def]
 
 
 _FORMAT = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
+_ISO_PREFIX = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
 def normalise(text: str) -> str:
@@ -44,3 +47,21 @@ def human(value: str) -> str:
     except (ValueError, IndexError):
         pass
     return value
+
+
+def span(prefix: str) -> tuple[date, date] | None:
+    """The first and last day an ISO prefix names ("2022", "2022-11", "2024-06-07"), or None."""
+    m = _ISO_PREFIX.match((prefix or "").strip())
+    if not m:
+        return None
+    year, month, day = int(m[1]), m[2], m[3]
+    try:
+        if day:
+            d = date(year, int(month), int(day))
+            return d, d
+        if month:
+            mo = int(month)
+            return date(year, mo, 1), date(year, mo, calendar.monthrange(year, mo)[1])
+        return date(year, 1, 1), date(year, 12, 31)
+    except ValueError:
+        return None

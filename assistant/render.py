@@ -104,6 +104,16 @@ def _parse_time(value: str) -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
+def human_time(value: str) -> str:
+    """"29 Nov 2026, 16:12 UTC" for an ISO timestamp (for a page that stays open, where "5 min
+    ago" would go stale); anything else as it is."""
+    t = _parse_time(value)
+    if t is None:
+        return (value or "").strip()
+    t = t.astimezone(timezone.utc)
+    return f"{human_date(t.date().isoformat())}, {t:%H:%M} UTC"
+
+
 def time_ago(value: str, now: datetime | None = None) -> str:
     """"just now", "5 min ago", "3 hours ago", "yesterday", "4 days ago", then the day
     ("7 Jun 2024"), for an ISO timestamp; anything else as it is."""

@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import gradio as gr
@@ -18,7 +17,7 @@ from .feedback import FeedbackLog
 from .index import CaseProfile
 from .casefile import PassageRef
 from .errors import BadQuestionError
-from .render import PANEL_EMPTY, answer_html, cited_sentences, document_html, safe_text, sources_html
+from .render import PANEL_EMPTY, answer_html, cited_sentences, document_html, human_time, safe_text, sources_html
 from .service import Assistant
 from .types import Answer
 from .views import VIEWS_CSS, events_html, plot_value, timeline_figure, whos_who_html
@@ -47,16 +46,7 @@ def status_line(assistant: Assistant) -> str:
     if manifest is None:
         return "No index yet."
     return (f"Index: {len(manifest.documents)} documents · {manifest.passages} passages · "
-            f"model {safe_text(manifest.model)} · last ingest {safe_text(_when(manifest.built_at))}")
-
-
-def _when(stamp: str) -> str:
-    """"29 Nov 2026, 16:12 UTC": the page shows it for as long as it is open, so no "5 min ago"."""
-    try:
-        moment = datetime.fromisoformat(stamp).astimezone(timezone.utc)
-    except ValueError:
-        return stamp
-    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+            f"model {safe_text(manifest.model)} · last ingest {safe_text(human_time(manifest.built_at))}")
 
 
 @dataclass(frozen=True)

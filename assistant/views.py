@@ -10,15 +10,14 @@ escaped text shows literally there as well (and a "$…$" label is never typeset
 
 from __future__ import annotations
 
-import calendar
 import html
 import json
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from .casefile import Casefile, Entity, Event, PassageRef
+from .dates import span as period
 from .render import safe_text as _escape
 from .render import safe_url
 
@@ -50,9 +49,6 @@ VIEWS_CSS = """
 .dark .timeline-events mark, .dark .whos-who mark { background: #6b5d00; color: #fff; }
 """
 
-_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-
-
 def safe_text(text: str) -> str:
     """``render.safe_text`` on one line: a blank line inside would end Markdown's HTML block
     and let the rest be read as Markdown."""
@@ -60,24 +56,6 @@ def safe_text(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- dates
-
-
-def period(prefix: str) -> tuple[date, date] | None:
-    """The first and last day an ISO prefix names ("2022", "2022-11", "2024-06-07"), or None."""
-    m = _ISO.match((prefix or "").strip())
-    if not m:
-        return None
-    year, month, day = int(m[1]), m[2], m[3]
-    try:
-        if day:
-            d = date(year, int(month), int(day))
-            return d, d
-        if month:
-            mo = int(month)
-            return date(year, mo, 1), date(year, mo, calendar.monthrange(year, mo)[1])
-        return date(year, 1, 1), date(year, 12, 31)
-    except ValueError:
-        return None
 
 
 def event_span(event: Event) -> tuple[date, date] | None:

@@ -204,3 +204,10 @@ def test_render_sources_badges_dates_and_plurals():
 
 def test_render_passage_panel_announces_politely():
     assert 'id="passage-view"' in PANEL_EMPTY and 'aria-live="polite"' in PANEL_EMPTY
+
+
+def test_render_human_time_day_and_minute_in_utc():
+    from assistant.render import human_time
+
+    assert human_time("2026-11-29T17:12:35+01:00") == "29 Nov 2026, 16:12 UTC"
+    assert human_time("not a time") == "not a time"
