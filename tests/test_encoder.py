@@ -61,8 +61,14 @@ def test_encode_onnx_matches_sentence_transformers(onnx_export, sentence_transfo
         assert embedder.engine == "onnxruntime"
         assert ours.shape == theirs.shape
         assert np.abs(ours - theirs).max() < 1e-5
-        # Same nearest neighbours: the ranking a user sees cannot depend on the runtime.
-        assert (np.argsort(-(ours @ ours.T), axis=1)[:, :3] == np.argsort(-(theirs @ theirs.T), axis=1)[:, :3]).all()
+        # Same nearest neighbours: the ranking a user sees cannot depend on the runtime. Ties
+        # (the batch repeats sentences, whose copies are equally near) may fall either way with
+        # rounding: each of our three nearest is among theirs, up to a rounding's difference.
+        k = min(3, len(texts))
+        theirs_sim = theirs @ theirs.T
+        kth_best = -np.sort(-theirs_sim, axis=1)[:, k - 1]
+        our_top = np.argsort(-(ours @ ours.T), axis=1)[:, :k]
+        assert (np.take_along_axis(theirs_sim, our_top, axis=1) >= kth_best[:, None] - 1e-5).all()
 
 
 def test_embed_question_torch_direct_path_matches_encode(sentence_transformer, repaired_article_body):
