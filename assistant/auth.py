@@ -11,6 +11,7 @@ import hmac
 import logging
 import math
 import time
+from collections import Counter
 
 from limits import RateLimitItemPerSecond
 from limits.storage import MemoryStorage
@@ -65,6 +66,7 @@ class ClientLimit:
     def __init__(self, count: int, seconds: int) -> None:
         self._item = RateLimitItemPerSecond(count, seconds)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._pending: Counter[str] = Counter()
 
     def retry_after(self, client: str) -> int | None:
         """Whole seconds until ``client`` has room again; None when it has room now."""
@@ -76,3 +78,25 @@ class ClientLimit:
     def hit(self, client: str) -> bool:
         """Count one event; False (and nothing counted) when the window is already full."""
         return self._limiter.hit(self._item, client)
+
+    def begin(self, client: str) -> int | None:
+        """Hold one place for an event whose outcome is not known yet (a sign-in being
+        checked): None when there was room, else whole seconds to wait.
+
+        A place held counts against the window like an event until :meth:`end`, so a burst
+        of concurrent attempts gets no more places than the window has, however slowly their
+        answers come back. Called from one event loop: the check and the hold are one step.
+        """
+        reset_at, remaining = self._limiter.get_window_stats(self._item, client)
+        if remaining - self._pending[client] > 0:
+            self._pending[client] += 1
+            return None
+        return max(1, math.ceil(reset_at - time.time())) if remaining <= 0 else 1
+
+    def end(self, client: str, counted: bool) -> None:
+        """Release the place :meth:`begin` held; ``counted``: the event stays in the window."""
+        self._pending[client] -= 1
+        if self._pending[client] <= 0:
+            del self._pending[client]
+        if counted:
+            self._limiter.hit(self._item, client)

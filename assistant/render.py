@@ -16,7 +16,6 @@ sentence alone. The full passage, its quoted sentences highlighted, is in the ca
 from __future__ import annotations
 
 import calendar
-import html
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
@@ -50,7 +49,10 @@ def safe_attr(text: str) -> str:
 
 
 def safe_url(url: str) -> str:
-    return html.escape(url, quote=True) if re.match(r"^https?://", url or "", re.I) else ""
+    """An http(s) URL for an href, escaped like any other text of ours (HTML and Markdown
+    alike); "" for anything else, a URL holding whitespace included (a blank line in it
+    would end the HTML block and let the rest be read as Markdown)."""
+    return safe_attr(url) if re.fullmatch(r"https?://\S+", url or "", re.I) else ""
 
 
 def _link(url: str, text: str, cls: str = "", title: str = "") -> str:

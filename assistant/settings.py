@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .auth import Credentials
 from .errors import SettingsError
@@ -82,6 +83,37 @@ class Settings(BaseSettings):
     feedback_per_minute: int = Field(default=10, gt=0)
     feedback_max_bytes: int = Field(default=5_000_000, gt=0)
     feedback_backups: int = Field(default=3, ge=0)
+    # Questions per client per minute, /api/ask and the chat's queue together; more get a 429.
+    asks_per_minute: int = Field(default=60, gt=0)
+
+    # The edge: what one connection or one client may hold of the server.
+    max_header_bytes: int = Field(default=65_536, ge=4_096, description="Request line and headers, in all.")
+    keep_alive_seconds: float = Field(default=5.0, gt=0, description="An idle connection is closed after this.")
+    request_timeout_seconds: float = Field(default=20.0, gt=0, description="From a request's first byte until its "
+                                           "headers and body have all arrived; slower requests are cut off.")
+    max_connections: int = Field(default=1_000, gt=0, description="Open connections and requests in progress; "
+                                 "past it, 503.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Addresses of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (comma-separated, or '*'); none by default: the client is the socket's peer.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Other origins (https://host[:port], comma-separated) whose pages may "
+        "read the API's answers; never with cookies.")
+
+    @field_validator("trusted_proxies", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not re.fullmatch(r"https?://[^/\s?#]+", origin):
+                raise ValueError(f"{origin!r} is not an origin like https://example.org (no path, no '*')")
+        return value
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

@@ -41,6 +41,11 @@ def page_css() -> str:
 RAW_HTML = {"sanitize_html": False, "latex_delimiters": []}
 
 
+#: Signing out is a POST (a link or an image elsewhere cannot sign the user out); the session
+#: cookie is SameSite=Lax, so another site's form cannot either.
+SIGN_OUT = '<form method="post" action="logout"><button type="submit" class="sign-out">Sign out</button></form>'
+
+
 def status_line(assistant: Assistant) -> str:
     manifest = assistant.manifest()
     if manifest is None:
@@ -111,8 +116,10 @@ FEEDBACK_CSS = """
 
 
 def build_ui(assistant: Assistant, admin: bool = False,
-             refresh: Callable[[Callable[[float, str], None]], str] | None = None) -> gr.Blocks:
+             refresh: Callable[[Callable[[float, str], None]], str] | None = None,
+             signed_in: bool = False) -> gr.Blocks:
     """``refresh`` re-runs ingest (given a progress callback); offered only to admins.
+    ``signed_in``: the page is behind a login, and offers to sign out (a form POST).
 
     No event takes the Chatbot's value as an input: the conversation lives in server-side
     state, so nothing a client sends comes back as an output (Gradio would copy any file
@@ -198,6 +205,8 @@ def build_ui(assistant: Assistant, admin: bool = False,
         gr.Markdown(f"## Case Assistant\n{about}Every claim points to the passage it came from: "
                     "click a marker to check it.")
         status = gr.Markdown(status_line(assistant), elem_id="index-status")
+        if signed_in:
+            gr.Markdown(SIGN_OUT, elem_id="sign-out", **RAW_HTML)
         turns = gr.State([])
         with gr.Tab("Chat", elem_id="tab-chat"):
             with gr.Row(equal_height=False):

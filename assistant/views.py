@@ -10,7 +10,6 @@ escaped text shows literally there as well (and a "$…$" label is never typeset
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable
 from datetime import date
@@ -18,8 +17,8 @@ from typing import Any
 
 from .casefile import Casefile, Entity, Event, PassageRef
 from .dates import span as period
+from .render import safe_attr, safe_url
 from .render import safe_text as _escape
-from .render import safe_url
 
 #: A passage's full text by its reference, or None when the index no longer holds it.
 PassageLookup = Callable[[PassageRef], "str | None"]
@@ -157,10 +156,6 @@ def plot_value(fig) -> Any:
 # --------------------------------------------------------------------------- HTML lists
 
 
-def _attr(value: str) -> str:
-    return html.escape(value or "", quote=True)
-
-
 def source_html(ref: PassageRef) -> str:
     """The source of a passage: its title (linked to the original when it has a web address),
     publisher and date."""
@@ -180,7 +175,7 @@ def passage_html(ref: PassageRef, lookup: PassageLookup | None) -> str:
     if ref.quote:
         quote = safe_text(ref.quote)
         body = body.replace(quote, f"<mark>{quote}</mark>", 1)
-    return (f'<details class="passage" data-passage="{_attr(ref.passage_id)}"><summary>Show the passage</summary>'
+    return (f'<details class="passage" data-passage="{safe_attr(ref.passage_id)}"><summary>Show the passage</summary>'
             f"<blockquote>{body}</blockquote></details>")
 
 
@@ -203,7 +198,7 @@ def events_html(casefile: Casefile, lookup: PassageLookup | None = None) -> str:
         who = f'<span class="speaker {safe_text(e.stance)}">{safe_text(speaker_label(e))}</span>' if e.speaker else ""
         quote = f"<blockquote>{safe_text(e.source.quote)}</blockquote>" if e.source.quote else ""
         items.append(
-            f'<li class="event" data-start="{_attr(e.start)}" data-end="{_attr(e.end)}">'
+            f'<li class="event" data-start="{safe_attr(e.start)}" data-end="{safe_attr(e.end)}">'
             f'<span class="when">{when}</span> {who} <strong class="label">{safe_text(e.label)}</strong>'
             f"{quote}{source_html(e.source)}{passage_html(e.source, lookup)}</li>")
     return '<ol class="timeline-events">' + "".join(items) + "</ol>"
@@ -223,7 +218,7 @@ def entity_html(entity: Entity, lookup: PassageLookup | None = None) -> str:
         for m in entity.mentions)
     listed = (f'<details class="mentions-list"><summary>Show where the sources mention {safe_text(entity.name)}</summary>'
               f'<ol class="mentions">{mentions}</ol></details>') if entity.mentions else '<p class="count">0 passages</p>'
-    return (f'<section class="entity" data-kind="{_attr(entity.kind)}" data-name="{_attr(entity.name)}">'
+    return (f'<section class="entity" data-kind="{safe_attr(entity.kind)}" data-name="{safe_attr(entity.name)}">'
             f'<h4 class="name">{safe_text(entity.name)}</h4> <span class="kind">{safe_text(entity.kind)}</span>'
             f' <span class="count">· {n} passage{"s" if n != 1 else ""}</span>'
             f"{role}{also}{listed}</section>")

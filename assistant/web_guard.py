@@ -5,10 +5,16 @@ Gradio's event streams). None imports Gradio: what they know of it (its routes, 
 ids) is handed in by ``app.py``.
 
 - :class:`SecurityHeaders`: CSP, framing, sniffing and referrer headers on every response.
+- :class:`SessionCookies`: cookies SameSite=Lax, and Secure exactly when served over TLS.
 - :class:`SignInThrottle`: per-client backoff after failed sign-ins (Gradio's login form and
-  HTTP Basic alike).
+  HTTP Basic alike), an attempt counted from the moment it starts.
+- :class:`AskRate`: questions per client per minute, through the API and the chat alike.
 - :class:`BodyLimit`: bodies refused by size as they stream in, never held whole first.
-- :class:`RouteAllowlist`: only the routes the chat uses reach Gradio; only its own events.
+- :class:`RouteAllowlist`: only the routes the chat uses reach Gradio; only its own events,
+  only well-formed JSON, only sessions it knows.
+
+Cross-origin reads are Starlette's CORSMiddleware's (app.py); the connection itself (head
+size, deadlines, idle time) is bounded in :mod:`assistant.edge`.
 """
 
 from __future__ import annotations
@@ -17,17 +23,18 @@ import base64
 import hashlib
 import json
 import logging
+import math
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from html.parser import HTMLParser
 from typing import Any
 
 from pydantic_core import from_json
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .auth import ClientLimit
+from .auth import ClientLimit, Credentials
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +163,41 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def cookie_with_policy(cookie: bytes, secure: bool) -> bytes:
+    """A Set-Cookie value with its SameSite and Secure attributes replaced by ours."""
+    parts = [p.strip() for p in cookie.split(b";")]
+    kept = [parts[0]] + [p for p in parts[1:] if p and p.split(b"=")[0].strip().lower() not in (b"samesite", b"secure")]
+    return b"; ".join(kept + [b"SameSite=Lax"] + ([b"Secure"] if secure else []))
+
+
+class SessionCookies:
+    """Every cookie the app sets is ``SameSite=Lax`` and ``Secure`` exactly when the request
+    came over TLS.
+
+    Gradio sets its session cookie ``SameSite=None; Secure`` (so that the app works inside
+    other sites' pages), which sends it along with requests other sites' pages make; and a
+    ``Secure`` cookie over plain HTTP is kept by no browser but for localhost. The app is not
+    meant to be embedded (frame-ancestors 'none'), so the session stays with its own site.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        secure = scope.get("scheme") == "https"
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [(k, cookie_with_policy(v, secure) if k.lower() == b"set-cookie" else v)
+                                      for k, v in message.get("headers", [])]
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)
+
+
 # --------------------------------------------------------------------------- sign-in throttle
 
 
@@ -164,27 +206,41 @@ class SignInThrottle:
     429 with Retry-After until the window has room again; the right password then works.
 
     An attempt is a POST to Gradio's login form or any request carrying an Authorization
-    header; it failed when the login form answers 400/401 or an API route answers 401.
+    header. It holds a place in the window from the moment it starts (``ClientLimit.begin``)
+    until its answer is known, and keeps it when it failed: concurrent guesses get no more
+    answers than the window has places. HTTP Basic is checked here at once; the login form
+    failed when Gradio answers it 400 or 401. The client is the socket's peer, or the
+    address a trusted proxy forwarded (uvicorn sets it; see :mod:`assistant.edge`).
     """
 
-    def __init__(self, app: ASGIApp, failures: ClientLimit, login_paths: Collection[str] = ("/login", "/login/")) -> None:
+    def __init__(self, app: ASGIApp, failures: ClientLimit, credentials: Credentials | None,
+                 login_paths: Collection[str] = ("/login", "/login/")) -> None:
         self.app = app
         self.failures = failures
+        self.credentials = credentials
         self.login_paths = login_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self.credentials is None:  # no sign-in: nothing to guess
             await self.app(scope, receive, send)
             return
         is_form = scope["method"] == "POST" and scope["path"] in self.login_paths
-        if not is_form and "authorization" not in Headers(scope=scope):
+        authorization = Headers(scope=scope).get("authorization")
+        if not is_form and authorization is None:
             await self.app(scope, receive, send)
             return
         client = client_of(scope)
-        wait = self.failures.retry_after(client)
+        wait = self.failures.begin(client)
         if wait is not None:
             log.warning("sign-in from %s refused for %d s: too many failures", client, wait)
             await reply(send, 429, "too many failed sign-ins; try again later", {"Retry-After": str(wait)})
+            return
+        if not is_form:
+            right = self.credentials.check_basic(authorization or "")
+            self.failures.end(client, counted=not right)
+            if not right:
+                log.warning("failed sign-in from %s (%s)", client, scope["path"])
+            await self.app(scope, receive, send)
             return
         status = 0
 
@@ -194,10 +250,35 @@ class SignInThrottle:
                 status = message["status"]
             await send(message)
 
-        await self.app(scope, receive, watch)
-        if status == 401 or (is_form and status == 400):
-            self.failures.hit(client)
-            log.warning("failed sign-in from %s (%s)", client, scope["path"])
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            failed = status in (0, 400, 401)  # 0: it ended without an answer, which proves nothing right
+            self.failures.end(client, counted=failed)
+            if failed:
+                log.warning("failed sign-in from %s (%s)", client, scope["path"])
+
+
+class AskRate:
+    """At most ``limit`` questions per client in its window through ``paths`` (the API's
+    /api/ask and the chat's queue, which every chat event joins); beyond it, 429 with
+    Retry-After. Feedback and sign-ins have limits of their own."""
+
+    def __init__(self, app: ASGIApp, limit: ClientLimit, paths: Collection[str]) -> None:
+        self.app = app
+        self.limit = limit
+        self.paths = frozenset(paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in self.paths:
+            client = client_of(scope)
+            if not self.limit.hit(client):
+                wait = self.limit.retry_after(client) or 1
+                log.warning("questions from %s refused for %d s: over the rate", client, wait)
+                await reply(send, 429, "too many questions at once from here; try again in a moment",
+                            {"Retry-After": str(wait)})
+                return
+        await self.app(scope, receive, send)
 
 
 # --------------------------------------------------------------------------- body size
@@ -271,7 +352,7 @@ GRADIO_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = tuple(
         ("GET", r"/(assets|static|svelte)/[^?#]+"),  # the files in Gradio's own package
         ("GET", r"/(favicon\.ico|manifest\.json|robots\.txt)"),
         ("POST", r"/login/?"),
-        ("GET", r"/logout/?"),
+        ("POST", r"/logout/?"),  # a POST (Gradio's is a GET, which any link or image could trigger)
         # The API description gradio_client reads before it calls the one public endpoint,
         # /ask (through the queue below); it lists no UI handler, they are all private.
         ("GET", r"/gradio_api/info/?"),
@@ -283,51 +364,97 @@ GRADIO_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = tuple(
 )
 
 EVENT_JOIN = "/gradio_api/queue/join"
+EVENT_STREAM = "/gradio_api/queue/data"
+#: Gradio's routes that read a JSON body (whatever the Content-Type says).
+JSON_BODIES = frozenset({EVENT_JOIN, "/gradio_api/cancel"})
+LOGOUT = re.compile(r"/logout/?")
+#: The longest name a path segment may have: a file system's NAME_MAX (Gradio's static
+#: routes answered a longer one with a 500 from the OS).
+MAX_SEGMENT = 255
 
 
 class RouteAllowlist:
-    """Requests outside our own paths (``own_prefixes``) must match :data:`GRADIO_ROUTES`; a
-    queued event must name one of the app's events (``event_ids``: Gradio answers an unknown
-    ``fn_index`` with a KeyError, a 500) and carry no file reference."""
+    """Requests outside our own paths (``own_prefixes``) must match :data:`GRADIO_ROUTES`.
 
-    def __init__(self, app: ASGIApp, own_prefixes: tuple[str, ...], event_ids: Collection[int]) -> None:
+    Besides: a JSON body must be strict JSON (no NaN or Infinity, no number beyond a float,
+    no lone surrogate: Gradio answered each with a 500); a queued event must name one of the
+    app's events (``event_ids``: Gradio answers an unknown ``fn_index`` with a KeyError) and
+    carry no file reference; the event stream must be for a session the queue knows
+    (``known_session``: Gradio starts the stream, then fails inside it with a traceback);
+    no path segment is longer than a file name can be. ``POST /logout`` reaches Gradio's
+    logout as the GET it expects.
+    """
+
+    def __init__(self, app: ASGIApp, own_prefixes: tuple[str, ...], event_ids: Collection[int],
+                 known_session: Callable[[str], bool] | None = None) -> None:
         self.app = app
         self.own_prefixes = own_prefixes
         self.event_ids = frozenset(event_ids)
+        self.known_session = known_session
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":  # the chat uses none: closed before accepting, a 403
             await send({"type": "websocket.close", "code": 1008})
             return
-        if scope["type"] != "http" or scope["path"].startswith(self.own_prefixes):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
+        if any(len(segment) > MAX_SEGMENT for segment in path.split("/")):
+            await reply(send, 404, "not found")
+            return
+        if path.startswith(self.own_prefixes):
+            await self.app(scope, receive, send)
+            return
         if not any(method in methods and pattern.fullmatch(path) for methods, pattern in GRADIO_ROUTES):
             await reply(send, 404, "not found")
             return
-        if path == EVENT_JOIN:
+        if path == EVENT_STREAM and self.known_session is not None:
+            session = QueryParams(scope.get("query_string", b"").decode("latin-1")).get("session_hash", "")
+            if not self.known_session(session):
+                log.info("event stream refused: no such session")
+                await reply(send, 404, "no such session: join an event first")
+                return
+        if method == "POST" and LOGOUT.fullmatch(path):
+            scope = {**scope, "method": "GET"}
+        elif method == "POST" and path in JSON_BODIES:
             body = await _read_body(receive)  # already bounded by BodyLimit
-            problem = self._event_problem(body)
+            problem = self._json_problem(body, event=path == EVENT_JOIN)
             if problem:
                 await reply(send, 422, problem)
                 return
             receive = _replay(body, receive)
         await self.app(scope, receive, send)
 
-    def _event_problem(self, body: bytes) -> str | None:
+    def _json_problem(self, body: bytes, event: bool) -> str | None:
         try:
-            event: Any = from_json(body)
+            value: Any = from_json(body, allow_inf_nan=False)
         except ValueError:
-            return "event body must be JSON"
-        if not isinstance(event, dict):
+            return "body must be strict JSON (UTF-8, no NaN or Infinity, no lone surrogate)"
+        if not _finite(value):
+            return "body holds a number beyond the range of a float"
+        if not event:
+            return None
+        if not isinstance(value, dict):
             return "event body must be a JSON object"
-        fn_index = event.get("fn_index")
+        fn_index = value.get("fn_index")
         if type(fn_index) is not int or fn_index not in self.event_ids:
             return "unknown event"
-        if _carries_file(event):
+        if _carries_file(value):
             return "this app takes no files"
         return None
+
+
+def _finite(value: Any) -> bool:
+    """No float in ``value`` is infinite (JSON's 1e999 parses to one). Depth is bounded by
+    the parser (200)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
 
 
 def _carries_file(value: Any) -> bool:

@@ -10,7 +10,6 @@ import importlib
 import io
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -20,7 +19,7 @@ from assistant.dates import human
 from assistant.errors import DocumentError
 from assistant.index import DocumentStatus
 
-from .manifest import CASE_NAME, MANIFEST_NAME, SourceEntry
+from .manifest import CASE_NAME, MANIFEST_NAME, DocumentMeta, SourceEntry
 
 log = logging.getLogger(__name__)
 
@@ -75,14 +74,6 @@ def _decode(raw: bytes, where: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DocumentError(where, f"not valid UTF-8 (byte {exc.start})") from None
-
-
-def _as_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return str(value).strip()
 
 
 def split_front_matter(text: str, where: str) -> tuple[dict[str, object], str]:
@@ -170,18 +161,18 @@ def _read(path: Path, rel: str, max_bytes: int) -> bytes:
         raise DocumentError(rel, f"cannot be read ({exc.strerror})") from None
 
 
-def _text_and_meta(raw: bytes, suffix: str, rel: str) -> tuple[str, dict[str, object]]:
+def _text_and_meta(raw: bytes, suffix: str, rel: str) -> tuple[str, DocumentMeta]:
     """A file's text and what it says of itself (front matter, or an HTML page's metadata)."""
     if suffix == ".pdf":
         if not raw:
             raise DocumentError(rel, "empty file")
-        return _pdf_text(raw, rel), {}
+        return _pdf_text(raw, rel), DocumentMeta()
     if suffix in (".html", ".htm"):
         body, info = html_text(_decode(raw, rel), rel)
-        return body, {"title": info.get("title"), "publisher": info.get("sitename"),
-                      "date": info.get("date"), "url": info.get("url")}
+        return body, DocumentMeta.of_page({"title": info.get("title"), "publisher": info.get("sitename"),
+                                           "date": info.get("date"), "url": info.get("url")}, rel)
     meta, body = split_front_matter(_decode(raw, rel), rel)
-    return body, meta
+    return body, DocumentMeta.of(meta, rel)
 
 
 def load_file(path: Path, corpus_dir: Path, max_bytes: int = 5_000_000) -> SourceDocument:
@@ -191,12 +182,12 @@ def load_file(path: Path, corpus_dir: Path, max_bytes: int = 5_000_000) -> Sourc
         raise DocumentError(rel, "no text in the document")
     return SourceDocument(
         doc_id=rel,
-        title=_as_text(meta.get("title")) or path.stem.replace("-", " ").replace("_", " "),
+        title=meta.title or path.stem.replace("-", " ").replace("_", " "),
         body=body,
-        publisher=_as_text(meta.get("publisher")),
-        url=_as_text(meta.get("url")),
-        date=_as_text(meta.get("date")),
-        kind=_as_text(meta.get("kind")) or "document",
+        publisher=meta.publisher or "",
+        url=meta.url or "",
+        date=meta.date or "",
+        kind=meta.kind or "document",
         origin=rel,
     )
 

@@ -7,14 +7,16 @@ Each ``[[source]]`` table is parsed by :class:`SourceEntry`, case.toml by the in
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError, field_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError,
+                      field_validator)
 
-from assistant.errors import ManifestError
+from assistant.errors import DocumentError, ManifestError
 from assistant.index import CaseProfile
 
 MANIFEST_NAME = "sources.toml"
@@ -22,7 +24,18 @@ CASE_NAME = "case.toml"
 #: What a saved copy of a source may be: a page saved from a browser, a PDF or plain text.
 SAVED_COPY_SUFFIXES = (".html", ".htm", ".pdf", ".txt")
 
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+def _one_line(value: str) -> str:
+    if len(value.splitlines()) > 1:
+        raise ValueError("must be one line")
+    return value
+
+
+#: A title, a publisher, a kind: shown on cards, in links' tooltips and in lists, so one line.
+_Line = Annotated[str, AfterValidator(_one_line)]
+_Text = Annotated[_Line, StringConstraints(strip_whitespace=True, min_length=1)]
+#: Where a citation links to: one absolute http(s) URL, no whitespace anywhere in it.
+_URL = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$")]
+URL_DESCRIPTION = "one absolute http or https URL, without spaces or line breaks"
 
 
 class SourceEntry(BaseModel):
@@ -34,8 +47,7 @@ class SourceEntry(BaseModel):
         description="letters, digits, '.', '_' or '-'")
     title: _Text
     publisher: _Text
-    url: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$")] = Field(
-        description="an http or https URL")
+    url: _URL = Field(description=URL_DESCRIPTION)
     date: str = ""
     fetch: StrictBool = False
     #: A copy of the source saved under the corpus (e.g. "saved/ft.html"): its text is the source's.
@@ -57,6 +69,53 @@ class SourceEntry(BaseModel):
         if path.suffix.lower() not in SAVED_COPY_SUFFIXES:
             raise ValueError(f"must be a {', '.join(SAVED_COPY_SUFFIXES)} file")
         return path.as_posix()
+
+
+class DocumentMeta(BaseModel):
+    """What a corpus document says of itself (Markdown front matter, or a page's metadata),
+    checked like a [[source]]'s fields: the same values reach the same cards, links and lists.
+    Other keys are the author's own and ignored; an empty value is no value."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    title: _Line | None = None
+    publisher: _Line | None = None
+    url: _URL | None = Field(default=None, description=URL_DESCRIPTION)
+    date: _Line | None = None
+    kind: _Line | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _scalar_as_text(cls, value: object) -> object:
+        if isinstance(value, date):  # YAML dates parse to datetime.date (or datetime)
+            value = value.isoformat()
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @classmethod
+    def of(cls, fields: dict[str, object], where: str) -> DocumentMeta:
+        """``fields`` checked; a DocumentError names the file and the field."""
+        try:
+            return cls.model_validate(fields)
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            field = ".".join(str(p) for p in err["loc"])
+            known = cls.model_fields.get(field)
+            reason = (known.description if err["type"] == "string_pattern_mismatch" and known and known.description
+                      else err.get("ctx", {}).get("error") or err["msg"])
+            raise DocumentError(where, f"front matter field '{field}': {reason}") from None
+
+    @classmethod
+    def of_page(cls, fields: dict[str, str | None], where: str) -> DocumentMeta:
+        """A web page's own metadata, which its author did not write for us: whitespace runs
+        become one space and a URL that is not one is dropped, instead of failing the page."""
+        tidy = {k: " ".join(v.split()) for k, v in fields.items() if v}
+        if tidy.get("url") and not re.fullmatch(r"https?://\S+", tidy["url"]):
+            del tidy["url"]
+        return cls.of(tidy, where)
 
 
 def load_manifest(corpus_dir: Path) -> list[SourceEntry]:

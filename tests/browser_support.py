@@ -56,7 +56,14 @@ def hostile_server(repo_root, tmp_path_factory):
     stop_app(proc)
 
 
-def open_page(browser, url, width, height, dark=False):
+def sign_in(page, user: str, password: str) -> None:
+    """Through Gradio's own login page, as a person would."""
+    page.get_by_label("username").fill(user)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+
+
+def open_page(browser, url, width, height, dark=False, login: tuple[str, str] | None = None):
     context = browser.new_context(viewport={"width": width, "height": height},
                                   color_scheme="dark" if dark else "light")
     page = context.new_page()
@@ -67,6 +74,8 @@ def open_page(browser, url, width, height, dark=False):
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     page.goto(url + ("/?__theme=dark" if dark else "/"))
+    if login is not None:
+        sign_in(page, *login)
     page.wait_for_selector("#question textarea", timeout=60_000)
     return page, errors, requests
 

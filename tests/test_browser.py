@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser_support import ARTIFACTS, ask_in_page, open_page
-from servers import start_app, stop_app
+from servers import PASSWORD, USER, start_app, stop_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -227,10 +227,10 @@ def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_ro
 
     corpus = tmp_path / "corpus"
     shutil.copytree(repo_root / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
-    proc, admin_url = start_app(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(tmp_path / "index")},
-                             tmp_path / "app.log", "--admin")
+    proc, admin_url = start_app(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(tmp_path / "index"),
+                                            "CASE_AUTH": f"{USER}:{PASSWORD}"}, tmp_path / "app.log", "--admin")
     try:
-        page, errors, _ = open_page(browser, admin_url, 1280, 800)
+        page, errors, _ = open_page(browser, admin_url, 1280, 800, login=(USER, PASSWORD))
         assert "4 documents" in page.locator("#index-status").inner_text()
         (corpus / "late-news.md").write_text("---\ntitle: Late news\n---\n\nThe tribunal adjourned the hearing.\n")
         page.get_by_role("tab", name="Sources").click()
@@ -238,6 +238,8 @@ def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_ro
         page.locator("#refresh-log", has_text="1 added").wait_for(timeout=120_000)
         assert "5 documents" in page.locator("#index-status").inner_text()
         assert page.locator("#sources summary", has_text="Late news").count() == 1
+        page.locator("#sign-out button").click()  # a POST; the page is the login form again
+        page.get_by_role("button", name="Login").wait_for()
         assert errors == []
         page.context.close()
     finally:

@@ -65,9 +65,9 @@ FAULTS = {
     "nolocation": "http 302",       # a redirect without a Location header
     "paywall": "no article text",   # a short teaser and a Subscribe box
     "shell": "no article text",     # an empty JavaScript shell
-    "huge": "larger than",          # 1 MB with Content-Length
-    "endless": "larger than",       # close-delimited body that keeps coming (bounded at 2 MB)
-    "gzipbomb": "larger than",      # 3 KB on the wire, 1 MB decompressed
+    "huge": "too large",            # 1 MB with Content-Length
+    "endless": "too large",         # close-delimited body that keeps coming (bounded at 2 MB)
+    "gzipbomb": "too large",        # 3 KB on the wire, 1 MB decompressed
     "wrongtype": "content type",    # the page turned into a PDF download
     "truncated": "remoteprotocolerror",  # Content-Length promises more than is sent
     "refused": "refused",           # its server is gone: connection refused
@@ -286,7 +286,7 @@ def test_ingest_fetch_faults_keep_last_good_copy(tmp_path, repo_root, serve):
         assert f"fetch {sid} failed" in out.stderr, sid
     assert "more than 5 redirects" in sources["loop"]["reason"]
     assert "ftp" in sources["toftp"]["reason"] and sources["toftp"]["reason"].startswith("refused")
-    assert f"{MAX_BYTES} bytes" in sources["huge"]["reason"]
+    assert f"{MAX_BYTES:,} bytes" in sources["huge"]["reason"]
     assert 2 <= site.state.hits["loop"] <= 6 and site.state.hits.get("story.html") is None
 
     assert sources["moved"]["status"] == "fetched" and not sources["moved"].get("reason")

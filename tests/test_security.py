@@ -12,6 +12,7 @@ import re
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -526,3 +527,348 @@ def test_lxml_html_clean_declared_directly():
              for d in pyproject["project"]["dependencies"]}
     assert "lxml_html_clean" in names
     import trafilatura  # noqa: F401  (imports jusText, which imports lxml_html_clean)
+
+
+# --------------------------------------------------------------------------- second review (issue 18)
+#
+# One server of the case index with the edge's bounds set low; each test speaks from a loopback
+# address of its own (127.0.0.x: every one of them reaches the server, and the server tells
+# them apart), so a lockout or a spent rate in one test is no other test's.
+
+EDGE_WINDOW = 60  # a sign-in window longer than any burst below takes
+EDGE_ASKS = 5
+TLS_PROXY = "127.0.0.20"  # the one proxy the edge server believes (X-Forwarded-Proto: https from it)
+READER_ORIGIN = "https://reader.example"  # the one other origin allowed to read the API
+
+
+@pytest.fixture(scope="module")
+def edge_server(case_index, repo_root, tmp_path_factory) -> Iterator[Server]:
+    from servers import serve
+
+    yield from serve(case_index, repo_root, tmp_path_factory.mktemp("edge-server"), CASE_AUTH=f"{USER}:{PASSWORD}",
+                     CASE_LOGIN_FAILURES="10", CASE_LOGIN_WINDOW_SECONDS=str(EDGE_WINDOW),
+                     CASE_ASKS_PER_MINUTE=str(EDGE_ASKS), CASE_KEEP_ALIVE_SECONDS="1", CASE_REQUEST_TIMEOUT_SECONDS="2",
+                     CASE_MAX_CONNECTIONS="4000", CASE_TRUSTED_PROXIES=TLS_PROXY, CASE_CORS_ORIGINS=READER_ORIGIN)
+
+
+def _from(address: str, **kwargs) -> httpx.Client:
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=60, **kwargs)
+
+
+def _session(server: Server, address: str) -> httpx.Cookies:
+    with _from(address) as client:
+        r = client.post(server.url + "/login", data={"username": USER, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return r.cookies
+
+
+async def _burst(server: Server, address: str, n: int, attempt, right_after: int) -> tuple[list[int], int]:
+    """``n`` concurrent wrong sign-ins from ``address``; once ``right_after`` of them are
+    answered, the right password from the same address while the rest are in flight."""
+    import asyncio
+
+    answered = asyncio.Event()
+    statuses: list[int] = []
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+    transport = httpx.AsyncHTTPTransport(local_address=address, limits=limits)
+    async with httpx.AsyncClient(base_url=server.url, transport=transport, timeout=120) as client:
+        async def wrong(i: int) -> None:
+            statuses.append((await attempt(client, f"guess-{i}")).status_code)
+            if len(statuses) >= right_after:
+                answered.set()
+
+        async def right() -> int:
+            await answered.wait()
+            return (await attempt(client, PASSWORD)).status_code
+
+        *_, right_status = await asyncio.gather(*(wrong(i) for i in range(n)), right())
+    return statuses, right_status
+
+
+@slow
+@pytest.mark.parametrize("how,address", [("login form", "127.0.0.31"), ("HTTP Basic", "127.0.0.32")])
+def test_concurrent_sign_ins_get_no_more_answers_than_the_window(edge_server, how, address):
+    """Finding: the check ran before the request and the failure was counted after it, so
+    1,000 concurrent guesses all got an answer, and a right password inside the burst worked."""
+    import asyncio
+
+    async def attempt(client: httpx.AsyncClient, password: str) -> httpx.Response:
+        if how == "login form":
+            return await client.post("/login", data={"username": USER, "password": password})
+        return await client.post("/api/ask", json={"question": "Who is the whistleblower?"},
+                                 headers={"authorization": _basic(USER, password)})
+
+    statuses, right = asyncio.run(_burst(edge_server, address, 1000, attempt, right_after=20))
+    answered = [s for s in statuses if s != 429]
+    assert len(statuses) == 1000 and len(answered) <= 10, {s: statuses.count(s) for s in set(statuses)}
+    assert set(answered) <= {400, 401}
+    assert right == 429  # the right password waits like any other attempt
+
+
+@slow
+def test_forwarded_for_from_a_client_changes_nothing(edge_server):
+    """Finding: X-Forwarded-For was believed from 127.0.0.1, so each guess could name a new
+    client. Only CASE_TRUSTED_PROXIES are believed (test_edge shows a trusted one is)."""
+    statuses = []
+    with _from("127.0.0.1") as client:  # the address uvicorn believed by default (no other test signs in from it here)
+        for i in range(30):
+            r = client.post(edge_server.url + "/login", data={"username": USER, "password": f"guess-{i}"},
+                            headers={"X-Forwarded-For": f"198.51.100.{i + 1}"})
+            statuses.append(r.status_code)
+    assert statuses[:10] == [400] * 10 and set(statuses[10:]) == {429}, statuses
+    assert "failed sign-in from 127.0.0.1 " in edge_server.log and "198.51.100." not in edge_server.log
+
+
+@slow
+@pytest.mark.parametrize("path,address", [("/config", "127.0.0.41"), ("/gradio_api/info", "127.0.0.42"),
+                                          ("/", "127.0.0.43"), ("/api/ask", "127.0.0.44")])
+def test_other_origin_gets_no_credentialed_read(edge_server, path, address):
+    """Finding: with a host name other than localhost, Gradio echoed any Origin with
+    Access-Control-Allow-Credentials, so another site's page read /config with the user's cookie."""
+    cookies = _session(edge_server, address)
+    host = "case.example:" + edge_server.url.rsplit(":", 1)[1]
+    with _from(address, cookies=cookies) as client:
+        for origin in ("https://evil.example", "null", f"http://{host}.evil.example"):
+            headers = {"Origin": origin, "Host": host}
+            if path == "/api/ask":
+                r = client.post(edge_server.url + path, json={"question": "Who?"},
+                                headers={**headers, "authorization": _basic(USER, PASSWORD)})
+            else:
+                r = client.get(edge_server.url + path, headers=headers)
+            assert r.status_code in (200, 401), (origin, r.status_code)
+            assert not any(k.lower().startswith("access-control-allow") for k in r.headers), (origin, dict(r.headers))
+            pre = client.request("OPTIONS", edge_server.url + path, headers={
+                **headers, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+            assert "access-control-allow-origin" not in pre.headers and "access-control-allow-credentials" not in pre.headers
+        # the one origin the settings list may read the API, never with credentials
+        r = client.post(edge_server.url + "/api/ask", json={"question": "Who is the whistleblower?"},
+                        headers={"Origin": READER_ORIGIN, "authorization": _basic(USER, PASSWORD)})
+        assert r.headers.get("access-control-allow-origin") == READER_ORIGIN
+        assert "access-control-allow-credentials" not in r.headers
+
+
+@slow
+def test_session_cookie_same_site_and_secure_only_over_tls(edge_server):
+    with _from("127.0.0.35") as client:
+        plain = client.post(edge_server.url + "/login", data={"username": USER, "password": PASSWORD})
+    with _from(TLS_PROXY) as client:  # the configured proxy says the client came over TLS
+        tls = client.post(edge_server.url + "/login", data={"username": USER, "password": PASSWORD},
+                          headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"})
+    for r, secure in ((plain, False), (tls, True)):
+        cookies = r.headers.get_list("set-cookie")
+        assert r.status_code == 200 and cookies
+        for cookie in cookies:
+            attributes = {a.strip().split("=")[0].lower(): a.strip() for a in cookie.split(";")[1:]}
+            assert attributes.get("samesite", "").lower() == "samesite=lax", cookie
+            assert ("secure" in attributes) is secure, cookie
+
+
+@slow
+def test_logout_is_a_post(edge_server):
+    cookies = _session(edge_server, "127.0.0.36")
+    with _from("127.0.0.36", cookies=cookies) as client:
+        assert client.get(edge_server.url + "/logout").status_code == 404  # a link or an image cannot sign out
+        assert client.get(edge_server.url + "/config").status_code == 200
+        out = client.post(edge_server.url + "/logout")
+        assert out.status_code in (302, 303)
+        assert client.get(edge_server.url + "/config").status_code in (401, 403)  # the session is gone
+
+
+@slow
+def test_oversized_header_refused_within_a_second(edge_server):
+    import socket
+
+    host, port = edge_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        start = time.monotonic()
+        try:
+            sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n")
+        except OSError:
+            pass  # closed while the header was still going out: refused
+        sock.settimeout(5)
+        try:
+            got = sock.recv(100)
+        except ConnectionResetError:
+            got = b""
+        assert (got == b"" or got.startswith(b"HTTP/1.1 431")) and time.monotonic() - start < 1, got
+    assert httpx.get(edge_server.url + "/api/health", timeout=10).status_code == 200
+
+
+@slow
+def test_idle_connection_closed_after_keep_alive(edge_server):
+    import socket
+
+    host, port = edge_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        start = time.monotonic()
+        sock.settimeout(10)
+        assert sock.recv(100) == b"" and time.monotonic() - start < 2  # keep-alive is 1 s here
+
+
+@slow
+def test_questions_over_the_per_client_rate_get_429(edge_server):
+    """Finding: /api/ask had no per-client rate (300 in a row all answered). The API and the
+    chat's queue share one budget per client; another client is not affected."""
+    auth = {"authorization": _basic(USER, PASSWORD)}
+    with _from("127.0.0.37") as client:
+        codes = [client.post(edge_server.url + "/api/ask", json={"question": "Who is the whistleblower?"},
+                             headers=auth).status_code for _ in range(EDGE_ASKS)]
+        assert codes == [200] * EDGE_ASKS
+        over = client.post(edge_server.url + "/api/ask", json={"question": "Who is the whistleblower?"}, headers=auth)
+        assert over.status_code == 429 and 1 <= int(over.headers["Retry-After"]) <= 60
+        cookies = _session(edge_server, "127.0.0.37")
+        join = client.post(edge_server.url + "/gradio_api/queue/join", cookies=cookies,
+                           json={"data": [], "fn_index": 0, "session_hash": "rate0000001"})
+        assert join.status_code == 429
+    with _from("127.0.0.38") as other:
+        assert other.post(edge_server.url + "/api/ask", json={"question": "Who is the whistleblower?"},
+                          headers=auth).status_code == 200
+
+
+HOSTILE_JSON = [b"NaN", b"Infinity", b"-Infinity", b"1e999", b'"\\ud800"', b'"\\udfff x"']
+
+
+@slow
+@pytest.mark.parametrize("value", HOSTILE_JSON)
+@pytest.mark.parametrize("route", ["/gradio_api/queue/join", "/gradio_api/cancel"])
+def test_gradio_non_finite_number_or_lone_surrogate_gets_4xx(open_server, route, value):
+    bodies = [b'{"data": [' + value + b'], "fn_index": 0, "session_hash": "abcdefghijk"}',
+              b'{"session_hash": ' + value + b', "event_id": "x", "fn_index": 0}',
+              b'{"fn_index": 0, "data": [], "session_hash": "abcdefghijk", "trigger_id": ' + value + b"}"]
+    for body in bodies:
+        r = httpx.post(open_server.url + route, content=body, headers={"content-type": "application/json"}, timeout=60)
+        assert 400 <= r.status_code < 500, (body, r.status_code, r.text)
+
+
+@slow
+def test_gradio_over_long_names_and_unknown_sessions_get_404(open_server):
+    before = open_server.log.count("\n")
+    with open_server.client() as client:
+        for prefix in ("/static/", "/assets/", "/svelte/", "/gradio_api/heartbeat/", "/case-static/", "/api/"):
+            assert client.get(prefix + "a" * 300).status_code == 404, prefix
+        for session in ("nosession01", "%ED%A0%80", "\ud800".encode("utf-8", "surrogatepass").decode("latin-1")):
+            r = client.get("/gradio_api/queue/data", params={"session_hash": session})
+            assert r.status_code == 404, session
+    time.sleep(0.5)
+    new = open_server.log.splitlines()[before:]
+    assert not any("Traceback" in line for line in new), new
+    assert sum("no such session" in line for line in new) <= 3  # one line each, at most
+
+
+def test_front_matter_url_with_markdown_refused_and_never_rendered(tmp_path):
+    """Finding: a front-matter url holding blank lines injected Markdown links and images into
+    cards, the panel, Sources, Timeline and Who's who."""
+    from assistant.errors import DocumentError
+    from assistant.render import safe_url
+    from ingest.documents import load_file
+
+    hostile = "https://ok.example/a\n\n![x](https://evil.example/i.png) [click](https://evil.example/)"
+    doc = tmp_path / "note.md"
+    doc.write_text(f"---\ntitle: Note\nurl: {json.dumps(hostile)}\n---\n\nThe tribunal sat in London.\n")
+    with pytest.raises(DocumentError, match="front matter field 'url'"):
+        load_file(doc, tmp_path)
+    doc.write_text('---\ntitle: "Two\\n\\nlines"\n---\n\nThe tribunal sat in London.\n')
+    with pytest.raises(DocumentError, match="front matter field 'title'"):
+        load_file(doc, tmp_path)
+    assert safe_url(hostile) == ""  # an index written before this check still renders no link
+    assert "](" not in safe_url("https://ok.example/a_(b)") and safe_url("https://ok.example/a").startswith("https")
+
+
+@slow
+def test_admin_without_sign_in_refuses_to_start(case_index, repo_root, tmp_path):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if k != "CASE_AUTH"}
+    run = subprocess.run([sys.executable, "app.py", "--admin"], cwd=repo_root, capture_output=True, text=True,
+                         env={**env, "CASE_INDEX_DIR": str(case_index), "GRADIO_SERVER_PORT": "9"}, timeout=120)
+    assert run.returncode == 2 and "CASE_AUTH" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("address", ["::7f00:1", "::a00:1", "::ffff:0:7f00:1", "::ffff:0:a9fe:a9fe", "64:ff9b:1::a00:1",
+                                     "64:ff9b:1::5db8:d822", "fec0::1", "feff::1"])
+def test_fetch_guard_refuses_deprecated_and_local_ipv6_forms(tmp_path, fake_dns, outbound_connections, address):
+    fake_dns["v6.example"] = [[address]]
+    result = _fetch(tmp_path, "http://v6.example/page")
+    assert result.status == "failed" and "non-public" in result.reason
+    assert outbound_connections == []
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """A fetched source's server at its worst: a compression bomb, or headers one byte at a time."""
+
+    brotli_bomb = gzip_bomb = b""
+
+    def do_GET(self):  # noqa: N802
+        try:
+            if self.path == "/br":
+                self._send({"Content-Encoding": "br"}, self.brotli_bomb)
+            elif self.path == "/gzip":
+                self._send({"Content-Encoding": "gzip"}, self.gzip_bomb)
+            elif self.path == "/trickle":
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Padding: " + b"a" * 200:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.1)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _send(self, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(200)
+        for k, v in {"Content-Type": "text/html", "Content-Length": str(len(body)), **headers}.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def hostile_origin() -> Iterator[str]:
+    import brotli
+
+    compressor = brotli.Compressor(quality=4, lgwin=24)
+    zeros = b"\0" * (1 << 20)
+    _Hostile.brotli_bomb = b"".join(compressor.process(zeros) for _ in range(256)) + compressor.finish()  # 256 MB
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    _Hostile.gzip_bomb = b"".join(deflate.compress(zeros) for _ in range(256)) + deflate.flush()  # 256 MB too
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _fetch_local(tmp_path: Path, url: str, timeout: float = 5):
+    from assistant.settings import Settings
+    from ingest.fetch import fetch_all
+    from ingest.manifest import SourceEntry
+
+    entry = SourceEntry(id="s", title="T", publisher="P", url=url, fetch=True)
+    return fetch_all([entry], tmp_path, Settings(fetch_timeout=timeout, fetch_max_bytes=10_000_000),
+                     allow_private=True)["s"]
+
+
+@pytest.mark.parametrize("path", ["/br", "/gzip"])
+def test_fetch_compression_bomb_bounded_while_it_streams(tmp_path, hostile_origin, path):
+    """Finding: the size cap was checked after each chunk was decompressed, and a chunk of
+    809 bytes of brotli took the process to 2 GB."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = _fetch_local(tmp_path, hostile_origin + path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.status == "failed", result
+    assert "too large" in result.reason or "content encoding 'br'" in result.reason, result.reason
+    assert peak < 64 << 20, f"peak {peak >> 20} MB"
+
+
+def test_fetch_trickled_headers_end_at_the_timeout(tmp_path, hostile_origin):
+    start = time.monotonic()
+    result = _fetch_local(tmp_path, hostile_origin + "/trickle", timeout=1.5)
+    assert result.status == "failed" and "timed out" in result.reason, result
+    assert time.monotonic() - start < 3

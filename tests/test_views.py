@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import date
 
@@ -75,10 +76,12 @@ def test_build_plot_value_carries_config_without_cdn():
 
 def test_render_events_html_escaped_ordered_with_sources():
     out = events_html(CASE, lambda r: "Before. " + r.quote + " After." if r.passage_id != "p4" else None)
-    assert out.index("2022-11") < out.index("2023") < out.index("June 2024") < out.index("7 June 2024")
+    shown = html.unescape(out)  # as a browser reads it: every value of ours is escaped, attributes too
+    assert shown.index("2022-11") < shown.index("2023") < shown.index("June 2024") < shown.index("7 June 2024")
     assert '<span class="speaker alleges">Forrest alleges</span>' in out
     assert '<span class="speaker denies">Amazon denies</span>' in out
-    assert '<a href="https://example.org/a" target="_blank" rel="noopener noreferrer">Case article</a>' in out
+    # the link's address is escaped like any text of ours (a browser reads it back whole)
+    assert '<a href="https://example.org/a" target="_blank" rel="noopener noreferrer">Case article</a>' in shown
     assert "<blockquote>In June 2024, Forrest filed a claim with the tribunal.</blockquote>" in out
     assert "<summary>Show the passage</summary>" in out and "<mark>In June 2024" in out
     assert "<img" not in out and "javascript:" not in out and "**bold**" not in out and "](http" not in out
