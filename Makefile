@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export CASE_CORPUS_DIR ?= corpus
 export CASE_INDEX_DIR ?= data/index
 
-.PHONY: run test test-fast install ingest eval bench clean chromium check-install
+.PHONY: run test test-fast install ingest eval train bench clean chromium check-install
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,9 +46,13 @@ test: $(STAMP) chromium
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow" -q
 
+# The answer model's figures per kind: train split, validation split, 5-fold.
 eval: $(STAMP)
-	$(PY) -m assistant eval tests/data/case_qa.jsonl
-	$(PY) -m assistant eval ../shared/eval/dev_qa.jsonl
+	$(PY) -m assistant eval
+
+# Refit the answer model on the train split (writes assistant/answerability/model.json).
+train: $(STAMP)
+	$(PY) -m assistant train
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench.py

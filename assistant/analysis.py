@@ -16,24 +16,29 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from .dates import normalise
+from .english import english
 from .errors import ModelLoadError
 from .index import CaseProfile, DocumentRecords, Passage, Sentence
 from .index.records import Attribution, Mention, Stance
 
 log = logging.getLogger(__name__)
 
-#: Reporting verbs (lemmas) and the stance they give; None: the speaker's plain statement.
-REPORTING: dict[str, Stance | None] = {
-    **dict.fromkeys("say state tell add explain note write believe insist maintain reply respond "
-                    "confirm acknowledge announce testify".split(), None),
-    **dict.fromkeys("claim allege accuse criticize criticise leak contend assert argue complain charge "
-                    "warn blame".split(), Stance.ALLEGES),
-    **dict.fromkeys("deny reject dispute refute rebut".split(), Stance.DENIES),
-}
-_SUBJECTS = {"nsubj", "nsubjpass"}
+@lru_cache(maxsize=1)
+def reporting() -> dict[str, Stance | None]:
+    """Reporting verbs (lemmas, from the data file) and the stance they give; None: the
+    speaker's plain statement."""
+    verbs = english().reporting
+    return {**dict.fromkeys(verbs.states, None), **dict.fromkeys(verbs.alleges, Stance.ALLEGES),
+            **dict.fromkeys(verbs.denies, Stance.DENIES)}
+
+
+#: Who does the saying: a reporting verb's active subject ("X said"; "Y was told" names the
+#: one told, not the one telling).
+_SUBJECTS = {"nsubj"}
 _WORD = re.compile(r"[a-z]+")
 _PRONOUNS = {"it", "he", "she", "they", "we", "i"}
 _HEAD_MODIFIERS = {"compound", "amod", "nmod", "poss", "npadvmod"}
@@ -85,7 +90,7 @@ def fingerprint(model: str, case: CaseProfile) -> str:
 
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 4
 
 
 def _import_spacy() -> Any:
@@ -128,8 +133,8 @@ class Analyzer:
 
         #: Every written form of the reporting verbs, and "according": a sentence without
         #: any of them names no speaker, so it needs no parse.
-        self._saying_forms = frozenset({"according"} | set(REPORTING) | {
-            form for lemma in REPORTING for forms in getAllInflections(lemma, upos="VERB").values() for form in forms})
+        self._saying_forms = frozenset({"according"} | set(reporting()) | {
+            form for lemma in reporting() for forms in getAllInflections(lemma, upos="VERB").values() for form in forms})
         #: The components only attribution needs (the entity recogniser keeps its own layer,
         #: and a shared tok2vec stays on while anything left on listens to it).
         parse = {"tagger", "parser", "attribute_ruler", "lemmatizer", "morphologizer", "senter"}
@@ -187,18 +192,28 @@ class Analyzer:
 
     def _passage(self, passage: Passage, items: list[tuple[Sentence, Any]]) -> Iterator[Sentence]:
         narrator = Attribution(speaker=passage.publisher or passage.title, stance=Stance.REPORTS)
+        closing = self._closing_speakers(items)
         depth = 0
         opener: Attribution | None = None
         previous = narrator
-        for s, doc in items:
+        for i, (s, doc) in enumerate(items):
             mentions = tuple(_mentions(doc))
             if passage.headline:
                 yield replace(s, mentions=mentions, attribution=narrator)
                 continue
             quote_open = depth > 0
             own = self._speaker(doc)
-            if quote_open and opener is not None:
+            new_depth = max(depth + sum(step for _, step in quote_events(s.text)), 0)
+            if i in closing:
+                # Inside a quotation whose speaker is named where it closes ('"...," X said.')
+                attribution = replace(closing[i], carried=isinstance(own, Attribution) and own != closing[i]
+                                      or not isinstance(own, Attribution), quote_open=quote_open)
+            elif quote_open and opener is not None:
                 attribution = replace(opener, carried=True, quote_open=True)
+            elif own is None and _opens_quote(s.text) and previous.stance != Stance.REPORTS \
+                    and quote_events(items[i - 1][0].text):
+                # A quotation no one is named for, straight after someone's quoted words: theirs still.
+                attribution = replace(previous, carried=True, quote_open=False)
             elif own == "pronoun":
                 attribution = replace(previous, carried=previous.stance != Stance.REPORTS,
                                       stance=self._pronoun_stance(doc, previous))
@@ -206,7 +221,6 @@ class Analyzer:
                 attribution = own
             else:
                 attribution = narrator
-            new_depth = max(depth + sum(step for _, step in quote_events(s.text)), 0)
             if depth == 0 and new_depth > 0:
                 opener = attribution
             elif new_depth == 0:
@@ -215,12 +229,40 @@ class Analyzer:
             previous = attribution
             yield replace(s, mentions=mentions, attribution=attribution)
 
+    def _closing_speakers(self, items: list[tuple[Sentence, Any]]) -> dict[int, Attribution]:
+        """Sentences of a quotation that opens at a sentence's start and runs over several
+        sentences, whose speaker is named only after it closes ('"... . ...," X said.'): their
+        index -> that speaker. (What the quotation's first sentence says would otherwise be
+        read as the speaker's own words: '"X told the world ...' is not X speaking.)"""
+        out: dict[int, Attribution] = {}
+        depth, start = 0, None
+        for i, (s, doc) in enumerate(items):
+            events = quote_events(s.text)
+            if depth == 0 and _opens_quote(s.text):
+                start = i
+            depth = max(depth + sum(step for _, step in events), 0)
+            if depth == 0 and start is not None:
+                if i > start:
+                    speaker = self._speaker(doc)
+                    if isinstance(speaker, Attribution):
+                        out.update(dict.fromkeys(range(start, i + 1), speaker))
+                start = None
+        return out
+
     # ------------------------------------------------------------------ attribution
 
     def _speaker(self, doc: Any) -> Attribution | str | None:
         """The sentence's own speaker, "pronoun" when its reporting verb's subject is one,
-        or None for narration."""
+        or None for narration. A verb inside a quotation is what is quoted, not who says it
+        ('"Today a judge has said ...' is not the judge speaking)."""
+        spans = quoted_spans(doc.text)
+
+        def quoted(tok: Any) -> bool:
+            return any(a <= tok.idx < b for a, b in spans)
+
         for tok in doc:
+            if quoted(tok):
+                continue
             to = next((c for c in tok.children if c.lower_ == "to"), None) if tok.lower_ == "according" else None
             if to is not None:
                 objs = [c for c in to.children if c.dep_ == "pobj"]
@@ -230,7 +272,7 @@ class Analyzer:
         for root in roots[:1]:
             verbs = [root] + [c for c in root.children if c.dep_ == "conj" and c.pos_ == "VERB"]
             for verb in verbs:
-                if verb.lemma_.lower() not in REPORTING:
+                if verb.lemma_.lower() not in reporting() or quoted(verb):
                     continue
                 subjects = [c for c in verb.children if c.dep_ in _SUBJECTS]
                 if not subjects:
@@ -238,26 +280,26 @@ class Analyzer:
                 subj = subjects[0]
                 if subj.pos_ == "PRON" and subj.lower_ in _PRONOUNS:
                     return "pronoun"
-                return self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1], REPORTING[verb.lemma_.lower()])
+                return self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1], reporting()[verb.lemma_.lower()])
             # "Forrest filed a lawsuit ..., alleging that he was unfairly dismissed": a
             # participle of saying takes its subject from the verb it hangs on.
             subjects = [c for c in root.children if c.dep_ in _SUBJECTS]
             for verb in root.children:
-                if (verb.dep_ == "advcl" and verb.tag_ == "VBG" and verb.lemma_.lower() in REPORTING
+                if (verb.dep_ == "advcl" and verb.tag_ == "VBG" and verb.lemma_.lower() in reporting()
                         and subjects and not any(c.dep_ in _SUBJECTS for c in verb.children)):
                     subj = subjects[0]
                     if subj.pos_ == "PRON":
                         return "pronoun" if subj.lower_ in _PRONOUNS else None
                     return self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1],
-                                             REPORTING[verb.lemma_.lower()])
+                                             reporting()[verb.lemma_.lower()])
         return None
 
     def _pronoun_stance(self, doc: Any, previous: Attribution) -> Stance:
         root = next((t for t in doc if t.dep_ == "ROOT"), None)
         verb = root.lemma_.lower() if root is not None else ""
-        if verb not in REPORTING:
+        if verb not in reporting():
             return previous.stance  # "It has not sold ...": the speaker goes on as before
-        return REPORTING[verb] or Stance.STATES
+        return reporting()[verb] or Stance.STATES
 
     def _attribution(self, span: Any, stance: Stance | None) -> Attribution:
         head = span.root
@@ -267,8 +309,9 @@ class Analyzer:
                 return Attribution(party.label, stance or Stance(party.asserts))
         people = [e for e in span.ents if e.label_ == "PERSON"]
         orgs = [e for e in span.ents if e.label_ in ("ORG", "NORP", "GPE")]
-        if people:
-            label = people[0].text.split()[-1]
+        if people:  # a person by their surname, titles aside ("Fenella Stroud KC" is Stroud)
+            names = [w for w in people[0].text.split() if w.lower().strip(".") not in english().sentence.titles]
+            label = (names or people[0].text.split())[-1]
         elif orgs:
             label = orgs[0].text
         else:
@@ -276,6 +319,33 @@ class Analyzer:
             label = " ".join(words)
             label = label[:1].upper() + label[1:]
         return Attribution(label, stance or Stance.STATES)
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentence inside quotation marks (a quotation within a quotation
+    is inside the outer one): an opening without its close runs to the end, a close without
+    its opening (a quotation carried on from an earlier sentence) from the start."""
+    spans, start, depth = [], None, 0
+    for pos, step in quote_events(text):
+        if step > 0:
+            if depth == 0:
+                start = pos
+            depth += 1
+        elif depth > 0:
+            depth -= 1
+            if depth == 0:
+                spans.append((start, pos))
+        else:
+            spans.append((0, pos))
+    if depth > 0:
+        spans.append((start, len(text)))
+    return spans
+
+
+def _opens_quote(text: str) -> bool:
+    """Whether the sentence starts with a quotation mark that opens a quotation."""
+    events = quote_events(text)
+    return bool(events) and events[0][1] == 1 and not text[:events[0][0]].strip()
 
 
 def _mentions(doc: Any) -> Iterator[Mention]:

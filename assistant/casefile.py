@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # imported for types only: the index package imports this mod
     from .index.manifest import CaseProfile
     from .index.records import Mention, Passage, Sentence
 
+from .english import english
+
 log = logging.getLogger(__name__)
 
 
@@ -121,15 +123,19 @@ _VERBS = {"is", "was", "are", "were", "has", "had", "have", "will", "would", "ca
           "alleges", "accuses", "argues", "insists", "maintains", "owns", "operates", "supplies", "offers"}
 _PREPOSITIONS = {"of", "to", "in", "on", "for", "with", "by", "at", "from", "into", "against", "about", "and", "or"}
 _ADVERBS = {"also", "still", "then", "later", "allegedly", "reportedly", "repeatedly", "never", "not", "once"}
-#: Head nouns that make a group of people an agency ("British police", "state security agencies").
-_AGENCY_NOUNS = {"police", "agency", "agencies", "ministry", "ministries", "government", "governments",
-                 "authority", "authorities", "court", "courts", "tribunal", "regulator", "regulators",
-                 "army", "military", "services", "service", "forces", "force", "department", "office",
-                 "intelligence", "security", "commission", "council", "parliament", "prosecutors"}
-_ORG_AGENCY_NOUNS = _AGENCY_NOUNS - {"service", "services", "security", "intelligence", "office", "force"}
 _ENTITY_LABELS = {"PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "FAC": "place",
                   "PRODUCT": "product", "NORP": "group"}
 _MAX_WORDS = 12
+
+
+def _agency_nouns() -> frozenset[str]:
+    """Head nouns that make a group of people an agency (the data file's)."""
+    return english().sentence.agency_nouns
+
+
+def _org_agency_nouns() -> frozenset[str]:
+    """...of which those that make an organisation of the words before them."""
+    return english().sentence.agency_nouns - english().sentence.general_agency_nouns
 
 
 def _trim(text: str, limit: int = _MAX_WORDS) -> str:
@@ -396,8 +402,8 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
                     if text.startswith(phrase, at) and text[at + len(phrase):].lstrip()[:1].isupper():
                         continue  # "the Russian company VisionLabs": a descriptor of the name after it
                     form, end = phrase, at + len(phrase)
-                    kind = "agency" if {w.lower() for w in nouns} & _AGENCY_NOUNS else "group"
-            elif kind == "organisation" and form.split()[-1].lower() in _ORG_AGENCY_NOUNS:
+                    kind = "agency" if {w.lower() for w in nouns} & _agency_nouns() else "group"
+            elif kind == "organisation" and form.split()[-1].lower() in _org_agency_nouns():
                 kind = "agency"
             if kind == "organisation" and any(form.lower() in pub.lower().split() or form.lower() == pub.lower()
                                               for pub in publishers):

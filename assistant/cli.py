@@ -1,4 +1,4 @@
-"""`python -m assistant ask|eval|status|timeline|people`: the assistant from a terminal or a script."""
+"""`python -m assistant ask|eval|train|status|timeline|people`: the assistant from a terminal or a script."""
 
 from __future__ import annotations
 
@@ -22,10 +22,18 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--index", type=Path, help="index folder (default: CASE_INDEX_DIR or ./data/index)")
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     ask.add_argument("--jsonl", type=Path, help="questions file: one {id, question, history?} per line")
-    ev = sub.add_parser("eval", help="score a question set (dev_qa.jsonl format)")
-    ev.add_argument("file", type=Path)
+    ev = sub.add_parser("eval", help="score a question set (dev_qa.jsonl format); without one, the answer "
+                                     "model's train, validation and k-fold figures per kind")
+    ev.add_argument("file", type=Path, nargs="?")
     ev.add_argument("--index", type=Path)
     ev.add_argument("--json", action="store_true", help="end stdout with the figures as JSON")
+    ev.add_argument("--folds", type=int, default=5, help="k of the k-fold estimate (without a file)")
+    tr = sub.add_parser("train", help="fit the answer model on the train split and write it")
+    tr.add_argument("--out", type=Path, help="where to write it (default: the shipped model file)")
+    tr.add_argument("--resplit", action="store_true", help="split the question sets into train and validation "
+                                                            "anew (by the fixed seed)")
+    tr.add_argument("--check", action="store_true", help="refit and compare with the model file: exit 1 if they "
+                                                         "differ")
     ex = sub.add_parser("export-model", help="export the embedding model to ONNX (once per install)")
     ex.add_argument("--if-missing", action="store_true", help="do nothing when a current export exists")
     st = sub.add_parser("status", help="what the index holds")
@@ -56,7 +64,7 @@ def format_answer(answer: dict[str, Any]) -> str:
                      + f" ({c['speaker']} {c['stance']}; {c['kind']})")
         lines.append(f"      \"{c['quote']}\"" if c["kind"] == "passage" else f"      {c['quote']}")
     if answer.get("related"):
-        lines.append("Related passages (they do not answer the question):")
+        lines.append("Closest passages:")
         lines += [f"  - {c['title']} ({c['publisher']}): \"{c['quote']}\"" for c in answer["related"]]
     return "\n".join(lines)
 
@@ -84,6 +92,8 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.file is None:
+        return _eval_model(args)
     from .evaluation import EvalResult, load_questions, score_answer, unrelated_history
     from .service import Assistant
 
@@ -113,6 +123,49 @@ def _eval(args: argparse.Namespace) -> int:
     print(result.summary())
     if args.json:
         print(json.dumps({**result.to_dict(), "by_kind": {k: v.to_dict() for k, v in by_kind.items()}}))
+    return 0
+
+
+def _eval_model(args: argparse.Namespace) -> int:
+    from .answerability.training import evaluate
+
+    settings = Settings.load()
+    figures = evaluate(settings, settings.eval_work_dir, folds=args.folds)
+    kinds = sorted({k for by_kind in figures.values() for k in by_kind})
+    print(f"{'kind':36} {'train':>16} {'validation':>16} {'k-fold':>16}")
+    for kind in kinds + ["all"]:
+        cells = []
+        for name in ("train", "validation", "k-fold"):
+            rows = figures[name].values() if kind == "all" else [figures[name].get(kind)]
+            rows = [r for r in rows if r]
+            ok = sum(r["answered"] + r["declined"] for r in rows)
+            n = sum(r["answerable"] + r["unanswerable"] for r in rows)
+            cells.append(f"{ok}/{n} ({100 * ok / n:.0f}%)" if n else "-")
+        print(f"{kind:36} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16}")
+    if args.json:
+        print(json.dumps(figures))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .answerability.model import MODEL_FILE
+    from .answerability.training import train
+
+    settings = Settings.load()
+    target = args.out or MODEL_FILE
+    out = settings.eval_work_dir / "refit.json" if args.check else target
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model = train(settings, settings.eval_work_dir, out, resplit=args.resplit)
+    t = model.thresholds
+    print(f"fitted on {model.fitted['questions']} questions ({model.fitted['candidates']} candidates, "
+          f"{model.fitted['answering']} answering), C={model.fitted['C_selector']}/{model.fitted['C_answerable']}; "
+          f"thresholds: answer {t.answer} ({t.answer_typed} for a kind of thing), "
+          f"keep {t.keep}, side {t.side}, far {t.far}; written to {out}")
+    if args.check:
+        same = out.read_text(encoding="utf-8") == target.read_text(encoding="utf-8")
+        out.unlink()
+        print("the refit equals the model file" if same else f"the refit differs from {target}")
+        return 0 if same else 1
     return 0
 
 
@@ -199,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         return {"ask": _ask, "eval": _eval, "status": _status, "export-model": _export, "timeline": _timeline,
-                "people": _people}[args.command](args)
+                "people": _people, "train": _train}[args.command](args)
     except CaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -39,7 +39,7 @@ BATCH = 64  # texts per forward pass in bulk, longest first so that padding stay
 #: Largest difference from sentence-transformers' vectors an export may show when it is made.
 MAX_EXPORT_DIFF = 1e-5
 _PROBES = ["", "x", "Who filed the claim, and when?", "Ünïcödé straße — «Москва» 東京 😀",
-           "The tribunal heard evidence " + "about the police use of facial recognition " * 60]
+           "The committee heard evidence " + "about the public use of image analysis " * 60]
 
 
 def resolve_model(name: str) -> str:

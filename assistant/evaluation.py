@@ -72,28 +72,49 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
     return items
 
 
-def score_answer(gold: dict[str, Any], answer: Answer, result: EvalResult) -> None:
+@dataclass(frozen=True)
+class Verdict:
+    """One answer against its gold item, by the acceptance scorer's rules."""
+
+    abstain: bool  # the item should be declined
+    right: bool  # declined when it should be; else holds the answer phrase(s) and was not declined
+    supported: bool  # a citation holds a supporting phrase
+    concise: bool  # within the word limit
+
+    @property
+    def passed(self) -> bool:
+        return self.right if self.abstain else self.right and self.supported and self.concise
+
+
+def verdict(gold: dict[str, Any], answer: Answer, max_words: int) -> Verdict:
     text = _norm(answer.answer)
-    cits = [_norm(" ".join(str(v or "") for v in (c.text, c.quote, c.title, c.url))) for c in answer.citations]
     if gold.get("abstain"):
+        return Verdict(True, answer.abstained, True, True)
+    cits = [_norm(" ".join(str(v or "") for v in (c.text, c.quote, c.title, c.url))) for c in answer.citations]
+    hay = text + " " + " ".join(cits) if gold.get("match_sources") else text
+    wanted = gold.get("answer_all") or gold.get("answer_any") or []
+    ok = (all if gold.get("answer_all") else any)(_has(x, hay) for x in wanted) and not answer.abstained
+    sup = any(_has(x, t) for x in gold.get("support_any", []) for t in cits)
+    return Verdict(False, ok, sup, len(text.split()) <= max_words)
+
+
+def score_answer(gold: dict[str, Any], answer: Answer, result: EvalResult) -> None:
+    v = verdict(gold, answer, result.max_words)
+    if v.abstain:
         result.out_of_scope += 1
-        if answer.abstained:
+        if v.right:
             result.abstained_ok += 1
         else:
             result.failures.append({"id": gold["id"], "why": "should abstain", "answer": answer.answer})
         return
     result.in_scope += 1
-    hay = text + " " + " ".join(cits) if gold.get("match_sources") else text
-    wanted = gold.get("answer_all") or gold.get("answer_any") or []
-    ok = (all if gold.get("answer_all") else any)(_has(x, hay) for x in wanted) and not answer.abstained
-    sup = any(_has(x, t) for x in gold.get("support_any", []) for t in cits)
-    concise = len(text.split()) <= result.max_words
-    result.correct += ok
-    result.supported += ok and sup
-    result.concise += ok and sup and concise
-    result.retrieval_hits += sup
-    if not (ok and sup and concise):
-        why = [w for w, bad in (("wrong", not ok), ("uncited", not sup), ("too long", not concise)) if bad]
+    result.correct += v.right
+    result.supported += v.right and v.supported
+    result.concise += v.passed
+    result.retrieval_hits += v.supported
+    if not v.passed:
+        why = [w for w, bad in (("wrong", not v.right), ("uncited", not v.supported), ("too long", not v.concise))
+               if bad]
         result.failures.append({"id": gold["id"], "why": ",".join(why), "question": gold["question"],
                                 "answer": answer.answer})
 

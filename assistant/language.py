@@ -13,7 +13,8 @@ import re
 from functools import cached_property
 from typing import Any
 
-from .text import STOPWORDS, words
+from .english import english
+from .text import words
 
 _CAPITALISED = re.compile(r"(?<=\s)[A-Z][\w'’-]*")
 
@@ -38,8 +39,9 @@ class LanguageGate:
         ws = words(body)
         if len(ws) < 2 and not re.search(r"[^\x00-\x7f]", body):
             return None
-        english = sum(w in STOPWORDS or w in vocabulary for w in ws) / (len(ws) or 1)
-        if english > self.max_english_share:
+        stop = english().stopwords
+        share = sum(w in stop or w in vocabulary for w in ws) / (len(ws) or 1)
+        if share > self.max_english_share:
             return None
         found = self._detector.compute_language_confidence_values(body)
         if not found:

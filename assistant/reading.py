@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from .analysis import REPORTING
+from .analysis import reporting
+from .english import english
 
 
 class Asks(StrEnum):
@@ -34,49 +36,39 @@ class Asks(StrEnum):
     THING = "thing"
 
 
-#: Nouns that name the kind of answer rather than something the answer must mention.
-TYPE_NOUNS: dict[str, Asks] = {
-    **dict.fromkeys("person people man woman individual employee staffer worker executive official "
-                    "spokesperson spokesman spokeswoman whistleblower lawyer judge".split(), Asks.PERSON),
-    **dict.fromkeys("company firm organisation organization business corporation agency body group entity "
-                    "subsidiary intermediary partner customer client".split(), Asks.ORGANISATION),
-    **dict.fromkeys("outlet newspaper paper publication media site website journalist publisher "
-                    "magazine broadcaster".split(), Asks.SOURCE),
-    **dict.fromkeys("place location region".split(), Asks.PLACE),
-    **dict.fromkeys("country nation".split(), Asks.COUNTRY),
-    **dict.fromkeys("city town".split(), Asks.CITY),
-    **dict.fromkeys("year month date day period time span".split(), Asks.DATE),
-    **dict.fromkeys("number amount sum price cost percentage figure".split(), Asks.NUMBER),
-    **dict.fromkeys("reason cause purpose ground grounds motive".split(), Asks.REASON),
-    **dict.fromkeys("way means method manner form nature".split(), Asks.MANNER),
-    **dict.fromkeys("window timeframe timescale stretch".split(), Asks.DATE),
-    **dict.fromkeys("product service software technology tool system platform".split(), Asks.PRODUCT),
-}
-#: Nouns that say nothing of what is asked: "what kind of body" asks for the body, "which
-#: attendance problem" for something about attendance.
-GENERIC_NOUNS = frozenset("""kind sort type name thing one part action step measure event problem issue failing
-failure matter concern aspect detail""".split())
-_SOURCE_VERBS = frozenset("report cover publish write break run".split())
-_AUX_START = frozenset("do does did is are was were has have had can could will would should may might".split())
-_IMPERATIVES = frozenset("name tell list give identify describe explain summarise summarize".split())
-_POINTERS = frozenset("he she it they him her them his hers its their theirs".split())
-_PERSONAL = frozenset("he she it they him her them".split())
-_YES_NO_FILLER = frozenset("say claim allege true really do have be happen accord".split())
-_DEMONSTRATIVES = frozenset("this that these those".split())
 _PARTS = re.compile(r"(?:,\s*|\s+)(?:and|but)\s+(?=(?:what|why|how|who|whom|whose|when|where|which|did|does|do|"
                     r"is|was|are|were|has|have)\b)", re.I)
-#: Verbs that ask for someone's words ("How does Amazon describe ...", "Does Amazon accept ..."),
-#: besides the reporting verbs ingest reads attribution from.
-_SPEAKING = frozenset(REPORTING) | frozenset("""describe call defend justify characterise characterize answer counter
-react accept admit agree concede view regard""".split())
-#: Nouns for someone's side of it ("Amazon's response", "Forrest's allegations").
-_SAYINGS = frozenset("""response reply position view defence defense statement explanation account denial claim
-allegation accusation side answer version argument""".split())
-_LIGHT_VERBS = frozenset("""be have do take happen occur get make put go come bring give set hold keep start begin let
-expect see become""".split())
-_ALLEGED = frozenset("allegedly alleged purportedly supposedly reportedly accused".split())
-_BOTH_SIDES = re.compile(r"\b(each side|both sides|either side|each party|both parties|respond|response|"
-                         r"reply|replied|react|reaction|counter|rebut)\b", re.I)
+
+
+#: Words a spoken question may open with that say nothing ("so is it true ...", "ok, who ...").
+_FILLER = re.compile(r"^\s*(?:(?:so|ok|okay|well|hey|um|right|now)\b[\s,]*)+", re.I)
+#: A reply asked for without saying to what: to what the conversation was about.
+_REPLY = re.compile(r"\b(?:in (?:response|reply)|(?:say|says|said|hit|hits|fire|fires|fired|push|pushed) back|"
+                    r"(?:respond|responded|react|reacted|reply|replied)(?! to\b))\s*[?.!]?\s*$", re.I)
+_STANDS_FOR = re.compile(r"^\s*what (?:does|do|did) .+? (?:stand for|mean)\b", re.I)
+
+
+def _w():
+    """The question word lists of the data file (assistant/data/english.toml)."""
+    return english().question.words
+
+
+@lru_cache(maxsize=1)
+def type_nouns() -> dict[str, Asks]:
+    """Nouns that name the kind of answer rather than something the answer must mention."""
+    return {w: Asks[kind.upper()] for kind, ws in english().question.type_nouns.items() for w in ws}
+
+
+@lru_cache(maxsize=1)
+def _speaking() -> frozenset[str]:
+    """Verbs that ask for someone's words: the reporting verbs ingest reads attribution from,
+    and those of the data file ("describe", "accept" ...)."""
+    return frozenset(reporting()) | _w().speaking
+
+
+@lru_cache(maxsize=1)
+def _both_sides() -> re.Pattern[str]:
+    return re.compile(r"\b(" + "|".join(re.escape(p) for p in sorted(_w().both_sides)) + r")\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -98,11 +90,11 @@ class QuestionFrame:
     head: str = ""  # the noun a name is asked for ("spokesperson", "company"): the name stands beside it
     duration: bool = False  # "how long": a stretch of time, not a date
     head_named: bool = False  # the name must stand beside ``head`` ("the name of the spokesperson", "which judge")
+    content: tuple[str, ...] = ()  # its content words as written (no names, kind words or words of saying)
+    core: tuple[str, ...] = ()  # those of its main clause (not of a clause that only says which thing is meant)
     parts: tuple[QuestionFrame, ...] = field(default=())
 
 
-#: Nouns for anyone at all: "which person" asks for a name wherever it stands.
-_ANYONE = frozenset("person people man woman individual".split())
 #: Kinds of answer that are a name, which a sentence gives beside the noun it names.
 _NAMED_KINDS = frozenset({Asks.PERSON, Asks.ORGANISATION, Asks.PRODUCT, Asks.NAMED})
 
@@ -120,6 +112,7 @@ class QuestionReader:
         return cls(load_pipeline(settings.spacy_model, exclude=("ner",)))
 
     def read(self, question: str) -> QuestionFrame:
+        question = _FILLER.sub("", question) or question
         pieces = [p.strip() for p in _PARTS.split(question) if p and p.strip()]
         if len(pieces) > 1:
             parts = tuple(self._frame(self.nlp(p)) for p in pieces)
@@ -143,9 +136,11 @@ class QuestionReader:
         exact: list[str] = []
         plural = bool(re.search(r"\b(which|what) (two|three|four|several)\b", text, re.I))
 
-        if first.lower_ in _AUX_START and (wh is None or wh.i > first.i + 2):
+        if _STANDS_FOR.match(text):
+            asks = Asks.DEFINITION  # "What does X stand for?", "what does X mean"
+        elif first.lower_ in _w().auxiliaries and (wh is None or wh.i > first.i + 2):
             asks = Asks.YES_NO
-        elif first.lemma_.lower() in _IMPERATIVES and first.pos_ == "VERB" or first.lower_ in ("name", "list"):
+        elif first.lemma_.lower() in _w().imperatives and first.pos_ == "VERB" or first.lower_ in ("name", "list"):
             objs = [c for c in first.children if c.dep_ in ("dobj", "dative")]
             head = next((c for c in objs if c.lower_ not in ("me", "us")), None)
             if head is None and first.lemma_.lower() in ("tell", "describe", "explain"):
@@ -181,26 +176,30 @@ class QuestionReader:
             elif low in ("what", "who") and wh.head.lemma_ == "be":
                 subjects = [c for c in wh.head.children if c.dep_ in ("nsubj", "attr") and c.i != wh.i]
                 subj = subjects[0] if subjects else None
-                if subj is not None and (subj.pos_ == "PROPN" or subj.text[:1].isupper()):
-                    asks = Asks.DEFINITION
+                if subj is not None and (subj.pos_ == "PROPN" or subj.text[:1].isupper() or low == "what" and (
+                        subj.pos_ == "NOUN" and (subj.tag_ != "NNS" or wh.head.lower_ in ("is", "'s", "was"))
+                        and not any(c.dep_ in ("det", "poss") for c in subj.children))):
+                    asks = Asks.DEFINITION  # "What is X?", "whats rekognition" (a bare name, however written)
                 elif subj is not None and subj.pos_ == "NOUN" and not any(
                         c.pos_ == "VERB" and not (low == "who" and c.dep_ == "relcl") for c in subj.children):
                     head = subj
                     asks = Asks.PERSON if low == "who" else None
                     # "Who is the whistleblower?": whoever the sources call that, in any words
-                    role = low == "who" and subj.lemma_.lower() not in _ANYONE
+                    role = low == "who" and subj.lemma_.lower() not in _w().anyone
             if asks is None and head is None:
                 verb = wh.head
                 asks = {"who": Asks.PERSON, "whom": Asks.PERSON, "when": Asks.DATE, "where": Asks.PLACE,
                         "why": Asks.REASON}.get(low, Asks.THING)
-                if low == "who" and verb.lemma_.lower() in _SOURCE_VERBS:
+                # "who reported it": an outlet; "who did he report his concerns to": a person
+                if low == "who" and verb.lemma_.lower() in _w().source_verbs and not any(
+                        c.lower_ == "to" for c in verb.children):
                     asks = Asks.SOURCE
         wants_name = False
         while head is not None and head.i + 2 < len(doc) and doc[head.i + 1].text == "-" \
                 and doc[head.i + 2].pos_ == "NOUN":
             head = doc[head.i + 2]  # "ex-employee", "co-founder": the noun after the hyphen
         if head is not None:
-            while head.lemma_.lower() in GENERIC_NOUNS:
+            while head.lemma_.lower() in _w().generic_nouns:
                 of = next((c for c in head.children if c.dep_ == "prep" and c.lower_ == "of"), None)
                 obj = next((c for c in of.children if c.dep_ == "pobj"), None) if of is not None else None
                 if obj is None:
@@ -208,18 +207,18 @@ class QuestionReader:
                 wants_name = wants_name or head.lemma_.lower() == "name"
                 head = obj
             lemma = head.lemma_.lower()
-            kind = TYPE_NOUNS.get(lemma)
+            kind = type_nouns().get(lemma)
             if head.tag_ in ("NNS", "NNPS") and kind not in (Asks.DATE, Asks.NUMBER):
                 plural = True
             if asks is None or asks in (Asks.PERSON, Asks.NAMED) and kind is not None:
                 asks = kind or asks or Asks.THING
             if wants_name and asks == Asks.THING:
                 asks = Asks.NAMED  # "the name of the spokesperson": a name, of whoever it is
-            if (kind is None or role) and lemma not in GENERIC_NOUNS:
+            if (kind is None or role) and lemma not in _w().generic_nouns:
                 focus.append(lemma)
             compounds = [c.lemma_.lower() for c in head.lefts if c.dep_ == "compound" and c.pos_ == "NOUN"
-                         and c.lemma_.lower() not in TYPE_NOUNS and c.lemma_.lower() not in GENERIC_NOUNS]
-            if lemma in GENERIC_NOUNS:
+                         and c.lemma_.lower() not in type_nouns() and c.lemma_.lower() not in _w().generic_nouns]
+            if lemma in _w().generic_nouns:
                 focus += compounds  # "which workplace failings": about the workplace, in any words
             elif asks != Asks.SOURCE:
                 exact += compounds
@@ -229,19 +228,19 @@ class QuestionReader:
             # light verb ("bring a claim") says nothing of which. ("When" questions are left
             # without: the model's word vectors miss too many of their verbs' synonyms, "fired"
             # and "dismissed" 0.33 apart.)
-            event = [t for t in words if t.pos_ == "VERB" and t.lemma_.lower() not in _LIGHT_VERBS]
+            event = [t for t in words if t.pos_ == "VERB" and t.lemma_.lower() not in _w().light_verbs]
             focus += [event[-1].lemma_.lower()] if event else []
         if asks == Asks.YES_NO:
             # "Has Amazon appealed the ruling?": most of what it asks about must be there.
             focus = [t.lemma_.lower() for t in words if t.pos_ in ("NOUN", "VERB") and t.i != first.i
-                     and t.lemma_.lower() not in _YES_NO_FILLER and not t.text[:1].isupper()]
+                     and t.lemma_.lower() not in _w().yes_no_filler and not t.text[:1].isupper()]
             share = 0.5
         if asks is None:
             asks = Asks.THING
-        if asks == Asks.THING and any(t.lemma_.lower() in _SOURCE_VERBS for t in words) and \
-                any(TYPE_NOUNS.get(t.lemma_.lower()) == Asks.SOURCE for t in words):
+        if asks == Asks.THING and any(t.lemma_.lower() in _w().source_verbs for t in words) and \
+                any(type_nouns().get(t.lemma_.lower()) == Asks.SOURCE for t in words):
             asks = Asks.SOURCE
-        counts_time = head is not None and TYPE_NOUNS.get(head.lemma_.lower()) == Asks.DATE
+        counts_time = head is not None and type_nouns().get(head.lemma_.lower()) == Asks.DATE
         must: list[str] = []
         if asks == Asks.YES_NO:
             # "Has the tribunal issued a ruling?": the thing the event is about must be there,
@@ -249,18 +248,21 @@ class QuestionReader:
             # vectors put too many of their synonyms apart, "claim" and "lawsuit" 0.53.)
             root = next((t for t in words if t.dep_ == "ROOT"), None)
             verbs = [root] + [c for c in root.children if c.dep_ in ("ccomp", "xcomp")] if root is not None else []
+            # ...and so must what it says did it ("Did the share price fall?").
             must = [c.lemma_.lower() for v in verbs for c in v.children
-                    if c.dep_ == "dobj" and c.pos_ == "NOUN" and c is not head
-                    and c.lemma_.lower() not in GENERIC_NOUNS and c.lemma_.lower() not in TYPE_NOUNS]
+                    if c.dep_ in ("dobj", "nsubj", "nsubjpass") and c.pos_ == "NOUN" and c is not head
+                    and c.lemma_.lower() not in _w().generic_nouns and c.lemma_.lower() not in type_nouns()]
         duration = wh is not None and wh.lower_ == "how" and wh.i + 1 < len(doc) and doc[wh.i + 1].lower_ == "long"
         return QuestionFrame(text, asks, tuple(dict.fromkeys(focus)), tuple(exact), names, share, plural,
-                             bool(_BOTH_SIDES.search(text)), self._dependent(doc, words), _phrase(doc, wh),
+                             bool(_both_sides().search(text)), self._dependent(doc, words), _phrase(doc, wh),
                              counts_time, _speaker(doc),
-                             any(t.lower_ in _ALLEGED for t in words), tuple(must),
+                             any(t.lower_ in _w().alleged for t in words), tuple(must),
                              head.lemma_.lower() if head is not None and asks in _NAMED_KINDS else "",
                              duration,
-                             head is not None and not role and (asks == Asks.PERSON and head.lemma_.lower() not in _ANYONE
-                                                   or wants_name and head.lemma_.lower() not in TYPE_NOUNS))
+                             head is not None and not role and (asks == Asks.PERSON and head.lemma_.lower() not in _w().anyone
+                                                   or wants_name and head.lemma_.lower() not in type_nouns()),
+                             _content(words, names, _speaker(doc)),
+                             _content([t for t in words if _in_main_clause(t)], names, _speaker(doc)))
 
     @staticmethod
     def _dependent(doc: Any, words: list[Any]) -> bool:
@@ -269,20 +271,54 @@ class QuestionReader:
             return True
         if re.search(r"\b(say|says|said|do|does|did) so\b", doc.text, re.I):
             return True
+        if _REPLY.search(doc.text):
+            return True  # "What did X say in response?": in response to what was just said
         for t in words:
             low = t.lower_
-            if low in _POINTERS and t.dep_ != "expl" and not (low == "it" and t.i == 1 and words[0].lower_ == "is"):
+            if low in _w().pointers and t.dep_ != "expl" and not (low == "it" and t.i == 1 and words[0].lower_ == "is"):
                 # "he", "it": only a name before it in the question can be what it means
                 antecedents = [x for x in words if x.i < t.i and x.pos_ == "PROPN"]
-                if low in _PERSONAL and not antecedents or not antecedents and not \
+                if low in _w().personal and not antecedents or not antecedents and not \
                         [x for x in words if x.i < t.i and x.pos_ == "NOUN"]:
                     return True
-            if low in _DEMONSTRATIVES and t.dep_ not in ("mark", "nsubj") and t.tag_ != "WDT":
+            if low in _w().demonstratives and t.dep_ not in ("mark", "nsubj") and t.tag_ != "WDT":
                 return True
-            if low in _DEMONSTRATIVES and t.dep_ == "nsubj" and t.head.lemma_ != "be":
+            if low in _w().demonstratives and t.dep_ == "nsubj" and t.head.lemma_ != "be":
                 return True
         has_verb = any(t.pos_ in ("VERB", "AUX") for t in words)
         return not has_verb and len(words) <= 4
+
+
+#: Dependencies that hang a clause on a word to say which thing it is or what went with it.
+_SUBORDINATE = frozenset({"relcl", "acl", "advcl", "ccomp", "xcomp", "prep", "pcomp"})
+
+
+def _in_main_clause(t: Any) -> bool:
+    """Whether a word belongs to the question's main clause: "Who chairs the committee that
+    questioned X?" asks who chairs it; what it questioned only says which committee."""
+    while t.head.i != t.i:
+        if t.dep_ in _SUBORDINATE:
+            return False
+        t = t.head
+    return True
+
+
+def _content(words: list[Any], names: tuple[str, ...], speaker: str) -> tuple[str, ...]:
+    """What the question is about, word by word: its nouns, verbs, adjectives and numbers, but
+    for names (the sources' names are matched as names), words that only say what kind of answer
+    is wanted, light verbs and words of saying (who says it is the speaker's to match)."""
+    w = _w()
+    skip = english().stopwords | w.kind_words | w.generic_nouns | w.light_verbs | w.yes_no_filler | _speaking() \
+        | set(speaker.lower().split())
+    out = []
+    for t in words:
+        low, lemma = t.lower_, t.lemma_.lower()
+        if t.pos_ not in ("NOUN", "VERB", "ADJ", "NUM") or low in names or low in skip or lemma in skip:
+            continue
+        if t.pos_ == "NUM" and not any(ch.isdigit() for ch in low):
+            continue
+        out.append(low)
+    return tuple(dict.fromkeys(out))
 
 
 def _speaker(doc: Any) -> str:
@@ -296,7 +332,7 @@ def _speaker(doc: Any) -> str:
             return ""  # "he", "which bodies", "whose sanctions": no one named
         return doc[t.left_edge.i: t.i + 1].text  # the name and what stands before it, not a clause after
     for t in doc:
-        if t.pos_ == "VERB" and t.lemma_.lower() in _SPEAKING:
+        if t.pos_ == "VERB" and t.lemma_.lower() in _speaking():
             subj = next((c for c in t.children if c.dep_ == "nsubj"), None)
             if subj is not None and named(subj):
                 return named(subj)
@@ -304,7 +340,7 @@ def _speaker(doc: Any) -> str:
             obj = next((c for c in doc[t.i + 1].children if c.dep_ == "pobj"), None)
             if obj is not None and named(obj):
                 return named(obj)
-        if t.pos_ == "NOUN" and t.lemma_.lower() in _SAYINGS:
+        if t.pos_ == "NOUN" and t.lemma_.lower() in _w().sayings:
             owner = next((c for c in t.children if c.dep_ == "poss"), None)
             if owner is not None and named(owner):
                 return doc[owner.left_edge.i: owner.i + 1].text.removesuffix("'s").removesuffix("’s")

@@ -273,7 +273,7 @@ def answer_plain(answer: Answer) -> str:
     listed = answer.citations or answer.related
     if not listed:
         return text
-    lines = [text, "", "Related passages (they do not answer the question):" if answer.abstained else "Sources:"]
+    lines = [text, "", "Closest passages:" if answer.abstained else "Sources:"]
     for c in listed:
         bits = [c.publisher, f"\u201c{c.title or c.source_id}\u201d", human_date(c.date)]
         line = f"[{c.n}] " + ", ".join(b for b in bits if b)
@@ -298,7 +298,7 @@ def answer_html(answer: Answer, turn: int = 0, words: int | None = None) -> str:
         if not answer.related or words is not None:
             return wrap + declined + "</div>"
         # Apart from the decline and labelled as what they are: near the question, no answer to it.
-        return (wrap + declined + '<details class="related"><summary>Related passages (they do not answer the question)'
+        return (wrap + declined + '<details class="related"><summary>Closest passages'
                 '</summary>' + citations_html(answer.related, turn) + '</details></div>')
     known = {c.n for c in answer.citations}
     left = words

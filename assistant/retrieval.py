@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -20,7 +22,12 @@ from .index import IndexLayout, Passage, Sentence
 from .index.reader import IndexReader
 from .casefile import Casefile
 from .settings import Settings
+from .spelling import Speller
 from .text import Lexicon, words
+
+#: Mention labels that are no names (dates, numbers, periods).
+_UNNAMED = frozenset({"DATE", "TIME", "PERIOD", "CARDINAL", "ORDINAL", "MONEY", "QUANTITY", "PERCENT"})
+_WORD_FORM = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +87,20 @@ class Snapshot:
         self.max_idf = math.log(1 + n)
         self.vocabulary = {w for s in self.sentences for w in words(s.text)}
         self.vocabulary.update(w for p in self.passages.values() for w in words(p.title + " " + p.publisher))
+        #: The names the sources write (lowercase -> as written): words of what the parser found
+        #: named, as they stand capitalised in the text.
+        self.names = {w.lower(): w for s in self.sentences for m in s.mentions if m.label not in _UNNAMED
+                      for w in _WORD_FORM.findall(m.text) if w[:1].isupper()}
         self.bm25 = bm25s.BM25()
         self.bm25.index([ts or ["\x00"] for ts in sentence_terms], show_progress=False)
 
     def term_weight(self, term: str) -> float:
         return self.idf.get(term, self.max_idf)
+
+    @cached_property
+    def speller(self) -> Speller:
+        """Misspelt words of a question matched to this generation's words and names."""
+        return Speller(self.vocabulary, self.names)
 
 
 class Retriever:

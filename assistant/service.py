@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .answering import Answerer, Weights
+from .answering import Answerer
+from .answerability import AnswerModel
 from .casefile import Casefile
 from .embedding import Embedder
 from .index import DocumentEntry, IndexLayout, IndexManifest, Passage
@@ -27,7 +28,7 @@ class Assistant:
     """
 
     def __init__(self, index_dir: str | Path | None = None, *, settings: Settings | None = None,
-                 weights: Weights | None = None, embeddings: Embedder | None = None, **overrides: Any) -> None:
+                 model: AnswerModel | None = None, embeddings: Embedder | None = None, **overrides: Any) -> None:
         if settings is None:
             if index_dir is not None:
                 overrides["index_dir"] = Path(index_dir)
@@ -37,7 +38,7 @@ class Assistant:
         self.settings = settings
         self.embeddings = embeddings or Embedder.for_settings(settings)
         self.retriever = Retriever(settings, self.embeddings)
-        self.answerer = Answerer(self.retriever, settings, weights)
+        self.answerer = Answerer(self.retriever, settings, model)
 
     def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
         return self.answerer.ask(question, history)
@@ -47,7 +48,8 @@ class Assistant:
         return self.answerer.answer(request)
 
     def ranked(self, question: str) -> list[ScoredSentence]:
-        """The hybrid retrieval's candidates for ``question``, best first, scored as answers are."""
+        """The hybrid retrieval's candidates for ``question``, best first, scored by the answer
+        model (``score``: the probability that the sentence answers it)."""
         return self.answerer.ranked(validate(question, None, self.settings).question)
 
     def as_retriever(self, k: int = 4) -> CaseRetriever:

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
 
     # Retrieval and answering.
     candidates: int = 24
+    answer_model: Path | None = Field(default=None, description="The fitted answer model (JSON) questions are "
+                                      "decided with; default: the one shipped (assistant/answerability/model.json).")
     max_answer_sentences: int = 3
     max_answer_words: int = 100
     max_question_chars: int = Field(default=2000, gt=0)
@@ -62,6 +64,10 @@ class Settings(BaseSettings):
     follow_up_messages: int = Field(default=40, gt=0, description="Last messages a follow-up can lean on.")
     # The acceptance scorer's rule for a concise answer, which `assistant eval` applies.
     eval_max_words: int = Field(default=100, gt=0)
+    eval_dir: Path = Field(default=Path("../shared/eval"), description="The public question sets (readers, dev, "
+                           "follow-up documents) that `assistant train` fits on and `assistant eval` reports.")
+    own_questions: Path = Field(default=Path("tests/data/case_qa.jsonl"), description="The project's own set.")
+    eval_work_dir: Path = Field(default=Path("data/eval"), description="Where train and eval build their indexes.")
 
     # Web app.
     host: str = "127.0.0.1"

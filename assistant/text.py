@@ -1,7 +1,7 @@
 """Word-level text helpers shared by lexical retrieval and answer selection.
 
-What is general English lives here (words, stopwords, stemming, pronouns); what belongs to
-one corpus (names written several ways, the nouns its follow-ups use) comes from its
+What is general English lives here (words, stemming; the stopwords come from the data file);
+what belongs to one corpus (names written several ways, the nouns its follow-ups use) comes from its
 case.toml, through the index manifest, as a :class:`Lexicon`.
 """
 
@@ -10,21 +10,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .english import english
 from .index import CaseProfile
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
-
-STOPWORDS = frozenset("""
-a about above after again against all am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further
-had has have having he her here hers herself him himself his how i if in into is it its itself
-just me more most my myself no nor not now of off on once only or other our ours ourselves out
-over own same she should so some such than that the their theirs them themselves then there
-these they this those through to too under until up very was we were what when where which
-while who whom why will with would you your yours yourself yourselves also according said say
-says saying tell told know give gave given get got does did do done make made one ones
-""".split())
-
 
 
 @lru_cache(maxsize=1)
@@ -45,6 +34,7 @@ class Lexicon:
     def __init__(self, profile: CaseProfile | None = None) -> None:
         profile = profile or CaseProfile()
         self._groups = [frozenset(group) for group in profile.aliases if group]
+        self._terms: dict[str, tuple[str, ...]] = {}  # a text's terms, worked out once
         self._canonical = {form: group[0] for group in profile.aliases for form in group}
         nouns = "|".join(re.escape(n) for n in profile.follow_up_nouns)
         # "the claim" points back; "the claim that it broke the ban" says which claim itself.
@@ -54,9 +44,15 @@ class Lexicon:
 
     def terms(self, text: str) -> list[str]:
         """Content terms, stemmed: what lexical matching compares."""
-        ws = [w[:-2] if w.endswith("'s") else w for w in words(text)]
-        ws = [self._canonical.get(w, w) for w in ws]
-        return _stemmer().stemWords([w for w in ws if w not in STOPWORDS])
+        known = self._terms.get(text)
+        if known is None:
+            if len(self._terms) > 100_000:
+                self._terms.clear()
+            ws = [w[:-2] if w.endswith("'s") else w for w in words(text)]
+            ws = [self._canonical.get(w, w) for w in ws]
+            stop = english().stopwords
+            known = self._terms[text] = tuple(_stemmer().stemWords([w for w in ws if w not in stop]))
+        return list(known)
 
     def seen(self, word: str, vocabulary: set[str]) -> bool:
         """Whether the sources mention ``word`` under this or another of its forms."""

@@ -48,7 +48,7 @@ class AnswerPart:
     """One sentence of an answer and the number of the citation it comes from."""
 
     text: str
-    n: int
+    n: int  # 0: no citation (a gap the answer names)
     speaker: str = ""
     stance: str = "reports"
     carried: bool = False  # the text does not name its speaker, so it is served with them
@@ -58,7 +58,9 @@ class AnswerPart:
         return f"{self.speaker} {self.stance}".strip()
 
     def marked(self) -> str:
-        return f"{self.text} [{self.n}]"
+        """The sentence and its marker; a part without a citation (n = 0: what the sources
+        don't say, in a multi-part answer) has none."""
+        return f"{self.text} [{self.n}]" if self.n else self.text
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,15 @@ def case_index(real_corpus_index) -> Path:
 
 
 @pytest.fixture(scope="session")
+def assistant(case_index):
+    """One Assistant of the case index for every test that only asks it things (the model and
+    the language pipelines load once)."""
+    from assistant.service import Assistant
+
+    return Assistant(index_dir=case_index)
+
+
+@pytest.fixture(scope="session")
 def case_server(case_index, repo_root, tmp_path_factory):
     """The app serving the case index, shared by every test that only asks it things."""
     from servers import serve

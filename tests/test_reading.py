@@ -115,7 +115,9 @@ def test_read_question_what_a_name_or_event_must_stand_beside(reader):
     named = reader.read("What is the name of the Acme spokesperson who denied the claims?")
     assert named.asks == Asks.PERSON and named.head == "spokesperson" and named.head_named
     assert not reader.read("Which company bought Zentrix?").head_named  # "the company" may point back
-    assert reader.read("Has the tribunal issued a ruling on the claim?").must == ("ruling",)
+    # what a yes/no question asks about: what did it (subject) and what it was done to (object)
+    assert reader.read("Has the tribunal issued a ruling on the claim?").must == ("tribunal", "ruling")
+    assert reader.read("Did the court reject the claim?").must == ("court", "claim")
     assert reader.read("How long did Smith work at Acme?").duration
     assert reader.read("Which ex-employee of Acme filed the claim?").asks == Asks.PERSON
 

@@ -1,0 +1,189 @@
+"""Whether a question is answered, and with which sentences: the one place that decides.
+
+The answer model gives each candidate sentence a probability that it answers; the fitted
+thresholds turn those into a choice. A question whose best candidate falls short is declined
+(its nearest passages offered apart as "closest passages"); otherwise its best sentence is
+served, then any other that reaches the keep threshold and adds something, and, where the
+question is about a dispute, the other side's reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..index.records import Stance
+from ..reading import Asks, QuestionFrame
+from ..retrieval import ScoredSentence, Snapshot
+from .facts import TYPED, defines, typed_things
+from .model import Thresholds
+
+#: How many of the nearest passages a decline offers apart.
+CLOSEST = 2
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A candidate sentence and the model's probability that it answers the question."""
+
+    c: ScoredSentence
+    p: float
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A question part's candidates judged: each sentence's probability (the selector's), and
+    the probability that answering the part, rather than declining, is right."""
+
+    judged: list[Judged]
+    answerable: float
+
+
+@dataclass(frozen=True)
+class Near:
+    """No sentence answers; these came nearest (offered apart). ``far``: nothing in the sources
+    is even close: the question is outside the case."""
+
+    sentences: list[ScoredSentence]
+    far: bool = False
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What a follow-up ("When did he file it?") borrows from the last exchange."""
+
+    context: str  # the last question and answer, to resolve what the question refers to
+    said: frozenset[str]  # terms of the last answer, which the new answer should not repeat
+
+
+def typed_question(frame: QuestionFrame) -> bool:
+    """It asks for a thing of a kind (a person, a place, a date, an outlet ...)."""
+    return frame.asks in TYPED or frame.asks == Asks.SOURCE
+
+
+class Decider:
+    def __init__(self, thresholds: Thresholds, max_sentences: int) -> None:
+        self.t = thresholds
+        self.max_sentences = max_sentences
+
+    def choose(self, frame: QuestionFrame, judgement: Judgement, prior: FollowUp | None,
+               snap: Snapshot) -> list[ScoredSentence] | Near:
+        """The sentences that answer ``frame``, in the order they answer it; or what came nearest."""
+        if not judgement.judged:
+            return Near([], far=True)
+        judged = sorted(judgement.judged, key=lambda j: (-j.p, j.c.sentence.id))
+        if frame.asks == Asks.DEFINITION:
+            # A definition is answered first by a sentence that says what the thing is ("the
+            # Russian company X", "Long Name (X)"), of those the model finds near enough.
+            subject = frame.names or frame.content
+            judged.sort(key=lambda j: not (j.p >= self.t.keep and defines(j.c.sentence.text, subject)))
+        best = judged[0]
+        if judgement.answerable < (self.t.answer_typed if typed_question(frame) else self.t.answer):
+            closest = max(max(j.c.dense, j.c.dense_passage) for j in judged)
+            if closest < self.t.far:
+                return Near([], far=True)
+            return Near(self._near([j.c for j in judged]))
+        if frame.both_sides and prior is not None and prior.said and frame.asks != Asks.YES_NO:
+            # "What did they say in response?": the claim is the allegation the last answer
+            # repeated most; the answer is the other side's reply to it.
+            claim = max(judged[:10], key=lambda j: (j.c.sentence.attribution.stance == Stance.ALLEGES,
+                                                   j.c.repeat_penalty, j.p))
+            reply = self._reply(claim, judged, snap, follow_up=True)
+            if reply is not None:
+                return self._with_opener([reply.c], snap)
+        chosen = [best.c]
+        if frame.asks in (Asks.YES_NO, Asks.REASON) or frame.both_sides:
+            # A dispute: the claim, then the other side's answer to it (or the answer, then
+            # the claim it answers).
+            reply = self._reply(best, judged, snap)
+            if reply is not None:
+                claim_first = reply.c.sentence.attribution.stance == Stance.ALLEGES
+                pair = [reply.c, best.c] if claim_first else [best.c, reply.c]
+                return pair[:1] + self._with_opener(pair[1:], snap, exclude=pair[0])
+            return chosen
+        asked = set(snap.lexicon.terms(frame.text))
+        typed = typed_question(frame)
+        have = typed_things(best.c, frame, snap, asked) if typed else set()
+        said = set(snap.lexicon.terms(best.c.sentence.text))
+        for j in judged[1:]:
+            if len(chosen) >= self.max_sentences or j.p < min(self.t.keep, self.t.side if frame.plural else 1.0):
+                break
+            if typed:
+                # One answer of a kind takes a second sentence only for something of that kind
+                # the first lacks; a list ("which two outlets") takes each one down to the side
+                # threshold.
+                new = typed_things(j.c, frame, snap, asked) - have
+                if new and (frame.plural or j.p >= self.t.keep):
+                    chosen.append(j.c)
+                    have |= new
+                continue
+            terms = set(snap.lexicon.terms(j.c.sentence.text))
+            if j.p >= self.t.keep and terms - said:
+                chosen.append(j.c)
+                said |= terms
+        return chosen
+
+    @staticmethod
+    def _near(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+        """The best sentences of the nearest passages (sources' own text, not headline cards)."""
+        out: list[ScoredSentence] = []
+        for c in sorted(ranked, key=lambda c: -max(c.dense, c.dense_passage)):
+            if not c.passage.headline and all(c.passage.id != x.passage.id for x in out):
+                out.append(c)
+            if len(out) == CLOSEST:
+                break
+        return out
+
+    def _reply(self, claim: Judged, judged: list[Judged], snap: Snapshot, follow_up: bool = False) -> Judged | None:
+        """The other side of a disputed claim: of the sentences someone else asserts (and the
+        model finds near enough to the question), the one nearest the claim, in meaning and in
+        the rarer words they share; news prints a reply after what it replies to, so the first
+        such statement after the claim in its document counts more. A follow-up that asks only
+        for the reply ("what did they say back?") has no words of its own to weigh: the first
+        statement of the other side after the claim is the reply, when there is one."""
+        a = claim.c.sentence.attribution
+        others = [j for j in judged
+                  if (b := j.c.sentence.attribution).stance != Stance.REPORTS and b.speaker != a.speaker
+                  and j.p >= self.t.side and not j.c.passage.headline]
+        if not others:
+            return None
+        order = snap.reading_order
+        later = [j for j in others if j.c.sentence.doc_id == claim.c.sentence.doc_id
+                 and order[j.c.sentence.id] > order[claim.c.sentence.id]]
+        following = min(later, key=lambda j: order[j.c.sentence.id]) if later else None
+        if follow_up and following is not None:
+            return following
+        claim_terms = set(snap.lexicon.terms(claim.c.sentence.text))
+        claim_weight = sum(snap.term_weight(t) for t in claim_terms) or 1.0
+        claim_row = snap.sentence_matrix[snap.sentence_pos[claim.c.sentence.id]]
+
+        def fit(j: Judged) -> float:
+            shared = claim_terms & set(snap.lexicon.terms(j.c.sentence.text))
+            overlap = sum(snap.term_weight(t) for t in shared) / claim_weight
+            sim = float(np.dot(snap.sentence_matrix[snap.sentence_pos[j.c.sentence.id]], claim_row))
+            return j.p + sim + overlap + 0.25 * (j is following)
+
+        return max(others, key=fit)
+
+    def _with_opener(self, reply: list[ScoredSentence], snap: Snapshot,
+                     exclude: ScoredSentence | None = None) -> list[ScoredSentence]:
+        """A reply inside a quotation comes with the sentence that says who replied and opened
+        the quotation ("a spokesperson denied the allegations, saying ...")."""
+        opener = self._opener(reply[0], snap)
+        if opener is None or exclude is not None and opener.sentence.id == exclude.sentence.id:
+            return reply
+        return [opener, *reply]
+
+    @staticmethod
+    def _opener(c: ScoredSentence, snap: Snapshot) -> ScoredSentence | None:
+        """The sentence that opened the quotation ``c`` is carried in, when it is the one before."""
+        if not c.sentence.attribution.carried or c.sentence.index == 0:
+            return None
+        before = snap.by_passage.get(c.sentence.passage_id, [])[c.sentence.index - 1: c.sentence.index]
+        if not before:
+            return None
+        s = snap.sentences[snap.sentence_pos[before[0]]]
+        if s.attribution.speaker != c.sentence.attribution.speaker:
+            return None
+        return ScoredSentence(s, c.passage, c.dense, c.dense_passage, c.lexical, c.coverage, c.score)

@@ -1,0 +1,230 @@
+"""What a candidate sentence holds for a question, in general English: the things of the kind
+asked for, the question's words met exactly or in meaning, a name defined, a reason given.
+
+Each check serves a class of questions and says which in its docstring; none names a word of
+any one case (what a case needs comes from its case.toml through the snapshot's lexicon).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..analysis import balance_quotes
+from ..english import english
+from ..reading import Asks, QuestionFrame
+from ..retrieval import ScoredSentence, Snapshot
+from ..text import words
+
+#: What the answer must hold, per kind of question: spaCy entity labels (and PERIOD).
+LABELS: dict[Asks, tuple[str, ...]] = {
+    Asks.PERSON: ("PERSON",),
+    Asks.ORGANISATION: ("ORG",),
+    Asks.PRODUCT: ("PRODUCT", "ORG"),
+    Asks.PLACE: ("GPE", "LOC", "FAC", "NORP"),
+    Asks.COUNTRY: ("GPE", "NORP"),
+    Asks.CITY: ("GPE", "LOC"),
+    Asks.DATE: ("DATE", "PERIOD", "EVENT"),
+    Asks.NUMBER: ("CARDINAL", "MONEY", "QUANTITY", "PERCENT"),
+    Asks.NAMED: ("PERSON", "ORG", "GPE", "NORP"),
+}
+TYPED = frozenset(LABELS)
+_YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
+#: Kinds of name asked for by a noun ("which company", "which product") that a sentence gives beside it.
+NAMED_BY_NOUN = frozenset({Asks.ORGANISATION, Asks.PRODUCT, Asks.NAMED})
+#: What answers "who ...?" with no noun to say what kind of someone.
+WHO = ("PERSON", "ORG", "NORP", "GPE")
+#: How near the noun a name must stand to be its name ("the Russian company X", "X, a global company").
+BESIDE_WORDS = 5
+
+
+def said(c: ScoredSentence) -> str:
+    """The sentence with its speaker: what the checks read ("It further stated ..." holds its
+    speaker's name through its attribution)."""
+    return c.sentence.text + " " + c.sentence.attribution.speaker
+
+
+def served(c: ScoredSentence) -> str:
+    """The sentence as an answer serves it: quotation marks paired, and the speaker named where
+    the sentence does not name them itself."""
+    a = c.sentence.attribution
+    text = balance_quotes(c.sentence.text, a.quote_open)
+    return f"{a.speaker} {a.stance}: {text}" if a.carried else text
+
+
+def content_words(text: str) -> list[str]:
+    stop = english().stopwords
+    return sorted({w for w in words(text) if w not in stop and not w.isdigit()})
+
+
+@lru_cache(maxsize=4096)
+def is_country(name: str) -> bool:
+    """A country by its name, ISO codes and common names (pycountry), or a short or informal
+    form the register lacks (the data file's country aliases)."""
+    import pycountry
+
+    name = name.removeprefix("the ").strip()
+    try:
+        pycountry.countries.lookup(name)
+        return True
+    except LookupError:
+        return name.lower() in english().places.country_aliases
+
+
+@lru_cache(maxsize=4096)
+def is_region(name: str) -> bool:
+    """A country's constituent nation (pycountry's subdivisions of that type)."""
+    import pycountry
+
+    return any(s.name.lower() == name.lower() for s in pycountry.subdivisions if s.type in ("Country", "Nation"))
+
+
+@lru_cache(maxsize=1024)
+def noun_forms(noun: str) -> tuple[str, ...]:
+    """A noun and its plural ("agency", "agencies"), by lemminflect."""
+    from lemminflect import getAllInflections
+
+    forms = {noun} | {f for fs in getAllInflections(noun, upos="NOUN").values() for f in fs}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def typed_things(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str]) -> set[str]:
+    """For questions that ask for a thing of a kind (a person, a place, a date, a number, an
+    outlet): what in the sentence is of that kind and not already in the question.
+
+    Where the sentence brings in the kind of thing asked for without naming it ("a shell
+    company based in ..."), a name elsewhere in it is someone else's; where the question asks
+    for the name beside a noun ("which judge"), only a name beside that noun counts.
+    """
+    if frame.asks == Asks.SOURCE:  # an outlet the question does not name already ("besides X, which ...")
+        named = set(snap.lexicon.terms(c.passage.publisher)) <= asked if c.passage.publisher else False
+        return {c.passage.doc_id} if c.passage.headline and not named else set()
+    labels = LABELS.get(frame.asks, ())
+    if frame.asks == Asks.PERSON and not frame.head:
+        labels = WHO  # "who denied it?": a person, or a body that speaks
+    out: set[str] = set()
+    text = c.sentence.text
+    head = "|".join(re.escape(form) for form in noun_forms(frame.head)) if frame.head else ""
+    if frame.head_named or frame.asks in NAMED_BY_NOUN:
+        # Where the sentence uses the noun the question asks a name for ("the Russian company
+        # X", "Judge Y"), the name is the one beside it: one elsewhere is someone else's.
+        beside = [m.start() for m in re.finditer(rf"\b(?:{head})\b", text, re.I)] if head else []
+    else:
+        # "Who is the X?" asks for whoever the sources call that; only an X they bring in
+        # without naming ("an X said ...") makes a name elsewhere someone else's.
+        beside = [m.start(1) for m in re.finditer(rf"\b(?:a|an)\s+(?:[\w'-]+\s+){{0,3}}?({head})\b", text,
+                                                  re.I)] if head else []
+    if frame.head_named and not beside:
+        return out
+    year = _YEAR.search(frame.text) if frame.asks == Asks.DATE else None
+    units = english().question.words.time_units
+    for m in c.sentence.mentions:
+        # The parser takes a bare four-digit number for a year: a number all the same, unless
+        # the question counts time ("how many years").
+        bare_number = frame.asks == Asks.NUMBER and m.label == "DATE" and m.text.isdigit() and not frame.counts_time
+        if m.label not in labels and not bare_number:
+            continue
+        ts = set(snap.lexicon.terms(m.text))
+        if not ts or ts <= asked or (m.value and m.value in frame.text):
+            continue
+        if frame.asks == Asks.COUNTRY and m.label == "GPE" and not is_country(m.text):
+            continue
+        if frame.asks == Asks.CITY and (is_country(m.text) or is_region(m.text)):
+            continue
+        if frame.duration and m.label != "PERIOD" and not units & set(words(m.text)):
+            continue  # "how long": "two years", "between May and June", not "2023"
+        if year and not (m.value.startswith(year.group(0)) and len(m.value) > 4):
+            continue  # "which month of 2023": a date within that year, and finer than it
+        if beside:
+            spots = [x.start() for x in re.finditer(re.escape(m.text), text)]
+            if not any(len(text[min(at, b):max(at, b)].split()) <= BESIDE_WORDS for at in spots for b in beside):
+                continue
+        out.add(m.value or m.text.lower())
+    return out
+
+
+def defines(text: str, names: tuple[str, ...]) -> bool:
+    """For "what is X" and "who is X": the sentence says what X is ("the Russian company X",
+    "X, a former employee", "X is a ...", "Long Name (X)") rather than only naming it."""
+    stop = english().stopwords
+    for name in names:
+        n = re.escape(name)
+        for m in re.finditer(rf"\b([a-z]{{3,}}) {n}\b", text, re.I):
+            if m.group(1).lower() not in stop:
+                return True
+        if re.search(rf"\b{n}\w*, (a|an|the|its) |\b{n}\w* (is|was|are) (a|an|the) ", text, re.I):
+            return True
+        if re.search(rf"[A-Z][\w-]*(?: [A-Z][\w-]*)+ \((?i:{n})\)", text):
+            return True
+    return False
+
+
+def gives_reason(text: str) -> bool:
+    """For "why" questions: the sentence holds a word that gives a reason ("because", "for",
+    "after", "citing" ...: the data file's causal words)."""
+    return not english().sentence.causal.isdisjoint(words(text))
+
+
+@dataclass(frozen=True)
+class TextWords:
+    """A text's words as the checks read them: its terms (stemmed, aliases as one) and the
+    vectors of its content words."""
+
+    terms: frozenset[str]
+    vectors: np.ndarray  # one row per content word
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Words of a question a sentence should cover, each with its terms and its vector."""
+
+    words: tuple[str, ...]
+    terms: tuple[frozenset[str], ...]
+    vectors: np.ndarray
+
+
+class WordMeaning:
+    """Words compared in meaning by the embedding model (as written: it knows "provided",
+    not "provid"). Each word's vector, and each text's words, are worked out once and kept."""
+
+    def __init__(self, vectors: Callable[[list[str]], np.ndarray], limit: int = 50_000) -> None:
+        self._embed = vectors
+        self._known: dict[str, np.ndarray] = {}
+        self._texts: dict[str, TextWords] = {}
+        self._limit = limit
+
+    def vectors(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._known]
+        if missing:
+            if len(self._known) > self._limit:
+                self._known.clear()
+            self._known.update(zip(missing, self._embed(missing)))
+        known = self._known
+        return np.stack([known[t] if t in known else self._embed([t])[0] for t in texts])
+
+    def of(self, text: str, snap: Snapshot) -> TextWords:
+        got = self._texts.get(text)
+        if got is None:
+            if len(self._texts) > self._limit:
+                self._texts.clear()
+            found = content_words(text)
+            got = self._texts[text] = TextWords(frozenset(snap.lexicon.terms(text)),
+                                                self.vectors(found) if found else np.zeros((0, 1)))
+        return got
+
+    def targets(self, words_: list[str], snap: Snapshot) -> Targets:
+        return Targets(tuple(words_), tuple(frozenset(snap.lexicon.terms(w)) for w in words_),
+                       self.vectors(list(words_)) if words_ else np.zeros((0, 1)))
+
+    @staticmethod
+    def coverage(targets: Targets, held: TextWords) -> np.ndarray:
+        """For each target word: 1 when the text holds the same term (stemmed, aliases as one),
+        else its closest word's similarity (0 when the text has none)."""
+        same = np.array([t <= held.terms for t in targets.terms], dtype=bool)
+        if held.vectors.shape[0] == 0 or targets.vectors.shape[0] == 0:
+            return same.astype(float)
+        return np.where(same, 1.0, (targets.vectors @ held.vectors.T).max(axis=1))

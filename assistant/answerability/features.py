@@ -1,0 +1,220 @@
+"""The general features of a (question, candidate sentence) pair that the answer model weighs.
+
+Every feature is a number the model learns a weight for (``python -m assistant train``); none
+is a rule by itself and none names a word of any one case. Question-level features (the same
+for every candidate of a question) let the model decline a question whatever its nearest
+sentence looks like: a name the sources never mention, a speaker they never quote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..english import english
+from ..index.records import Stance
+from ..reading import Asks, QuestionFrame
+from ..retrieval import ScoredSentence, Snapshot
+from ..text import Lexicon, words
+from .facts import TYPED, TextWords, WordMeaning, defines, gives_reason, said, typed_things
+
+_NAME = re.compile(r"(?<![\w'])([A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.-]*)*)")
+_SENTENCE = re.compile(r"(?<=[.?!])\s+")
+_HOW_DO_I = re.compile(r"^\s*how (do|can|should|could|would) (i|we)\b", re.I)
+
+#: The kinds of question, as the model tells them apart (a kind and its narrower forms together).
+KINDS: dict[str, tuple[Asks, ...]] = {
+    "person": (Asks.PERSON,), "organisation": (Asks.ORGANISATION, Asks.PRODUCT, Asks.NAMED),
+    "place": (Asks.PLACE, Asks.COUNTRY, Asks.CITY), "date": (Asks.DATE,), "number": (Asks.NUMBER,),
+    "reason": (Asks.REASON,), "manner": (Asks.MANNER,), "yes_no": (Asks.YES_NO,),
+    "definition": (Asks.DEFINITION,), "source": (Asks.SOURCE,), "thing": (Asks.THING,),
+}
+
+FEATURES: tuple[str, ...] = (
+    # closeness in meaning, of the sentence and of its passage, and against the best candidate
+    "dense", "dense_passage", "dense_gap", "soft_coverage",
+    # words shared with the question
+    "lexical", "coverage",
+    # what the question is about: its content words, in the sentence and in its passage; its focus
+    # words; the object a yes/no question asks about; its names
+    "content_min", "content_mean", "content_low", "content_passage", "core_min", "core_mean", "focus_min",
+    "focus_mean", "must", "names",
+    "names_passage",
+    # the kind of thing asked for
+    "typed_found", "typed_missing", "reason_found", "reason_missing", "defines", "card_source", "card_other",
+    # who asserts the sentence
+    "speaker_asked", "speaker_other", "alleged_match", "alleges", "denies", "states",
+    # the conversation
+    "follow_up", "repeat",
+    # the question as a whole
+    "q_unseen_names", "q_unquoted_speaker", "q_how_to",
+    *(f"asks_{kind}" for kind in KINDS),
+)
+
+
+@dataclass(frozen=True)
+class QuestionFacts:
+    """What the question itself tells, whatever the candidates."""
+
+    unseen_names: tuple[str, ...]  # names it gives that the sources never mention
+    unquoted_speaker: bool  # it asks for the words of someone the sources never quote
+    how_to: bool  # "How do I ...?": news coverage is no manual
+
+
+def unseen_names(question: str, lexicon: Lexicon, vocabulary: set[str]) -> list[str]:
+    """Names in the question (capitalised phrases, not a sentence's first word) the sources never
+    mention."""
+    out = []
+    for sentence in _SENTENCE.split(question):
+        body = sentence.lstrip("¿¡\"'“‘( ")
+        first = re.match(r"\S+", body)
+        for m in _NAME.finditer(body, first.end() if first else 0):
+            ws = [w.removesuffix("'s") for w in words(m.group(1)) if w not in ("of", "the", "i")]
+            if ws and not any(lexicon.seen(w, vocabulary) for w in ws):
+                out.append(m.group(1))
+    return out
+
+
+def same_speaker(label: str, asked: str) -> bool:
+    """Whether a sentence's speaker label ("Calloway", "Amazon") is the one a question names
+    ("Assistant Chief Constable Ruth Calloway"): one shares a name word with the other (titles
+    and function words aside)."""
+    skip = english().stopwords | english().sentence.titles
+    a, b = set(words(label)) - skip, set(words(asked)) - skip
+    return label.lower() == asked.lower() or bool(a & b)
+
+
+def never_quoted(frame: QuestionFrame, snap: Snapshot) -> bool:
+    """"How has X responded?": someone named whom the sources never quote said nothing in them
+    (a party of the case, or a description such as "the article", aside)."""
+    return bool(frame.speaker) and snap.manifest is not None \
+        and snap.manifest.case.party_of(frame.speaker) is None \
+        and any(x[:1].isupper() for x in frame.speaker.split()) \
+        and not any(same_speaker(s, frame.speaker) for s in snap.speakers)
+
+
+def question_facts(frame: QuestionFrame, snap: Snapshot) -> QuestionFacts:
+    return QuestionFacts(tuple(unseen_names(frame.text, snap.lexicon, snap.vocabulary)), never_quoted(frame, snap),
+                         bool(_HOW_DO_I.search(frame.text)))
+
+
+def asked_speaker(frame: QuestionFrame, snap: Snapshot) -> str:
+    """The label (lowercase) of the speaker whose words the question asks for, or ""."""
+    if not frame.speaker:
+        return ""
+    party = snap.manifest.case.party_of(frame.speaker) if snap.manifest is not None else None
+    return (party.label if party else frame.speaker).lower()
+
+
+#: A content word counts as missing from a sentence below this closeness (a word's own synonyms
+#: come out above it with MiniLM, unrelated words below).
+LOW = 0.5
+
+
+def eligible(frame: QuestionFrame, facts: QuestionFacts, typed: bool, found: bool) -> bool:
+    """The general checks a candidate must pass before the model weighs it:
+
+    - a question asking for a thing of a kind (a person, an organisation, a place, a date, a
+      number, an outlet) is answered only by a sentence holding one it does not already give;
+    - a question asking for the words of someone the sources never quote is answered by none;
+    - a question about a name the sources never mention is answered by none;
+    - "How do I ...?" is answered by none: news coverage is no manual.
+    """
+    return not (typed and not found) and not facts.unquoted_speaker and not facts.unseen_names \
+        and not facts.how_to
+
+
+class Featurizer:
+    def __init__(self, meaning: WordMeaning) -> None:
+        self.meaning = meaning
+
+    def matrix(self, frame: QuestionFrame, cands: list[ScoredSentence], snap: Snapshot, facts: QuestionFacts,
+               follow_up: bool) -> tuple[np.ndarray, np.ndarray]:
+        """One row of :data:`FEATURES` per candidate, and whether each passes the general checks
+        (:func:`eligible`)."""
+        if not cands:
+            return np.zeros((0, len(FEATURES))), np.zeros(0, dtype=bool)
+        lex = snap.lexicon
+        meaning = self.meaning
+        asked = set(lex.terms(frame.text))
+        case = snap.manifest.case if snap.manifest is not None else None
+        # A word that names a party ("the claimant's accusations") is a name, not a focus.
+        focus = meaning.targets([f for f in frame.focus if case is None or case.party_of(f) is None], snap)
+        content = meaning.targets(list(frame.content), snap)
+        core = meaning.targets(list(frame.core), snap)
+        must = meaning.targets(list(frame.must), snap)
+        names = [set(lex.terms(n)) for n in frame.names if all(lex.seen(w, snap.vocabulary) for w in words(n))]
+        names = [n for n in names if n]
+        speaker = asked_speaker(frame, snap)
+        subject = frame.names or frame.content  # what a definition defines: its name, else its words
+        best_dense = max(c.dense for c in cands)
+        closeness = self._closeness(frame, snap)
+        kind = next(k for k, group in KINDS.items() if frame.asks in group)
+        typed = frame.asks in TYPED or frame.asks == Asks.SOURCE
+        asks = {f"asks_{k}": float(k == kind) for k in KINDS}
+
+        def cover(targets, held) -> np.ndarray:
+            return meaning.coverage(targets, held) if targets.words else np.ones(1)
+
+        rows, ok = [], []
+        for c in cands:
+            held = meaning.of(said(c), snap)
+            around = meaning.of(c.passage.text + " " + c.sentence.attribution.speaker, snap)
+            in_content = cover(content, held)
+            found = bool(typed_things(c, frame, snap, asked)) if typed else False
+            reason = gives_reason(c.sentence.text) if frame.asks == Asks.REASON else False
+            a = c.sentence.attribution
+            by = a.speaker.lower()
+            focus_cover = cover(focus, held)
+            core_cover = cover(core, held)
+            row = {
+                "dense": c.dense, "dense_passage": c.dense_passage, "dense_gap": c.dense - best_dense,
+                "soft_coverage": closeness(held), "lexical": c.lexical, "coverage": c.coverage,
+                "content_min": float(in_content.min()), "content_mean": float(in_content.mean()),
+                "content_low": float((in_content < LOW).mean()), "content_passage": float(cover(content, around).mean()),
+                "core_min": float(core_cover.min()), "core_mean": float(core_cover.mean()),
+                "focus_min": float(focus_cover.min()), "focus_mean": float(focus_cover.mean()),
+                "must": float(cover(must, held).min()),
+                "names": sum(n <= held.terms for n in names) / len(names) if names else 1.0,
+                "names_passage": sum(n <= around.terms for n in names) / len(names) if names else 1.0,
+                "typed_found": float(typed and found), "typed_missing": float(typed and not found),
+                "reason_found": float(reason), "reason_missing": float(frame.asks == Asks.REASON and not reason),
+                "defines": float(frame.asks == Asks.DEFINITION and defines(c.sentence.text, subject)),
+                "card_source": float(c.passage.headline and frame.asks == Asks.SOURCE),
+                "card_other": float(c.passage.headline and frame.asks != Asks.SOURCE),
+                "speaker_asked": float(bool(speaker) and same_speaker(by, speaker)),
+                "speaker_other": float(bool(speaker) and not same_speaker(by, speaker) and a.stance != Stance.REPORTS),
+                "alleged_match": float(frame.alleged and a.stance == Stance.ALLEGES),
+                "alleges": float(a.stance == Stance.ALLEGES), "denies": float(a.stance == Stance.DENIES),
+                "states": float(a.stance == Stance.STATES),
+                "follow_up": float(follow_up), "repeat": c.repeat_penalty,
+                "q_unseen_names": float(bool(facts.unseen_names)), "q_unquoted_speaker": float(facts.unquoted_speaker),
+                "q_how_to": float(facts.how_to), **asks,
+            }
+            rows.append([row[f] for f in FEATURES])
+            ok.append(eligible(frame, facts, typed, found))
+        return np.asarray(rows, dtype=np.float64), np.array(ok, dtype=bool)
+
+    def _closeness(self, frame: QuestionFrame, snap: Snapshot) -> Callable[[TextWords], float]:
+        """How close a sentence's words come to the question's rarer words: each question word
+        against the sentence's nearest word, weighted by rarity; a name is met only by itself
+        or an alias ("hard to establish" finds "difficult to determine"; a country is not met
+        by the word "country")."""
+        qw = [x for x in dict.fromkeys(words(frame.text)) if x not in english().stopwords and not x.isdigit()]
+        if not qw:
+            return lambda held: 0.0
+        targets = self.meaning.targets(qw, snap)
+        rarity = np.array([snap.term_weight(t[0]) if (t := snap.lexicon.terms(x)) else 0.0 for x in qw])
+        named = np.array([x in frame.names for x in qw], dtype=bool)
+        total = rarity.sum() or 1.0
+
+        def closeness(held: TextWords) -> float:
+            near = self.meaning.coverage(targets, held)
+            if named.any():  # a name counts only when held exactly
+                near = np.where(named, [float(bool(t) and t <= held.terms) for t in targets.terms], near)
+            return float((near * rarity).sum() / total)
+
+        return closeness

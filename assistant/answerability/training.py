@@ -1,0 +1,507 @@
+"""Fitting the answer model, and measuring it where it was not fitted.
+
+Questions with known answers come from the public sets beside the project (``../shared/eval``:
+the readers' questions, the dev set, the follow-up documents' questions) and the project's
+own set (tests/data/case_qa.jsonl). Each is asked of the index it was written for: the case
+corpus, or the case corpus with the follow-up documents added. A follow-up document's
+question asked without its document must be declined: a near-topic question the case
+article does not answer.
+
+The items are split once into train and validation (``split.json``, by a fixed seed): one
+follow-up document with every question that needs it, and a quarter of each other kind. Only the
+train split is fitted on; ``python -m assistant eval`` reports train, validation and a
+k-fold estimate apart.
+
+A candidate sentence is labelled as answering when, served, it holds one of the gold answer
+phrases and it or its passage holds a supporting phrase. A logistic regression (scikit-learn)
+is fitted on the candidates' features, its regularisation chosen by grouped cross-validation;
+the thresholds are then fitted on out-of-fold probabilities by answering every train item
+with them through the answerer itself and counting what the acceptance scorer would pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from ..answering import Answerer, Candidates
+from ..embedding import Embedder
+from ..errors import CaseError
+from ..evaluation import Verdict, load_questions, verdict
+from ..reading import QuestionFrame
+from ..settings import Settings
+from ..types import Answer
+from .decide import Decider, Judged, Judgement
+from .facts import served
+from .model import MODEL_FILE, AnswerModel, Logistic, Thresholds, question_row
+
+log = logging.getLogger(__name__)
+
+SPLIT_FILE = Path(__file__).parent / "split.json"
+SEED = 20261204
+VALIDATION_SHARE = 0.25
+FOLDS = 5
+#: Regularisation strengths tried (inverse: smaller is stronger).
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+GRID = tuple(round(x, 2) for x in np.arange(0.01, 0.96, 0.01))
+#: Kinds whose questions are about something else altogether (a decline says so).
+FAR_KINDS = frozenset({"far", "out-of-scope"})
+CASE, UPDATES = "case", "updates"
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    name: str
+    path: Path
+    index: str
+
+
+def question_sets(settings: Settings) -> list[QuestionSet]:
+    shared = settings.eval_dir
+    return [QuestionSet("readers", shared / "questions" / "readers.jsonl", CASE),
+            QuestionSet("dev", shared / "dev_qa.jsonl", CASE),
+            QuestionSet("own", settings.own_questions, CASE),
+            QuestionSet("updates", shared / "updates" / "questions.jsonl", UPDATES)]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question with its known answer, and where it is asked."""
+
+    key: str  # "<set>:<id>"
+    kind: str
+    gold: dict[str, Any]
+    index: str
+    group: str  # items that go to one fold together (a question asked with and without its document)
+    docs: tuple[str, ...] = ()  # the follow-up documents it needs
+
+    @property
+    def history(self) -> list[dict[str, str]]:
+        return self.gold.get("history") or []
+
+
+def load_items(settings: Settings) -> list[Item]:
+    items: list[Item] = []
+    for qs in question_sets(settings):
+        if not qs.path.exists():
+            raise CaseError(f"{qs.path}: question set not found (CASE_EVAL_DIR: the public sets are in "
+                            "../shared/eval beside the project)")
+        for gold in load_questions(qs.path):
+            kind = gold.get("kind") or ("follow-up" if gold.get("history") else
+                                        "unanswerable" if gold.get("abstain") else "in scope")
+            key = f"{qs.name}:{gold['id']}"
+            docs = tuple(gold.get("docs") or ())
+            group = f"document:{docs[0]}" if docs else key
+            items.append(Item(key, kind, gold, qs.index, group, docs))
+            if gold.get("abstain_without"):
+                # The same question without its document: the case article does not answer it.
+                items.append(Item(f"{qs.name}-without:{gold['id']}", "update asked without its document",
+                                  {"id": gold["id"], "question": gold["question"], "history": gold.get("history"),
+                                   "abstain": True}, CASE, group, docs))
+    return items
+
+
+# --------------------------------------------------------------------------- the split
+
+
+def make_split(items: list[Item]) -> dict[str, Any]:
+    """Validation: one follow-up document with every question that needs it (as a document no
+    fit has seen would be), and a share of each other kind's questions."""
+    rng = np.random.default_rng(SEED)
+    documents = sorted({d for it in items for d in it.docs})
+    held_doc = documents[int(rng.integers(len(documents)))] if documents else None
+    held = {it.key for it in items if held_doc in it.docs}
+    by_kind: dict[str, list[str]] = {}
+    for it in items:
+        if not it.docs:
+            by_kind.setdefault(it.kind, []).append(it.key)
+    for kind in sorted(by_kind):
+        keys = sorted(by_kind[kind])
+        n = int(round(VALIDATION_SHARE * len(keys))) if len(keys) >= 4 else 0
+        held |= set(rng.permutation(keys)[:n].tolist())
+    return {"seed": SEED, "validation_share": VALIDATION_SHARE, "validation_document": held_doc,
+            "validation": sorted(held), "train": sorted(it.key for it in items if it.key not in held)}
+
+
+def read_split(items: list[Item], path: Path = SPLIT_FILE) -> tuple[list[Item], list[Item]]:
+    try:
+        split = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CaseError(f"{path}: the split cannot be read ({exc.strerror}); run python -m assistant train "
+                        "--resplit") from None
+    train, validation = set(split["train"]), set(split["validation"])
+    unknown = [it.key for it in items if it.key not in train | validation]
+    if unknown:
+        raise CaseError(f"{len(unknown)} questions are in no split (first: {unknown[0]}); run "
+                        "python -m assistant train --resplit")
+    return [it for it in items if it.key in train], [it for it in items if it.key in validation]
+
+
+# --------------------------------------------------------------------------- the indexes
+
+
+class Indexes:
+    """The two indexes the question sets are asked of, built (incrementally) under ``work``:
+    the case corpus as the project has it (fetched copies aside, so a fit does not depend on
+    what a machine could fetch), and the same with the follow-up documents added."""
+
+    def __init__(self, settings: Settings, work: Path, embeddings: Embedder, model: AnswerModel) -> None:
+        self.settings = settings
+        self.work = work
+        self.embeddings = embeddings
+        self.model = model
+        self._answerers: dict[str, Answerer] = {}
+
+    def answerer(self, name: str) -> Answerer:
+        """The answerer of index ``name``, deciding with ``model``."""
+        if name not in self._answerers:
+            from ..service import Assistant
+
+            self._answerers[name] = Assistant(settings=self._settings(name), embeddings=self.embeddings,
+                                              model=self.model).answerer
+        return self._answerers[name]
+
+    def _settings(self, name: str) -> Settings:
+        from ingest.pipeline import run_ingest
+
+        corpus, index = self.work / f"corpus-{name}", self.work / f"index-{name}"
+        fresh = self.work / f"corpus-{name}.new"
+        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.copytree(self.settings.corpus_dir, fresh, ignore=shutil.ignore_patterns(".*"))
+        if name == UPDATES:
+            for doc in sorted((self.settings.eval_dir / "updates" / "docs").glob("*.md")):
+                shutil.copy(doc, fresh / doc.name)
+        shutil.rmtree(corpus, ignore_errors=True)
+        fresh.rename(corpus)
+        settings = self.settings.model_copy(update={"corpus_dir": corpus, "index_dir": index})
+        report = run_ingest(settings, embeddings=self.embeddings)
+        if report.failures:
+            raise CaseError(f"the {name} index for fitting could not be built: {report.failures}")
+        return settings
+
+
+# --------------------------------------------------------------------------- candidates and labels
+
+
+@dataclass
+class Asked:
+    """One item asked: its question read, and each part's candidates with features and labels."""
+
+    item: Item
+    frame: QuestionFrame
+    parts: list[Candidates]
+    labels: list[np.ndarray]
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\s+", " ", s or "").strip().lower()
+
+
+def _has(phrase: str, text: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(_norm(phrase)) + r"(?!\w)", text) is not None
+
+
+def answers(item: Item, sentence: str, passage: str) -> bool:
+    """Whether a candidate, served as ``sentence`` from ``passage``, answers the item: it holds a
+    gold answer phrase, and it or its passage a supporting one."""
+    gold = item.gold
+    if gold.get("abstain"):
+        return False
+    wanted = (gold.get("answer_all") or []) + (gold.get("answer_any") or [])
+    text, around = _norm(sentence), _norm(passage)
+    return any(_has(w, text) for w in wanted) and any(_has(s, text) or _has(s, around)
+                                                       for s in gold.get("support_any", []))
+
+
+def ask(item: Item, answerer: Answerer) -> Asked:
+    """The item's question read and its parts' candidates, as the answerer would see them (a
+    later part's prior without what earlier parts chose: that depends on the model)."""
+    snap = answerer.retriever.snapshot()
+    frame = answerer.reader.read(snap.speller.correct(item.gold["question"]))
+    history = item.history[-answerer.settings.follow_up_messages:]
+    parts, labels = [], []
+    for i, part in enumerate(frame.parts or (frame,)):
+        prior = answerer.prior(frame, part, i, history, [], snap)
+        got = answerer.candidates(part, prior, snap)
+        parts.append(got)
+        labels.append(np.array([answers(item, served(c), c.passage.text) for c in got.sentences], dtype=bool))
+    return Asked(item, frame, parts, labels)
+
+
+def ask_all(items: list[Item], indexes: Indexes) -> list[Asked]:
+    return [ask(it, indexes.answerer(it.index)) for it in tqdm(items, desc="reading questions", unit="q",
+                                                                disable=None)]
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+@dataclass
+class Judgements:
+    """What a model (or the folds' models) said of each item's parts: selector probabilities,
+    and answerability."""
+
+    selector: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    answerable: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _fit_logistic(x: np.ndarray, y: np.ndarray, c: float) -> Logistic:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    std = x.std(axis=0)
+    scale = np.where(std > 1e-9, std, 1.0)
+    lr = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y)
+    return Logistic(mean, scale, lr.coef_[0], float(lr.intercept_[0]))
+
+
+def _selector_rows(asked: list[Asked]) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates that pass the general checks: the selector weighs only those."""
+    xs, ys = [], []
+    for a in asked:
+        for part, y in zip(a.parts, a.labels):
+            xs.append(part.features[part.eligible])
+            ys.append(y[part.eligible])
+    return np.vstack(xs), np.concatenate(ys).astype(int)
+
+
+def predict(selector: Logistic, part: Candidates) -> np.ndarray:
+    """A part's selector probabilities: 0 where a general check failed."""
+    return np.where(part.eligible, selector.probabilities(part.features), 0.0)
+
+
+def _question_rows(asked: list[Asked], selectors: dict[str, Logistic]) -> tuple[list[tuple[str, int]], np.ndarray,
+                                                                                 np.ndarray]:
+    """The answerability head's rows (item key, part) with labels: 1 where the selector's best or
+    next candidate answers, 0 where the item should be declined; parts it answers wrongly either
+    way, and parts without an eligible candidate, are left out."""
+    keys, xs, ys = [], [], []
+    for a in asked:
+        selector = selectors[a.item.key]
+        for i, (part, labels) in enumerate(zip(a.parts, a.labels)):
+            row = question_row(part.features, part.eligible, selector)
+            if not row.size:
+                continue
+            p = predict(selector, part)
+            top = np.argsort(-p, kind="stable")[:2]
+            if a.item.gold.get("abstain"):
+                label = 0
+            elif labels[top].any():
+                label = 1
+            else:
+                continue
+            keys.append((a.item.key, i))
+            xs.append(row)
+            ys.append(label)
+    return keys, np.vstack(xs), np.array(ys)
+
+
+def _item_folds(asked: list[Asked], k: int) -> list[np.ndarray]:
+    """Item indices of each fold, stratified by kind with an item's group kept whole."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    kinds = [a.item.kind for a in asked]
+    groups = [a.item.group for a in asked]
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=SEED)
+    return [test for _, test in splitter.split(np.zeros(len(asked)), kinds, groups)]
+
+
+def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+
+def _cross_fit(asked: list[Asked], folds: list[np.ndarray]) -> tuple[dict[str, Logistic], Judgements, float, float]:
+    """Out-of-fold judgements: each fold judged by a selector and an answerability head fitted
+    on the other folds, each head's regularisation chosen by out-of-fold log loss."""
+    def held_out(test: np.ndarray) -> tuple[list[Asked], list[Asked]]:
+        inside = set(test.tolist())
+        return [a for i, a in enumerate(asked) if i not in inside], [asked[i] for i in test]
+
+    best_c_sel, best_loss, selectors = C_GRID[0], np.inf, {}
+    for c in C_GRID:
+        fold_selectors: dict[str, Logistic] = {}
+        ps, ys = [], []
+        for test in folds:
+            rest, held = held_out(test)
+            selector = _fit_logistic(*_selector_rows(rest), c)
+            x, y = _selector_rows(held)
+            ps.append(selector.probabilities(x))
+            ys.append(y)
+            fold_selectors.update({a.item.key: selector for a in held})
+        loss = round(_log_loss(np.concatenate(ps), np.concatenate(ys)), 4)
+        if loss < best_loss:
+            best_c_sel, best_loss, selectors = c, loss, fold_selectors
+    keys, xq, yq = _question_rows(asked, selectors)
+    fold_of = {a.item.key: f for f, test in enumerate(folds) for a in (asked[i] for i in test)}
+    row_fold = np.array([fold_of[k] for k, _ in keys])
+    best_c_ans, best_loss, answerable = C_GRID[0], np.inf, np.zeros(len(keys))
+    for c in C_GRID:
+        p = np.zeros(len(keys))
+        for f in range(len(folds)):
+            inside = row_fold == f
+            p[inside] = _fit_logistic(xq[~inside], yq[~inside], c).probabilities(xq[inside])
+        loss = round(_log_loss(p, yq), 4)
+        if loss < best_loss:
+            best_c_ans, best_loss, answerable = c, loss, p
+    # Every part judged out of fold, rows left out of the head's fit included.
+    judgements = Judgements()
+    heads = {f: _fit_logistic(xq[row_fold != f], yq[row_fold != f], best_c_ans) for f in range(len(folds))}
+    for a in asked:
+        selector, head = selectors[a.item.key], heads[fold_of[a.item.key]]
+        judgements.selector[a.item.key] = [predict(selector, part) for part in a.parts]
+        judgements.answerable[a.item.key] = [
+            float(head.probabilities(row[None, :])[0]) if (row := question_row(part.features, part.eligible,
+                                                                               selector)).size else 0.0
+            for part in a.parts]
+    return selectors, judgements, best_c_sel, best_c_ans
+
+
+def simulate(a: Asked, selector: list[np.ndarray], answerable: list[float], thresholds: Thresholds,
+             answerer: Answerer) -> Answer:
+    """The answer the answerer gives ``a`` with these judgements and thresholds."""
+    snap = answerer.retriever.snapshot()
+    refused = answerer.not_english(a.item.gold["question"], snap)
+    if refused is not None:
+        return refused
+    judgements = [Judgement([Judged(c, float(p)) for c, p in zip(part.sentences, probs)], pa)
+                  for part, probs, pa in zip(a.parts, selector, answerable)]
+    decider = Decider(thresholds, answerer.settings.max_answer_sentences)
+    history = a.item.history[-answerer.settings.follow_up_messages:]
+    return answerer.respond(a.frame, history, snap, weigh=lambda i, part, prior: judgements[i], decider=decider)
+
+
+#: What one more sentence served costs in the threshold search: enough to prefer the shorter of
+#: two answers that pass as often, never enough to lose a pass.
+SENTENCE_COST = 1e-3
+
+
+def _passed(asked: list[Asked], judgements: Judgements, thresholds: Thresholds, indexes: Indexes,
+            max_words: int, memo: dict[tuple, float]) -> float:
+    """How many items the scorer passes with these thresholds, less a trifle per sentence served.
+
+    An item's answer depends on the thresholds only through which of its judgements clear them,
+    so each such pattern is answered once (``memo``) however many thresholds share it.
+    """
+    score = 0.0
+    for a in asked:
+        probabilities, answerable = judgements.selector[a.item.key], judgements.answerable[a.item.key]
+        key = (a.item.key, tuple((pa >= thresholds.answer, pa >= thresholds.answer_typed, tuple(p >= thresholds.keep),
+                                  tuple(p >= thresholds.side)) for p, pa in zip(probabilities, answerable)))
+        if key not in memo:
+            answer = simulate(a, probabilities, answerable, thresholds, indexes.answerer(a.item.index))
+            memo[key] = verdict(a.item.gold, answer, max_words).passed - SENTENCE_COST * len(answer.parts)
+        score += memo[key]
+    return score
+
+
+def _middle_of_best(scores: dict[float, float]) -> float:
+    """The grid value in the middle of the best scores."""
+    top = max(scores.values())
+    best = [v for v, s in scores.items() if s >= top - 1e-9]
+    return best[len(best) // 2]
+
+
+def fit_thresholds(asked: list[Asked], judgements: Judgements, indexes: Indexes, max_words: int) -> Thresholds:
+    """Answer (two: questions that ask for a kind of thing, and the rest), keep and side thresholds by coordinate search over the grid, maximising what the
+    acceptance scorer passes; the far closeness by the best split of far and near declines."""
+    t = Thresholds(answer=0.5, answer_typed=0.5, keep=0.5, side=0.5, far=0.0)
+    memo: dict[tuple, float] = {}
+    for _ in range(2):
+        for name in ("answer", "answer_typed", "keep", "side"):
+            scores = {v: _passed(asked, judgements, replace(t, **{name: v}), indexes, max_words, memo) for v in GRID}
+            t = replace(t, **{name: _middle_of_best(scores)})
+    return replace(t, far=_far_threshold(asked))
+
+
+def _far_threshold(asked: list[Asked]) -> float:
+    declines = [(max(max(c.dense, c.dense_passage) for p in a.parts for c in p.sentences) if any(
+        p.sentences for p in a.parts) else 0.0, a.item.kind in FAR_KINDS) for a in asked if a.item.gold.get("abstain")]
+    if not declines:
+        return 0.0
+    cuts = sorted({round(c, 2) for c, _ in declines})
+    scores = {cut: float(sum((c < cut) == far for c, far in declines)) for cut in cuts}
+    return _middle_of_best(scores)
+
+
+@dataclass
+class Fitted:
+    model: AnswerModel
+    judgements: Judgements  # the train items' out-of-fold judgements
+
+
+def fit(asked: list[Asked], indexes: Indexes, max_words: int) -> Fitted:
+    folds = _item_folds(asked, FOLDS)
+    selectors, judgements, c_sel, c_ans = _cross_fit(asked, folds)
+    thresholds = fit_thresholds(asked, judgements, indexes, max_words)
+    x, y = _selector_rows(asked)
+    selector = _fit_logistic(x, y, c_sel)
+    _, xq, yq = _question_rows(asked, dict.fromkeys((a.item.key for a in asked), selector))
+    answerable = _fit_logistic(xq, yq, c_ans)
+    fitted = {"questions": len(asked), "candidates": int(len(y)), "answering": int(y.sum()),
+              "question_rows": int(len(yq)), "C_selector": c_sel, "C_answerable": c_ans, "folds": FOLDS,
+              "seed": SEED, "train": _digest(sorted(a.item.key for a in asked))}
+    return Fitted(AnswerModel(selector, answerable, thresholds, fitted), judgements)
+
+
+def _digest(keys: list[str]) -> str:
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def train(settings: Settings, work: Path, out: Path = MODEL_FILE, resplit: bool = False) -> AnswerModel:
+    """Fit on the train split and write the model file; returns the model."""
+    embeddings = Embedder.for_settings(settings)
+    items = load_items(settings)
+    if resplit:
+        SPLIT_FILE.write_text(json.dumps(make_split(items), indent=1) + "\n", encoding="utf-8")
+    train_items, _ = read_split(items)
+    indexes = Indexes(settings, work, embeddings, AnswerModel.untrained())  # features need no model
+    asked = ask_all(train_items, indexes)
+    model = fit(asked, indexes, settings.eval_max_words).model
+    out.write_text(model.to_json(), encoding="utf-8")
+    return model
+
+
+def evaluate(settings: Settings, work: Path, folds: int = FOLDS) -> dict[str, Any]:
+    """Train and validation figures of the shipped model through the assistant itself, and a
+    k-fold estimate (each fold answered by a model fitted on the others), per kind."""
+    embeddings = Embedder.for_settings(settings)
+    items = load_items(settings)
+    train_items, validation_items = read_split(items)
+    indexes = Indexes(settings, work, embeddings, AnswerModel.load(settings.answer_model))
+    figures: dict[str, dict[str, list[Verdict]]] = {"train": {}, "validation": {}, "k-fold": {}}
+    for name, group in (("train", train_items), ("validation", validation_items)):
+        for it in tqdm(group, desc=name, unit="q", disable=None):
+            answerer = indexes.answerer(it.index)
+            answer = answerer.ask(it.gold["question"], it.history or None)
+            figures[name].setdefault(it.kind, []).append(verdict(it.gold, answer, settings.eval_max_words))
+    asked = ask_all(items, indexes)
+    for test in tqdm(_item_folds(asked, folds), desc="k-fold", unit="fold", disable=None):
+        held = set(test.tolist())
+        fold_model = fit([a for i, a in enumerate(asked) if i not in held], indexes, settings.eval_max_words).model
+        for i in test:
+            a = asked[i]
+            probs = [predict(fold_model.selector, p) for p in a.parts]
+            answerable = [fold_model.answerability(p.features, p.eligible) for p in a.parts]
+            answer = simulate(a, probs, answerable, fold_model.thresholds, indexes.answerer(a.item.index))
+            figures["k-fold"].setdefault(a.item.kind, []).append(verdict(a.item.gold, answer, settings.eval_max_words))
+    return {name: {kind: summary(vs) for kind, vs in by_kind.items()} for name, by_kind in figures.items()}
+
+
+def summary(verdicts: list[Verdict]) -> dict[str, int]:
+    answerable = [v for v in verdicts if not v.abstain]
+    declines = [v for v in verdicts if v.abstain]
+    return {"answered": sum(v.passed for v in answerable), "answerable": len(answerable),
+            "declined": sum(v.passed for v in declines), "unanswerable": len(declines)}

@@ -1,0 +1,131 @@
+"""Misspelled words and names in a question, matched to the words the sources use.
+
+rapidfuzz finds the nearest word within a small edit distance; symspellpy's English frequency
+list (82,765 words, shipped with the package) tells a real English word from a slip, so a word
+the reader meant as written is left alone. The rules, in order:
+
+- a casual spelling is written out ("whats" -> "what's", "thru" -> "through");
+- a word the sources use stays as it is;
+- a capitalised word inside the question is a name: one the sources do not know becomes the
+  one name of the sources nearest to it ("Forest" -> "Forrest"), never a different name when
+  two are as near;
+- any other word that is no English word at all becomes the nearest word of the sources (or a
+  function word): "polise" -> "police", else the nearest English word ("represnts"); of
+  several as near, a word of the sources, then the commonest in English;
+- a rare English word that opens the question becomes the question word one edit away when
+  that is far commoner ("wat" -> "what", "wen" -> "when"): a question's first word is its
+  wh-word more often than not.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from .english import english
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*")
+#: Wh-words and the like, which a question needs read right and the sources may not hold.
+_QUESTION_WORDS = frozenset("what when where which who whom whose why how".split())
+#: A word this much rarer in English than a source word one edit away is taken for a slip.
+COMMONER = 100
+MIN_LENGTH = 3
+
+
+@lru_cache(maxsize=1)
+def english_frequencies() -> dict[str, int]:
+    import symspellpy
+
+    path = Path(symspellpy.__file__).parent / "frequency_dictionary_en_82_765.txt"
+    out: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, _, count = line.partition(" ")
+        if count.isdigit():
+            out[word] = int(count)
+    return out
+
+
+@lru_cache(maxsize=1)
+def english_words() -> list[str]:
+    return sorted(english_frequencies())
+
+
+def max_edits(word: str) -> int:
+    return 1 if len(word) <= 7 else 2
+
+
+class Speller:
+    """Corrects a question against one index's words (``vocabulary``, lowercase) and names
+    (``names``: lowercase -> as the sources write it)."""
+
+    def __init__(self, vocabulary: set[str], names: dict[str, str]) -> None:
+        self.vocabulary = vocabulary
+        self.names = names
+        self._name_list = sorted(names)
+        self._word_list = sorted(vocabulary | english().stopwords | _QUESTION_WORDS)
+        self.frequency = english_frequencies()
+
+    def correct(self, question: str) -> str:
+        out, last = [], 0
+        for i, m in enumerate(_TOKEN.finditer(question)):
+            word = m.group(0)
+            if len(word) == 1 and (not word.islower() or question[m.end():m.end() + 1] == "."):
+                continue  # a letter of an abbreviation ("U.K."), not shorthand
+            fixed = self._word(word, first=i == 0)
+            if fixed != word:
+                out.append(question[last:m.start()] + fixed)
+                last = m.end()
+        return "".join(out) + question[last:] if out else question
+
+    def _word(self, word: str, first: bool) -> str:
+        low = word.lower().replace("’", "'")
+        if low in english().casual:  # "whats" -> "what's", "thru" -> "through"
+            full = english().casual[low]
+            return full[:1].upper() + full[1:] if word[:1].isupper() else full
+        if len(low) < MIN_LENGTH or low in self.vocabulary or low in _QUESTION_WORDS or "'" in low:
+            return word
+        if word[:1].isupper() and not first:
+            name = self._nearest(low, self._name_list)
+            return self.names[name] if name is not None else word
+        known = self.frequency.get(low)
+        if known is not None:  # a real English word: left alone, but where a question word may be slipped
+            near = self._nearest_question_word(low) if first else None
+            if near is None or self.frequency.get(near, 0) < COMMONER * known:
+                return word
+        else:
+            near = self._nearest_word(low)
+            if near is None:
+                return word
+        return near[:1].upper() + near[1:] if word[:1].isupper() else near
+
+    def _nearest_question_word(self, word: str) -> str | None:
+        found = process.extract(word, sorted(_QUESTION_WORDS), scorer=Levenshtein.distance, score_cutoff=1,
+                                limit=None)
+        return max(found, key=lambda f: (-f[1], self.frequency.get(f[0], 0), f[0]))[0] if found else None
+
+    def _nearest_word(self, word: str) -> str | None:
+        """The nearest word within the edit budget: of the sources or a function word, else an
+        English word; of several as near, a word of the sources, then the commonest in English."""
+        found = process.extract(word, self._word_list, scorer=Levenshtein.distance, score_cutoff=max_edits(word),
+                                limit=None)
+        if not found:  # no word of the sources: an English word, then ("represnts")
+            found = process.extract(word, english_words(), scorer=Levenshtein.distance,
+                                    score_cutoff=max_edits(word), limit=None)
+        if not found:
+            return None
+        nearest = min(d for _, d, _ in found)
+        tied = [w for w, d, _ in found if d == nearest]
+        return max(tied, key=lambda w: (w in self.vocabulary, self.frequency.get(w, 0), w))
+
+    @staticmethod
+    def _nearest(word: str, choices: list[str]) -> str | None:
+        """The one choice nearest ``word`` within its edit budget; None when there is none or
+        two are equally near."""
+        found = process.extract(word, choices, scorer=Levenshtein.distance, score_cutoff=max_edits(word), limit=2)
+        if not found or len(found) > 1 and found[0][1] == found[1][1]:
+            return None
+        return found[0][0]

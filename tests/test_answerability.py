@@ -1,0 +1,185 @@
+"""The answer model and the decision made with it (assistant/answerability), misspelt questions,
+and the rules the code keeps to: fitted from data by a command, no case words in the code.
+
+Behaviour is checked on questions of the kinds the public sets hold, asked of the real case
+index; the figures per kind (train, validation, k-fold) are `python -m assistant eval`'s.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.answerability.model import AnswerModel
+from assistant.errors import SettingsError
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_EVAL = REPO.parent / "shared" / "eval"
+
+
+def needs_shared() -> None:
+    """The public question sets live beside the checkout; CI has them, so there they must be."""
+    if not SHARED_EVAL.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{SHARED_EVAL} is missing: the answer model is fitted and measured on it")
+        pytest.skip(f"the public question sets ({SHARED_EVAL}) are not beside this checkout")
+
+
+
+
+# --------------------------------------------------------------------------- the code's own rules
+
+#: Words of this case that must not appear in code as a string or a name (docstrings aside).
+CASE_WORDS = ("amazon", "aws", "forrest", "visionlabs", "rekognition", "police", "tribunal", "judge",
+              "whistleblower", "spokesperson", "netherlands", "uk", "britain")
+
+
+def _code_words(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant) and isinstance(node.body[0].value.value, str)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        texts = []
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            texts.append(node.value)
+        elif isinstance(node, ast.Name):
+            texts.append(node.id)
+        elif isinstance(node, ast.Attribute):
+            texts.append(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            texts.append(node.name)
+        elif isinstance(node, ast.arg):
+            texts.append(node.arg)
+        for text in texts:
+            found |= {w for w in re.split(r"[^a-z]+", text.lower()) if w in CASE_WORDS}
+    return found
+
+
+def test_code_names_no_word_of_the_case():
+    """Knowledge of the case lives in corpus/case.toml; general word lists in assistant/data."""
+    offenders = {str(p.relative_to(REPO)): words for folder in ("assistant", "ingest")
+                 for p in sorted((REPO / folder).rglob("*.py")) if (words := _code_words(p))}
+    assert offenders == {}
+
+
+def test_answer_model_file_is_the_features_the_code_computes():
+    model = AnswerModel.load()
+    text = model.to_json()
+    assert AnswerModel.from_json(text).to_json() == text
+    data = json.loads(text)
+    data["features"] = data["features"][:-1]
+    with pytest.raises(SettingsError, match="assistant train"):
+        AnswerModel.from_json(json.dumps(data))
+    t = model.thresholds
+    assert 0 < t.keep < 1 and 0 < t.answer < 1 and 0 < t.answer_typed < 1
+
+
+@pytest.mark.slow
+def test_train_reproduces_the_shipped_model(tmp_path):
+    needs_shared()
+    env = {**os.environ, "CASE_EVAL_WORK_DIR": str(tmp_path / "work")}
+    run = subprocess.run([sys.executable, "-m", "assistant", "train", "--check"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "the refit equals the model file" in run.stdout
+
+
+def test_split_holds_out_a_whole_follow_up_document():
+    needs_shared()
+    from assistant.answerability.training import load_items, read_split
+    from assistant.settings import Settings
+
+    items = load_items(Settings.load())
+    train, validation = read_split(items)
+    assert len(train) + len(validation) == len(items) and not {i.key for i in train} & {i.key for i in validation}
+    held = {d for it in validation for d in it.docs} - {d for it in train for d in it.docs}
+    assert held, "no follow-up document is held out whole"
+    assert {it.kind for it in validation} >= {"paraphrase", "near-topic", "update"}
+
+
+# --------------------------------------------------------------------------- spelling
+
+
+def test_correct_misspelt_words_and_names_to_the_sources():
+    from assistant.spelling import Speller
+
+    speller = Speller({"police", "british", "forrest", "filed", "claim", "what", "about"},
+                      {"forrest": "Forrest", "smith": "Smith", "smyth": "Smyth"})
+    assert speller.correct("Wat did Forest say abut the britsh polise?") == \
+        "What did Forrest say abut the british police?"
+    assert speller.correct("whats the claim") == "what's the claim"
+    # a real English word the reader meant stays; two names as near are never guessed between
+    assert speller.correct("Who won the cup?") == "Who won the cup?"
+    assert speller.correct("Did Smoth rule?") == "Did Smoth rule?"
+    assert speller.correct("the U.K. ruling") == "the U.K. ruling"
+
+
+# --------------------------------------------------------------------------- behaviour
+
+
+def test_ask_misspelt_question_answered_as_the_clean_one(assistant):
+    clean = assistant.ask("What did Forrest say about the British police?")
+    typo = assistant.ask("Wat did Forest say abut the britsh polise?")
+    assert not typo.abstained and typo.citations
+    assert {c.passage_id for c in typo.citations} == {c.passage_id for c in clean.citations}
+
+
+def test_ask_multi_part_answers_each_part_it_can_and_names_the_gap(assistant):
+    answer = assistant.ask("Who filed the claim, and which judge is hearing it?")
+    assert not answer.abstained and "Forrest" in answer.answer
+    gap = [p for p in answer.parts if p.n == 0]
+    assert [p.text for p in gap] == ["The sources don't say which judge is hearing it."]
+
+
+def test_ask_why_about_a_dismissal_gives_each_side_with_its_speaker(assistant):
+    answer = assistant.ask("Why was Forrest fired?")
+    speakers = {p.speaker for p in answer.parts}
+    assert {"Forrest", "Amazon"} <= speakers
+    assert "serious misconduct" in answer.answer and "whistleblowing" in answer.answer
+
+
+def test_ask_response_follow_up_answers_the_other_side_of_the_last_claim(assistant):
+    first = assistant.ask("Which Russian company did Amazon allegedly give access to Rekognition?")
+    history = [{"role": "user", "content": "Which Russian company did Amazon allegedly give access to Rekognition?"},
+               {"role": "assistant", "content": first.answer}]
+    reply = assistant.ask("What did Amazon say in response?", history)
+    assert not reply.abstained and {p.speaker for p in reply.parts} == {"Amazon"}
+    assert re.search(r"without merit|has not sold", reply.answer)
+
+
+def test_ask_outside_the_case_says_so_without_closest_passages(assistant):
+    answer = assistant.ask("Give me a recipe for banana bread")
+    assert answer.abstained and answer.related == [] and answer.citations == []
+    assert answer.answer.startswith("That is outside what the sources cover")
+
+
+def test_decline_names_what_is_missing_in_one_short_clause_or_not_at_all(assistant):
+    """Never an echo of the whole question: a clause of ten words at most, no word doubled."""
+    for question in ("Which barrister is representing Amazon?", "What penalty could Amazon face if it is found to "
+                     "have breached the sanctions regime it is accused of breaching, exactly?"):
+        answer = assistant.ask(question)
+        assert answer.abstained, question
+        text = answer.answer.removeprefix("The sources don't say").strip(" .")
+        words = text.split()
+        assert len(words) <= 10 and all(a != b for a, b in zip(words, words[1:])), answer.answer
+
+
+def test_decide_keeps_candidates_failing_a_general_check_out(assistant):
+    """A question asking for a number is not answered by a sentence that holds none, however
+    close in meaning it comes."""
+    answer = assistant.ask("How much was the contract between Amazon and VisionLabs worth?")
+    assert answer.abstained
+    ranked = assistant.ranked("How much was the contract between Amazon and VisionLabs worth?")
+    assert all(c.score == 0.0 for c in ranked if not re.search(r"\d", c.sentence.text))
+    assert np.isfinite([c.score for c in ranked]).all()
