@@ -69,14 +69,15 @@ class Candidates:
 
 class Answerer:
     def __init__(self, retriever: Retriever, settings: Settings, model: AnswerModel | None = None,
-                 reader: QuestionReader | None = None, language: LanguageGate | None = None) -> None:
+                 reader: QuestionReader | None = None, language: LanguageGate | None = None,
+                 featurizer: Featurizer | None = None) -> None:
         self.retriever = retriever
         self.settings = settings
         self.model = model or AnswerModel.load(settings.answer_model)
         self.decider = Decider(self.model.thresholds, settings.max_answer_sentences)
         self.reader = reader or QuestionReader.for_settings(settings)
         self.language = language or LanguageGate()
-        self.featurizer = Featurizer(WordMeaning(retriever.embeddings.vectors))
+        self.featurizer = featurizer or Featurizer(WordMeaning(retriever.embeddings.vectors))
 
     def ask(self, question: object, history: object = None) -> Answer:
         return self.answer(validate(question, history, self.settings))

@@ -252,17 +252,18 @@ class QuestionReader:
             must = [c.lemma_.lower() for v in verbs for c in v.children
                     if c.dep_ in ("dobj", "nsubj", "nsubjpass") and c.pos_ == "NOUN" and c is not head
                     and c.lemma_.lower() not in _w().generic_nouns and c.lemma_.lower() not in type_nouns()]
+        speaker = _speaker(doc)
         duration = wh is not None and wh.lower_ == "how" and wh.i + 1 < len(doc) and doc[wh.i + 1].lower_ == "long"
         return QuestionFrame(text, asks, tuple(dict.fromkeys(focus)), tuple(exact), names, share, plural,
                              bool(_both_sides().search(text)), self._dependent(doc, words), _phrase(doc, wh),
-                             counts_time, _speaker(doc),
+                             counts_time, speaker,
                              any(t.lower_ in _w().alleged for t in words), tuple(must),
                              head.lemma_.lower() if head is not None and asks in _NAMED_KINDS else "",
                              duration,
                              head is not None and not role and (asks == Asks.PERSON and head.lemma_.lower() not in _w().anyone
                                                    or wants_name and head.lemma_.lower() not in type_nouns()),
-                             _content(words, names, _speaker(doc)),
-                             _content([t for t in words if _in_main_clause(t)], names, _speaker(doc)))
+                             _content(words, names, speaker),
+                             _content([t for t in words if _in_main_clause(t)], names, speaker))
 
     @staticmethod
     def _dependent(doc: Any, words: list[Any]) -> bool:

@@ -1,7 +1,8 @@
 """Hybrid retrieval at sentence and passage level over one index generation.
 
-Dense scores come from Chroma (nearest sentences and passages to the question's
-embedding); lexical scores from BM25 over sentences. The union of both candidate lists
+Dense scores compare the question's embedding with every sentence's, held in memory as a
+matrix (read from the Chroma store once per generation); lexical scores come from BM25 over
+sentences. The union of both candidate lists
 is then scored exactly on a few features, so the answerer can rank and decide to abstain.
 """
 
@@ -135,7 +136,13 @@ class Retriever:
         texts = [question] if context is None else [question, f"{question} {context}"]
         vecs = self.embeddings.vectors(texts)
         k = min(self.settings.candidates, len(snap.sentences))
-        hits = snap.index.nearest_sentences(vecs, k)
+        # Every vector is in memory already: the nearest are one product and a partial sort
+        # (exact, and quicker than a round trip to the store's approximate index).
+        scores = vecs @ snap.sentence_matrix.T
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < len(snap.sentences) else \
+            np.tile(np.arange(len(snap.sentences)), (len(vecs), 1))
+        hits = [[snap.sentences[i].id for i in sorted(row, key=lambda i: (-scores[r, i], i))]
+                for r, row in enumerate(top)]
         cand: set[str] = set()
         for got in hits:
             cand.update(got)

@@ -22,10 +22,10 @@ from assistant.errors import DocumentError
 from ingest.documents import load_file, split_front_matter
 from ingest.splitting import normalise, prose_paragraphs, split_passages
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-THOROUGH = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+THOROUGH = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Properties that once found a bug; the minimal example of each is pinned in its own test.
-KNOWN_BUG = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+KNOWN_BUG = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 TRAILING_SPACE_BUG = (  # fixed; kept as the regression's description
     "split_passages: when a paragraph broken mid-sentence across a blank line is rejoined "

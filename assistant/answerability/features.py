@@ -109,6 +109,10 @@ def asked_speaker(frame: QuestionFrame, snap: Snapshot) -> str:
     return (party.label if party else frame.speaker).lower()
 
 
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
 #: A content word counts as missing from a sentence below this closeness (a word's own synonyms
 #: come out above it with MiniLM, unrelated words below).
 LOW = 0.5
@@ -156,8 +160,8 @@ class Featurizer:
         typed = frame.asks in TYPED or frame.asks == Asks.SOURCE
         asks = {f"asks_{k}": float(k == kind) for k in KINDS}
 
-        def cover(targets, held) -> np.ndarray:
-            return meaning.coverage(targets, held) if targets.words else np.ones(1)
+        def cover(targets, held) -> list[float]:  # small lists: Python's min and sum beat NumPy's overhead
+            return meaning.coverage(targets, held).tolist() if targets.words else [1.0]
 
         rows, ok = [], []
         for c in cands:
@@ -173,11 +177,12 @@ class Featurizer:
             row = {
                 "dense": c.dense, "dense_passage": c.dense_passage, "dense_gap": c.dense - best_dense,
                 "soft_coverage": closeness(held), "lexical": c.lexical, "coverage": c.coverage,
-                "content_min": float(in_content.min()), "content_mean": float(in_content.mean()),
-                "content_low": float((in_content < LOW).mean()), "content_passage": float(cover(content, around).mean()),
-                "core_min": float(core_cover.min()), "core_mean": float(core_cover.mean()),
-                "focus_min": float(focus_cover.min()), "focus_mean": float(focus_cover.mean()),
-                "must": float(cover(must, held).min()),
+                "content_min": min(in_content), "content_mean": _mean(in_content),
+                "content_low": _mean([float(v < LOW) for v in in_content]),
+                "content_passage": _mean(cover(content, around)),
+                "core_min": min(core_cover), "core_mean": _mean(core_cover),
+                "focus_min": min(focus_cover), "focus_mean": _mean(focus_cover),
+                "must": min(cover(must, held)),
                 "names": sum(n <= held.terms for n in names) / len(names) if names else 1.0,
                 "names_passage": sum(n <= around.terms for n in names) / len(names) if names else 1.0,
                 "typed_found": float(typed and found), "typed_missing": float(typed and not found),

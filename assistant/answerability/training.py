@@ -26,7 +26,9 @@ import json
 import logging
 import re
 import shutil
+import warnings
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +54,7 @@ VALIDATION_SHARE = 0.25
 FOLDS = 5
 #: Regularisation strengths tried (inverse: smaller is stronger).
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
-GRID = tuple(round(x, 2) for x in np.arange(0.01, 0.96, 0.01))
+GRID = tuple(round(x, 2) for x in np.arange(0.01, 0.96, 0.02))
 #: Kinds whose questions are about something else altogether (a decline says so).
 FAR_KINDS = frozenset({"far", "out-of-scope"})
 CASE, UPDATES = "case", "updates"
@@ -162,13 +164,31 @@ class Indexes:
         self._answerers: dict[str, Answerer] = {}
 
     def answerer(self, name: str) -> Answerer:
-        """The answerer of index ``name``, deciding with ``model``."""
+        """The answerer of index ``name``, deciding with ``model`` (the language pipelines and the
+        words' vectors are the first answerer's for all)."""
         if name not in self._answerers:
-            from ..service import Assistant
+            from ..retrieval import Retriever
 
-            self._answerers[name] = Assistant(settings=self._settings(name), embeddings=self.embeddings,
-                                              model=self.model).answerer
+            first = next(iter(self._answerers.values()), None)
+            settings = self._settings(name)
+            self._answerers[name] = Answerer(Retriever(settings, self.embeddings), settings, self.model,
+                                             reader=first.reader if first else None,
+                                             language=first.language if first else None,
+                                             featurizer=first.featurizer if first else None)
         return self._answerers[name]
+
+    @cached_property
+    def _analyzers(self) -> list:
+        return []
+
+    def _analyzer(self):
+        """One language pipeline for both indexes' ingest."""
+        from ..analysis import Analyzer
+        from ..index import CaseProfile
+
+        if not self._analyzers:
+            self._analyzers.append(Analyzer(self.settings.spacy_model, CaseProfile()))
+        return self._analyzers[0]
 
     def _settings(self, name: str) -> Settings:
         from ingest.pipeline import run_ingest
@@ -183,7 +203,7 @@ class Indexes:
         shutil.rmtree(corpus, ignore_errors=True)
         fresh.rename(corpus)
         settings = self.settings.model_copy(update={"corpus_dir": corpus, "index_dir": index})
-        report = run_ingest(settings, embeddings=self.embeddings)
+        report = run_ingest(settings, embeddings=self.embeddings, analyzer=self._analyzer())
         if report.failures:
             raise CaseError(f"the {name} index for fitting could not be built: {report.failures}")
         return settings
@@ -312,7 +332,9 @@ def _item_folds(asked: list[Asked], k: int) -> list[np.ndarray]:
     kinds = [a.item.kind for a in asked]
     groups = [a.item.group for a in asked]
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=SEED)
-    return [test for _, test in splitter.split(np.zeros(len(asked)), kinds, groups)]
+    with warnings.catch_warnings():  # a kind with fewer questions than folds is spread as it can be
+        warnings.simplefilter("ignore", UserWarning)
+        return [test for _, test in splitter.split(np.zeros(len(asked)), kinds, groups)]
 
 
 def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
@@ -380,9 +402,9 @@ def simulate(a: Asked, selector: list[np.ndarray], answerable: list[float], thre
     return answerer.respond(a.frame, history, snap, weigh=lambda i, part, prior: judgements[i], decider=decider)
 
 
-#: What one more sentence served costs in the threshold search: enough to prefer the shorter of
-#: two answers that pass as often, never enough to lose a pass.
-SENTENCE_COST = 1e-3
+#: What one more sentence served costs in the threshold search: a hundred answers longer by a
+#: sentence are worth no more than one more question passed.
+SENTENCE_COST = 1e-2
 
 
 def _passed(asked: list[Asked], judgements: Judgements, thresholds: Thresholds, indexes: Indexes,
@@ -460,9 +482,11 @@ def _digest(keys: list[str]) -> str:
 # --------------------------------------------------------------------------- the command
 
 
-def train(settings: Settings, work: Path, out: Path = MODEL_FILE, resplit: bool = False) -> AnswerModel:
-    """Fit on the train split and write the model file; returns the model."""
-    embeddings = Embedder.for_settings(settings)
+def train(settings: Settings, work: Path, out: Path = MODEL_FILE, resplit: bool = False,
+          embeddings: Embedder | None = None) -> AnswerModel:
+    """Fit on the train split and write the model file; returns the model. ``embeddings``: a
+    model already loaded (the same as the settings name)."""
+    embeddings = embeddings or Embedder.for_settings(settings)
     items = load_items(settings)
     if resplit:
         SPLIT_FILE.write_text(json.dumps(make_split(items), indent=1) + "\n", encoding="utf-8")

@@ -57,10 +57,6 @@ class IndexReader:
     def sentence_vectors(self, ids: list[str]) -> np.ndarray:
         return self._vectors(self._sentences, ids)
 
-    def nearest_sentences(self, vectors: np.ndarray, k: int) -> list[list[str]]:
-        """Ids of the ``k`` sentences nearest to each vector."""
-        return self._sentences.query(query_embeddings=vectors.tolist(), n_results=k, include=[])["ids"]
-
     def _rows(self, store: Any, where: dict[str, Any] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
         if where is not None:
             got = store.get(where=where, include=["documents", "metadatas"])
