@@ -90,7 +90,7 @@ def fingerprint(model: str, case: CaseProfile) -> str:
 
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 5
 
 
 def _import_spacy() -> Any:
@@ -207,16 +207,17 @@ class Analyzer:
             if i in closing:
                 # Inside a quotation whose speaker is named where it closes ('"...," X said.')
                 attribution = replace(closing[i], carried=isinstance(own, Attribution) and own != closing[i]
-                                      or not isinstance(own, Attribution), quote_open=quote_open)
+                                      or not isinstance(own, Attribution), quote_open=quote_open,
+                                      claim_start=0, claim_end=0)
             elif quote_open and opener is not None:
-                attribution = replace(opener, carried=True, quote_open=True)
+                attribution = replace(opener, carried=True, quote_open=True, claim_start=0, claim_end=0)
             elif own is None and _opens_quote(s.text) and previous.stance != Stance.REPORTS \
                     and quote_events(items[i - 1][0].text):
                 # A quotation no one is named for, straight after someone's quoted words: theirs still.
-                attribution = replace(previous, carried=True, quote_open=False)
+                attribution = replace(previous, carried=True, quote_open=False, claim_start=0, claim_end=0)
             elif own == "pronoun":
                 attribution = replace(previous, carried=previous.stance != Stance.REPORTS,
-                                      stance=self._pronoun_stance(doc, previous))
+                                      stance=self._pronoun_stance(doc, previous), claim_start=0, claim_end=0)
             elif isinstance(own, Attribution):
                 attribution = own
             else:
@@ -280,7 +281,8 @@ class Analyzer:
                 subj = subjects[0]
                 if subj.pos_ == "PRON" and subj.lower_ in _PRONOUNS:
                     return "pronoun"
-                return self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1], reporting()[verb.lemma_.lower()])
+                return _claim(self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1],
+                                                reporting()[verb.lemma_.lower()]), verb)
             # "Forrest filed a lawsuit ..., alleging that he was unfairly dismissed": a
             # participle of saying takes its subject from the verb it hangs on.
             subjects = [c for c in root.children if c.dep_ in _SUBJECTS]
@@ -290,8 +292,8 @@ class Analyzer:
                     subj = subjects[0]
                     if subj.pos_ == "PRON":
                         return "pronoun" if subj.lower_ in _PRONOUNS else None
-                    return self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1],
-                                             reporting()[verb.lemma_.lower()])
+                    return _claim(self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1],
+                                                    reporting()[verb.lemma_.lower()]), verb)
         return None
 
     def _pronoun_stance(self, doc: Any, previous: Attribution) -> Stance:
@@ -319,6 +321,18 @@ class Analyzer:
             label = " ".join(words)
             label = label[:1].upper() + label[1:]
         return Attribution(label, stance or Stance.STATES)
+
+
+def _claim(attribution: Attribution, verb: Any) -> Attribution:
+    """The attribution with what the reporting ``verb`` introduces marked as the claim: the
+    words after it in its clause ("alleging that he was dismissed in 2023"); what comes before
+    (who, and what they did when: "X filed a lawsuit in June 2024") is the narrator's."""
+    rights = [c for c in verb.rights if c.dep_ not in ("punct", "cc", "conj")]
+    if not rights or any(a < verb.idx for a, _ in quoted_spans(verb.doc.text)):
+        return attribution  # '"...," X said on Tuesday': the quotation before the verb is the claim
+    start = min(c.left_edge.idx for c in rights)
+    last = max(c.right_edge for c in rights)
+    return replace(attribution, claim_start=start, claim_end=last.idx + len(last.text))
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .answerability import (AnswerModel, Decider, Featurizer, FollowUp, Judged, Judgement, Near, WordMeaning,
                             question_facts)
-from .answerability.facts import served
+from .answerability.facts import served, short_spans
 from .language import LanguageGate
 from .question import AskRequest, validate
 from .reading import QuestionFrame, QuestionReader
@@ -30,6 +30,8 @@ ENGLISH_ONLY = ("This assistant reads and answers questions in English only (its
                 "the question looks like {language}. Please ask it in English.")
 #: The longest clause a decline names what is missing with ("... don't say where the case is heard").
 GAP_WORDS = 10
+#: The longest short answer an answer opens with; a longer phrase is no short answer.
+SHORT_WORDS = 8
 
 
 def follow_up(question: str, history: list[dict[str, str]], lexicon: Lexicon, dependent: bool) -> FollowUp | None:
@@ -117,16 +119,24 @@ class Answerer:
                 if c.sentence.id not in seen:
                     seen.add(c.sentence.id)
                     chosen.append(c)
-        return self.assemble(frame, chosen, missing)
+        return self.assemble(frame, chosen, missing, snap)
 
     def assemble(self, frame: QuestionFrame, chosen: list[ScoredSentence],
-                 missing: list[tuple[QuestionFrame, Near]]) -> Answer:
+                 missing: list[tuple[QuestionFrame, Near]], snap: Snapshot) -> Answer:
         """The answer from what the parts chose: each part the sources hold answered, each they
-        do not named as a gap; a decline when none is answered."""
+        do not named as a gap; a decline when none is answered. A question of one part asking
+        for a thing of a kind opens with that thing (the short answer)."""
         if not chosen:
             part, near = missing[0] if len(missing) == 1 else (frame, _nearest(m for _, m in missing))
             return self.decline(part, near)
-        answer = self.compose(self._fit(chosen))
+        fitted = self._fit(chosen)
+        short = self.short(frame, fitted, snap) if len(frame.parts) < 2 else None
+        if short is not None:
+            holder = fitted[short[0]].sentence
+            fitted = self._fit(chosen, len(holder.text[short[1][0]:short[1][1]].split()) + 1)  # opened with it
+            at = next((i for i, c in enumerate(fitted) if c.sentence.id == holder.id), None)
+            short = (at, short[1]) if at is not None else None
+        answer = self.compose(fitted, short)
         if not missing:
             return answer
         parts = answer.parts + tuple(AnswerPart(gap(part), 0) for part, _ in missing)
@@ -180,9 +190,24 @@ class Answerer:
 
     # ------------------------------------------------------------------ composing
 
-    def _fit(self, chosen: list[ScoredSentence]) -> list[ScoredSentence]:
-        """As many of the chosen sentences as the word budget holds, in the order they answer."""
-        out, budget = [], self.settings.max_answer_words
+    def short(self, frame: QuestionFrame, chosen: list[ScoredSentence],
+              snap: Snapshot) -> tuple[int, tuple[int, int]] | None:
+        """Which answering sentence holds the short answer and where, if the question asks for
+        a thing of a kind: of the things of that kind in them, the one the question's words
+        stand around (the earliest among equals), if it is short."""
+        asked = set(snap.lexicon.terms(frame.text))
+        found = [(score, -i, -span[0], i, span) for i, c in enumerate(chosen)
+                 for span, score in short_spans(c, frame, snap, asked)
+                 if len(c.sentence.text[span[0]:span[1]].split()) <= SHORT_WORDS]
+        if not found:
+            return None
+        *_, i, span = max(found)
+        return i, span
+
+    def _fit(self, chosen: list[ScoredSentence], reserve: int = 0) -> list[ScoredSentence]:
+        """As many of the chosen sentences as the word budget (less ``reserve``) holds, in the
+        order they answer."""
+        out, budget = [], self.settings.max_answer_words - reserve
         for c in chosen[: max(self.settings.max_answer_sentences, 2)]:
             n = len(served(c).split()) + 1
             if out and n > budget:
@@ -191,19 +216,32 @@ class Answerer:
             budget -= n
         return out
 
-    def compose(self, chosen: list[ScoredSentence]) -> Answer:
+    def compose(self, chosen: list[ScoredSentence], short: tuple[int, tuple[int, int]] | None = None) -> Answer:
+        """The chosen sentences as an answer, each with its passage's marker; ``short``: which
+        sentence holds the short answer and where, which the answer opens with and highlights."""
         numbers: dict[str, int] = {}
         quotes: dict[str, list[str]] = {}
         parts = []
-        for c in chosen:
+        quote_span: tuple[str, tuple[int, int]] | None = None
+        phrase = None
+        for i, c in enumerate(chosen):
             pid = c.passage.id
             if pid not in numbers:
                 numbers[pid] = len(numbers) + 1
                 quotes[pid] = []
+            at = len(" ".join(quotes[pid])) + (1 if quotes[pid] else 0)  # where the sentence starts in the quote
             quotes[pid].append(c.sentence.text)
             a = c.sentence.attribution
-            parts.append(AnswerPart(_clip(served(c), self.settings.max_answer_words - 1), numbers[pid],
-                                    speaker=a.speaker, stance=str(a.stance), carried=a.carried))
+            text = _clip(served(c), self.settings.max_answer_words - 1)
+            part_span = None
+            if short is not None and short[0] == i:
+                (a0, a1) = short[1]
+                start = text.find(c.sentence.text[a0:a1], a0)  # served text may open with its speaker
+                if start >= 0:
+                    phrase = c.sentence.text[a0:a1]
+                    part_span, quote_span = (start, start + len(phrase)), (pid, (at + a0, at + a1))
+            parts.append(AnswerPart(text, numbers[pid], speaker=a.speaker, stance=str(a.stance), carried=a.carried,
+                                    short_span=part_span))
         passages = {c.passage.id: c.passage for c in chosen}
         first = {}
         for c in chosen:
@@ -214,10 +252,11 @@ class Answerer:
                      text=passages[pid].text, quote=" ".join(quotes[pid]),
                      date=passages[pid].date, passage_id=pid, sentences=tuple(quotes[pid]),
                      speaker=first[pid].speaker, stance=str(first[pid].stance),
-                     kind="catalogue" if passages[pid].headline else "passage")
+                     kind="catalogue" if passages[pid].headline else "passage",
+                     short_span=quote_span[1] if quote_span and quote_span[0] == pid else None)
             for pid, n in numbers.items()
         ]
-        return Answer.cited(parts, citations)
+        return Answer.cited(parts, citations, phrase)
 
 
 def judgement(model: AnswerModel, got: Candidates) -> Judgement:

@@ -63,7 +63,9 @@ class Entity:
     role: str
     aliases: tuple[str, ...] = ()
     mentions: tuple[PassageRef, ...] = ()
-    stance: str = ""  # a party's usual stance in what it asserts ("alleges", "denies"); else ""
+    party_stance: str = ""  # a party's usual stance in what it asserts ("alleges", "denies"); else ""
+    speaker: str = ""  # who gives the role ("GIGAZINE" reporting it, "Forrest" alleging it)
+    stance: str = ""  # how: reports | alleges | denies | states ("" without a role)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -182,13 +184,19 @@ def _locate(text: str, mentions: Iterable[Mention]) -> list[tuple[Mention, int]]
     return out
 
 
+def narrator(passage: Passage) -> str:
+    """Who tells what a passage says in its own voice: its publisher (or its title)."""
+    return passage.publisher or passage.title
+
+
 def _ref(sentence: Sentence, passage: Passage) -> PassageRef:
     return PassageRef(passage_id=passage.id, doc_id=passage.doc_id, sentence_id=sentence.id, title=passage.title,
                       publisher=passage.publisher, url=passage.url, date=passage.date, quote=sentence.text)
 
 
-def _date_events(sentence: Sentence, passage: Passage) -> Iterator[tuple[str, str, str, str]]:
-    """(start, end, label, when) for each normalised date or period the sentence tells."""
+def _date_events(sentence: Sentence, passage: Passage) -> Iterator[tuple[str, str, str, str, int]]:
+    """(start, end, label, when, where) for each normalised date or period the sentence tells
+    (``where``: the date's place in the sentence)."""
     text = sentence.text
     located = _locate(text, sentence.mentions)
     periods = [(at, at + len(m.text)) for m, at in located if m.label == "PERIOD"]
@@ -222,7 +230,7 @@ def _date_events(sentence: Sentence, passage: Passage) -> Iterator[tuple[str, st
             nxt = segments[seg + 1] if seg + 1 < len(segments) else segments[seg - 1] if seg else None
             label = _trim(_LEADING.sub("", text[nxt[0]:nxt[1]].strip())) if nxt else ""
         if len(label.split()) >= 2:
-            yield start, end, label, when
+            yield start, end, label, when, at
         # "after X imposed sanctions following the 2022 invasion": X happened from that date on.
         opener = clause.strip().split(" ", 1)[0].lower()
         if attributive and opener in _TEMPORAL and seg > 0:
@@ -231,7 +239,7 @@ def _date_events(sentence: Sentence, passage: Passage) -> Iterator[tuple[str, st
             if prev.split(" ", 1)[0].lower() in _TEMPORAL:
                 label = _trim(_LEADING.sub("", prev))
                 if len(label.split()) >= 2:
-                    yield start, end, label, _trim(clause)
+                    yield start, end, label, _trim(clause), at
 
 
 def _content_words(text: str) -> frozenset[str]:
@@ -245,18 +253,19 @@ def _events(sentences: list[Sentence], passages: dict[str, Passage]) -> list[Eve
 
     def add(event: Event, rank: int) -> None:
         key = (event.start, event.end, event.label.lower())
-        if key in events:
-            return
         # The same event told twice ("Russia began its invasion of Ukraine", and "the 2022
-        # invasion of Ukraine" inside an allegation): one whose words the other holds goes.
+        # invasion of Ukraine" inside an allegation): one whose words the other holds goes,
+        # and of a reported fact and an allegation that mentions it, the allegation goes.
         said = _content_words(event.label)
         for other in [k for k in events if k[:2] == key[:2]]:
             held = _content_words(events[other].label)
-            if said <= held:
+            if not (said <= held or held < said):
+                continue
+            reported = (event.stance == "reports") - (events[other].stance == "reports")
+            if reported < 0 or reported == 0 and said <= held:
                 return
-            if held < said:
-                rank = min(rank, order.pop(other))
-                del events[other]
+            rank = min(rank, order.pop(other))
+            del events[other]
         events[key], order[key] = event, rank
 
     covered: set[str] = set()
@@ -267,12 +276,15 @@ def _events(sentences: list[Sentence], passages: dict[str, Passage]) -> list[Eve
         a = s.attribution
         if p.doc_id not in covered and p.date and _ISO.match(p.date) and (p.headline or p.position == 0):
             covered.add(p.doc_id)  # the source's own date: when it covered the case
-            who = p.publisher or p.title
+            who = narrator(p)
             add(Event(p.date, p.date, f"{who} covers the case", p.date, who, "reports", _ref(s, p)), rank)
         if p.headline:
             continue  # a headline card's date is its coverage date, told above
-        for start, end, label, when in _date_events(s, p):
-            add(Event(start, end, label, when, a.speaker, str(a.stance), _ref(s, p)), rank)
+        for start, end, label, when, at in _date_events(s, p):
+            # A date in the narrator's frame of someone's claim ("X filed a claim in June 2024,
+            # alleging ...") is the narrator's report; one inside the claim is the speaker's.
+            speaker, stance = (a.speaker, str(a.stance)) if a.asserts_at(at) else (narrator(p), "reports")
+            add(Event(start, end, label, when, speaker, stance, _ref(s, p)), rank)
     return sorted(events.values(), key=lambda e: (e.start, e.end, order[(e.start, e.end, e.label.lower())]))
 
 
@@ -301,7 +313,7 @@ class _Cast:
 
     kind: str
     forms: Counter = field(default_factory=Counter)
-    roles: list[tuple[int, int, str]] = field(default_factory=list)  # (priority, rank, role)
+    roles: list[tuple[int, int, str, str, str]] = field(default_factory=list)  # (priority, rank, role, speaker, stance)
     refs: dict[str, PassageRef] = field(default_factory=dict)
 
 
@@ -357,6 +369,7 @@ def _clause(text: str, start: int) -> str:
 def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: CaseProfile | None) -> list[Entity]:
     """Named things grouped into entities (alias groups, bracketed acronyms, shorter forms of a
     longer name), each with its kind, the role the sources give it and the passages naming it."""
+    from .analysis import quoted_spans  # the index package imports this module; analysis imports the index
     alias_of: dict[str, str] = {}
     for group in (case.aliases if case else []):
         for form in group:
@@ -385,6 +398,7 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
             continue
         text = s.text
         norp = {m.text for m in s.mentions if m.label == "NORP"}
+        quoted = quoted_spans(text)
         spans: list[tuple[int, int, str, str]] = []  # (start, end, form, kind)
         for m, at in _locate(text, s.mentions):
             kind = _ENTITY_LABELS.get(m.label)
@@ -421,7 +435,13 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
                 for priority, find in finders[:best]:
                     role = find()
                     if role:
-                        cast.roles.append((priority, rank, _trim(role)))
+                        # Who gives the role: what the entity did, the speaker where it stands in
+                        # their claim; what it is (an apposition, a descriptor: how the writer
+                        # identifies it), the narrator, unless it stands in someone's quoted words.
+                        a = s.attribution
+                        theirs = a.asserts_at(at) and (priority > 1 or any(q0 <= at < q1 for q0, q1 in quoted))
+                        by = (a.speaker, str(a.stance)) if theirs else (narrator(p), "reports")
+                        cast.roles.append((priority, rank, _trim(role), *by))
                         break
             # "Amazon Web Services (AWS)": the bracketed name is the same one
             for a2, _e2, form2, kind2 in spans:
@@ -465,13 +485,15 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
         forms = sorted(cast.forms, key=lambda f: (-len(f.split()), -cast.forms[f], f)) if cast.kind == "person" \
             else sorted(cast.forms, key=lambda f: (-cast.forms[f], -len(f), f))
         name = next((f for f in forms if f in publishers), forms[0]) if cast.kind == "outlet" else forms[0]
-        role = min(cast.roles)[2] if cast.roles else ("covers the case" if cast.kind == "outlet" else "")
+        _, _, role, role_by, role_stance = min(cast.roles) if cast.roles else (
+            0, 0, "covers the case" if cast.kind == "outlet" else "", name if cast.kind == "outlet" else "",
+            "reports" if cast.kind == "outlet" else "")
         lows = {f.lower() for f in forms}
         party = next((pt for pt in (case.parties if case else []) if lows & set(pt.names)), None)
         stance = stances.get(party.label, "") if party else ""
         refs = sorted(cast.refs.values(), key=lambda r: (r.doc_id, r.passage_id))
         out.append(Entity(name=name, kind=cast.kind, role=role, aliases=tuple(f for f in forms if f != name),
-                          mentions=tuple(refs), stance=stance))
+                          mentions=tuple(refs), party_stance=stance, speaker=role_by, stance=role_stance))
     return sorted(out, key=lambda e: (-len(e.mentions), e.name.lower()))
 
 

@@ -11,7 +11,9 @@ from typing import Any
 
 from .casefile import Casefile
 from .errors import BadQuestionError, CaseError
+from .render import human_date
 from .settings import Settings
+from .types import speaker_label
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,8 +58,9 @@ def format_answer(answer: dict[str, Any]) -> str:
     if answer["abstained"] or not answer.get("parts"):
         lines = [answer["answer"]]
     else:  # each sentence under who says it: "[Forrest alleges] According to Forrest, ..."
-        lines = [(f"[{p['speaker']} {p['stance']}] " if p["stance"] != "reports" and not p["carried"] else "")
-                 + f"{p['text']} [{p['n']}]" for p in answer["parts"]]
+        lines = [answer["short"]] if answer.get("short") else []  # the short answer on a line of its own
+        lines += [(f"[{p['speaker']} {p['stance']}] " if p["stance"] != "reports" and not p["carried"] else "")
+                  + f"{p['text']} [{p['n']}]" for p in answer["parts"]]
     for c in answer["citations"]:
         where = ", ".join(x for x in (c["publisher"], c["date"], c["url"]) if x)
         lines.append(f"  [{c['n']}] {c['title']}" + (f" ({where})" if where else "")
@@ -203,17 +206,19 @@ def _casefile(args: argparse.Namespace) -> Casefile:
 
 
 def format_event(event: dict[str, Any]) -> str:
-    """One line: "2024-06  Forrest alleges  filed a lawsuit ... [GIGAZINE, passage <id>]"."""
-    when = event["start"] if event["end"] == event["start"] else f"{event['start']}/{event['end']}"
-    who = f"{event['speaker']} {event['stance']}".strip()
+    """One line: "June 2024  GIGAZINE reports  filed a lawsuit ... [GIGAZINE, passage <id>]"."""
+    when = human_date(event["start"]) if event["end"] == event["start"] else \
+        f"{human_date(event['start'])} to {human_date(event['end'])}"
+    who = speaker_label(event["speaker"], event["stance"])
     src = event["source"]
     where = ", ".join(x for x in (src["publisher"] or src["title"], f"passage {src['passage_id']}") if x)
     return f"{when:<16} {who:<22} {event['label']} [{where}]"
 
 
 def format_entity(entity: dict[str, Any]) -> str:
-    """One line: "Charles Forrest (person): a former AWS employee; alleges — 5 passages"."""
-    role = "; ".join(x for x in (entity["role"], entity.get("stance", "")) if x)
+    """One line: "Charles Forrest (person): GIGAZINE reports: a former AWS employee — 5 passages"."""
+    who = speaker_label(entity.get("speaker", ""), entity.get("stance", ""))
+    role = f"{who}: {entity['role']}" if who and entity["role"] else entity["role"]
     n = len(entity["mentions"])
     aka = f" [also {', '.join(entity['aliases'])}]" if entity["aliases"] else ""
     return f"{entity['name']} ({entity['kind']}){aka}: {role or '-'} \u2014 {n} passage{'s' if n != 1 else ''}"

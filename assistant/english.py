@@ -41,6 +41,7 @@ class Reporting(_Strict):
 class QuestionWords(_Strict):
     kind_words: Words
     generic_nouns: Words
+    sort_nouns: Words
     anyone: Words
     source_verbs: Words
     auxiliaries: Words

@@ -92,6 +92,7 @@ class QuestionFrame:
     head_named: bool = False  # the name must stand beside ``head`` ("the name of the spokesperson", "which judge")
     content: tuple[str, ...] = ()  # its content words as written (no names, kind words or words of saying)
     core: tuple[str, ...] = ()  # those of its main clause (not of a clause that only says which thing is meant)
+    sort_of: str = ""  # "what kind of company": the noun whose sort is asked for, answered by its modifiers
     parts: tuple[QuestionFrame, ...] = field(default=())
 
 
@@ -195,6 +196,7 @@ class QuestionReader:
                         c.lower_ == "to" for c in verb.children):
                     asks = Asks.SOURCE
         wants_name = False
+        sort_of = None
         while head is not None and head.i + 2 < len(doc) and doc[head.i + 1].text == "-" \
                 and doc[head.i + 2].pos_ == "NOUN":
             head = doc[head.i + 2]  # "ex-employee", "co-founder": the noun after the hyphen
@@ -205,12 +207,16 @@ class QuestionReader:
                 if obj is None:
                     break
                 wants_name = wants_name or head.lemma_.lower() == "name"
+                if head.lemma_.lower() in _w().sort_nouns and not wants_name:
+                    sort_of = obj
                 head = obj
             lemma = head.lemma_.lower()
             kind = type_nouns().get(lemma)
             if head.tag_ in ("NNS", "NNPS") and kind not in (Asks.DATE, Asks.NUMBER):
                 plural = True
-            if asks is None or asks in (Asks.PERSON, Asks.NAMED) and kind is not None:
+            if sort_of is not None and asks in (None, Asks.ORGANISATION, Asks.PRODUCT, Asks.THING):
+                asks = Asks.THING  # a sort of company is no company's name
+            elif asks is None or asks in (Asks.PERSON, Asks.NAMED) and kind is not None:
                 asks = kind or asks or Asks.THING
             if wants_name and asks == Asks.THING:
                 asks = Asks.NAMED  # "the name of the spokesperson": a name, of whoever it is
@@ -263,7 +269,8 @@ class QuestionReader:
                              head is not None and not role and (asks == Asks.PERSON and head.lemma_.lower() not in _w().anyone
                                                    or wants_name and head.lemma_.lower() not in type_nouns()),
                              _content(words, names, speaker),
-                             _content([t for t in words if _in_main_clause(t)], names, speaker))
+                             _content([t for t in words if _in_main_clause(t)], names, speaker),
+                             sort_of.lemma_.lower() if sort_of is not None else "")
 
     @staticmethod
     def _dependent(doc: Any, words: list[Any]) -> bool:

@@ -20,8 +20,8 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
-from .index import DocumentEntry, DocumentStatus, Passage
-from .types import Answer, Citation
+from .index import DocumentEntry, DocumentStatus, IndexManifest, Passage
+from .types import Answer, Citation, speaker_label
 
 # One pass: HTML's specials and Markdown's become character references, so neither an
 # HTML tag nor Markdown syntax in a source or a question is ever interpreted.
@@ -72,6 +72,34 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n} {word if n == 1 else words or word + 's'}"
 
 
+def _names(names: list[str]) -> str:
+    """"A", "A and B", "A, B and C"."""
+    names = list(dict.fromkeys(n for n in names if n))
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+
+
+def coverage_line(manifest: IndexManifest) -> str:
+    """What the answers come from, in plain words: the documents read in full (by kind and
+    publisher) and the cited sources indexed by headline only, with what to do about them."""
+    full, bare = manifest.read_in_full(), manifest.headline_only()
+    kinds = {d.kind for d in full}
+    noun = next(iter(kinds)) if len(kinds) == 1 and "source" not in kinds else "document"
+    line = (f"Answers come from {plural(len(full), noun)} read in full "
+            f"({_names([d.publisher or d.title for d in full])})") if full else "No document is read in full yet"
+    if bare:
+        line += (f"; {plural(len(bare), 'cited source')} {'is' if len(bare) == 1 else 'are'} indexed by headline "
+                 f"only ({_names([d.publisher or d.title for d in bare])}): fetch them or attach saved copies")
+    return line + "."
+
+
+def documents_line(manifest: IndexManifest) -> str:
+    """The indexed documents by publisher and date, those read in full first: "GIGAZINE (June
+    2024), The Telegraph (7 June 2024)"."""
+    docs = manifest.read_in_full() + manifest.headline_only()
+    return ", ".join(f"{d.publisher or short_title(d.title)}" + (f" ({human_date(d.date)})" if d.date else "")
+                     for d in docs)
+
+
 def short_title(title: str, words: int = TITLE_WORDS) -> str:
     """The first ``words`` words of a title and "…" when there are more."""
     parts = title.split()
@@ -79,7 +107,7 @@ def short_title(title: str, words: int = TITLE_WORDS) -> str:
 
 
 def human_date(value: str) -> str:
-    """"7 Jun 2024" for "2024-06-07", "Jun 2024" for "2024-06", "2024" for "2024"; an ISO
+    """"7 June 2024" for "2024-06-07", "June 2024" for "2024-06", "2024" for "2024"; an ISO
     timestamp gives its day; anything else is returned as it is."""
     m = re.match(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ].*)?$", (value or "").strip())
     if not m:
@@ -90,9 +118,9 @@ def human_date(value: str) -> str:
             return value.strip()
         if day:
             datetime(int(year), int(month), int(day))  # a real day, or ValueError
-            return f"{int(day)} {calendar.month_abbr[int(month)]} {year}"
+            return f"{int(day)} {calendar.month_name[int(month)]} {year}"
         if month:
-            return f"{calendar.month_abbr[int(month)]} {year}"
+            return f"{calendar.month_name[int(month)]} {year}"
     except ValueError:
         return value.strip()
     return year
@@ -195,9 +223,14 @@ def _excerpt(c: Citation, shown: str) -> str:
             f'{safe_attr(context)}</span>')
 
 
+def speaker_chip(speaker: str, stance: str) -> str:
+    """The coloured speaker label the chat, the Timeline and Who's who put before what is said."""
+    return (f'<span class="speaker {safe_attr(stance)}">{safe_attr(speaker_label(speaker, stance))}</span>'
+            if speaker else "")
+
+
 def _speaker(c_or_part) -> str:
-    return (f'<span class="speaker {safe_attr(c_or_part.stance)}">{safe_attr(c_or_part.label)}</span>'
-            if c_or_part.speaker else "")
+    return speaker_chip(c_or_part.speaker, c_or_part.stance)
 
 
 def passage_panel_html(c: Citation) -> str:
@@ -269,7 +302,12 @@ def answer_plain(answer: Answer) -> str:
     if answer.abstained or not answer.parts:
         text = answer.answer.strip()
     else:
-        text = " ".join(p.text.strip() + (f" [{p.n}]" if p.n in known else "") for p in answer.parts)
+        # Each sentence keeps its speaker in words, outside the quotation marks around what
+        # they say; the narrator's sentences, and those served with their speaker, as they are.
+        text = " ".join((f"{p.label}: \u201c{p.text.strip()}\u201d" if p.stance != "reports" and p.speaker
+                         and not p.carried else p.text.strip()) + (f" [{p.n}]" if p.n in known else "")
+                        for p in answer.parts)
+        text = f"{answer.short} \u2014 {text}" if answer.short else text
     listed = answer.citations or answer.related
     if not listed:
         return text
@@ -320,10 +358,14 @@ def answer_html(answer: Answer, turn: int = 0, words: int | None = None) -> str:
                       else f' <span class="cite-pending">&#91;{part.n}&#93;</span>')
         # Who says it, before what they say: "Forrest alleges", "Amazon denies". The
         # narrator's own sentences and catalogue entries need no tag.
-        tag = (f'<span class="speaker {safe_attr(part.stance)}">{safe_attr(part.label)}</span> '
+        tag = (speaker_chip(part.speaker, part.stance) + " "
                if part.stance != "reports" and part.speaker and not part.carried else "")
-        sentences.append(tag + safe_attr(text) + marker)
-    body = f'<p class="answer">{" ".join(sentences)}</p>'
+        span = part.short_span if complete and words is None else None
+        body_text = (safe_attr(text[:span[0]]) + f'<mark class="short">{safe_attr(text[span[0]:span[1]])}</mark>'
+                     + safe_attr(text[span[1]:])) if span else safe_attr(text)
+        sentences.append(tag + body_text + marker)
+    opener = f'<strong class="short-answer">{safe_attr(answer.short)}</strong> \u2014 ' if answer.short else ""
+    body = f'<p class="answer">{opener}{" ".join(sentences)}</p>'
     if words is not None:
         return wrap + body + "</div>"
     shown = " ".join(p.text for p in answer.parts)

@@ -17,7 +17,8 @@ from .feedback import FeedbackLog
 from .index import CaseProfile
 from .casefile import PassageRef
 from .errors import BadQuestionError
-from .render import PANEL_EMPTY, answer_html, cited_sentences, document_html, human_time, safe_text, sources_html
+from .render import (PANEL_EMPTY, answer_html, cited_sentences, coverage_line, document_html, documents_line, human_time,
+                     plural, safe_text, sources_html)
 from .service import Assistant
 from .types import Answer
 from .views import VIEWS_CSS, events_html, plot_value, timeline_figure, whos_who_html
@@ -50,8 +51,14 @@ def status_line(assistant: Assistant) -> str:
     manifest = assistant.manifest()
     if manifest is None:
         return "No index yet."
-    return (f"Index: {len(manifest.documents)} documents · {manifest.passages} passages · "
-            f"model {safe_text(manifest.model)} · last ingest {safe_text(human_time(manifest.built_at))}")
+    return (f"Indexed: {plural(len(manifest.documents), 'document')}: {safe_text(documents_line(manifest))} · last ingest "
+            f"{safe_text(human_time(manifest.built_at))}")
+
+
+def coverage_note(assistant: Assistant) -> str:
+    """Under the chat: what the answers come from, in plain words."""
+    manifest = assistant.manifest()
+    return safe_text(coverage_line(manifest)) if manifest is not None else ""
 
 
 @dataclass(frozen=True)
@@ -223,6 +230,7 @@ def build_ui(assistant: Assistant, admin: bool = False,
                                               max_length=settings.max_question_chars)
                         send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
                     new = gr.Button("New conversation", size="sm", elem_id="new-conversation")
+                    coverage = gr.Markdown(coverage_note(assistant), elem_id="coverage")
                 with gr.Column(scale=2, min_width=300):
                     gr.Markdown("#### Cited passage")
                     passages = gr.Markdown(PANEL_EMPTY, elem_id="passages", **RAW_HTML)
@@ -238,9 +246,9 @@ def build_ui(assistant: Assistant, admin: bool = False,
                     except CaseError as exc:
                         log.error("refresh: %s", exc)
                         gr.Warning(exc.client_message)
-                        return tuple(gr.update() for _ in range(6))
-                    return (f"```\n{summary}\n```", status_line(assistant), render_sources(assistant, turns),
-                            *render_views(assistant))
+                        return tuple(gr.update() for _ in range(7))
+                    return (f"```\n{summary}\n```", status_line(assistant), coverage_note(assistant),
+                            render_sources(assistant, turns), *render_views(assistant))
 
         figure, events, people = render_views(assistant)
         with gr.Tab("Timeline", elem_id="tab-timeline"):
@@ -253,15 +261,18 @@ def build_ui(assistant: Assistant, admin: bool = False,
             whos_who = gr.Markdown(people, elem_id="whos-who", **RAW_HTML)
 
         if admin and refresh is not None:
-            refresh_button.click(run_refresh, turns, [refresh_log, status, sources, timeline, timeline_list, whos_who],
+            refresh_button.click(run_refresh, turns, [refresh_log, status, coverage, sources, timeline, timeline_list,
+                                                      whos_who],
                                  concurrency_limit=1, api_visibility="private")
 
         def on_load() -> tuple:
             # The index may have moved on since the page was built (`ingest --watch`, another
             # process's ingest): a page opened now shows the generation answers come from.
-            return (status_line(assistant), render_sources(assistant, []), *render_views(assistant))
+            return (status_line(assistant), coverage_note(assistant), render_sources(assistant, []),
+                    *render_views(assistant))
 
-        demo.load(on_load, None, [status, sources, timeline, timeline_list, whos_who], api_visibility="private")
+        demo.load(on_load, None, [status, coverage, sources, timeline, timeline_list, whos_who],
+                  api_visibility="private")
 
         # The UI's events are private (the page calls them; no client library does): the one
         # API endpoint is /ask, below.

@@ -17,7 +17,8 @@ from typing import Any
 
 from .casefile import Casefile, Entity, Event, PassageRef
 from .dates import span as period
-from .render import safe_attr, safe_url
+from .render import human_date, safe_attr, safe_url, speaker_chip
+from .types import speaker_label
 from .render import safe_text as _escape
 
 #: A passage's full text by its reference, or None when the index no longer holds it.
@@ -79,9 +80,9 @@ def ordered(events: tuple[Event, ...] | list[Event]) -> list[Event]:
     return sorted(events, key=key)
 
 
-def speaker_label(event: Event) -> str:
+def event_speaker(event: Event) -> str:
     """Who asserts it, as the chat tags answers: "Forrest alleges", "GIGAZINE reports"."""
-    return f"{event.speaker} {event.stance}".strip()
+    return speaker_label(event.speaker, event.stance)
 
 
 # --------------------------------------------------------------------------- the figure
@@ -89,9 +90,9 @@ def speaker_label(event: Event) -> str:
 
 def _hover(event: Event) -> str:
     ref = event.source
-    source = " · ".join(x for x in (ref.title, ref.publisher, ref.date) if x)
+    source = " · ".join(x for x in (ref.title, ref.publisher, human_date(ref.date)) if x)
     lines = [f"<b>{safe_text(event.label)}</b>", safe_text(event.when or event.start),
-             safe_text(speaker_label(event)), safe_text(source)]
+             safe_text(event_speaker(event)), safe_text(source)]
     return "<br>".join(x for x in lines if x)
 
 
@@ -162,7 +163,7 @@ def source_html(ref: PassageRef) -> str:
     link = safe_url(ref.url)
     title = safe_text(ref.title or ref.doc_id)
     head = f'<a href="{link}" target="_blank" rel="noopener noreferrer">{title}</a>' if link else title
-    meta = " · ".join(safe_text(x) for x in (ref.publisher, ref.date) if x)
+    meta = " · ".join(safe_text(x) for x in (ref.publisher, human_date(ref.date)) if x)
     return f'<span class="source">{head}' + (f" · {meta}" if meta else "") + "</span>"
 
 
@@ -181,8 +182,8 @@ def passage_html(ref: PassageRef, lookup: PassageLookup | None) -> str:
 
 def _dates(event: Event) -> str:
     if not event.end or event.end == event.start:
-        return event.start
-    return f"{event.start} to {event.end}"
+        return human_date(event.start)
+    return f"{human_date(event.start)} to {human_date(event.end)}"
 
 
 def events_html(casefile: Casefile, lookup: PassageLookup | None = None) -> str:
@@ -193,9 +194,10 @@ def events_html(casefile: Casefile, lookup: PassageLookup | None = None) -> str:
     for e in ordered(casefile.events):
         when = safe_text(e.when or e.start)
         normalised = _dates(e)
-        if normalised and normalised not in (e.when or e.start):  # "June 2024 (2024-06)", not "in 2022 (2022)"
+        if normalised and not all(part in (e.when or e.start) for part in normalised.split(" to ")):
+            # "last year (2023)", not "in 2022 (2022)" nor "June 2024 (June 2024)"
             when += f' <span class="iso">({safe_text(normalised)})</span>'
-        who = f'<span class="speaker {safe_text(e.stance)}">{safe_text(speaker_label(e))}</span>' if e.speaker else ""
+        who = speaker_chip(e.speaker, e.stance)
         quote = f"<blockquote>{safe_text(e.source.quote)}</blockquote>" if e.source.quote else ""
         items.append(
             f'<li class="event" data-start="{safe_attr(e.start)}" data-end="{safe_attr(e.end)}">'
@@ -212,7 +214,8 @@ def entity_html(entity: Entity, lookup: PassageLookup | None = None) -> str:
     n = passage_count(entity)
     aliases = [a for a in entity.aliases if a != entity.name]
     also = (f'<p class="aliases">Also: {", ".join(safe_text(a) for a in aliases)}</p>' if aliases else "")
-    role = f'<p class="role">{safe_text(entity.role)}</p>' if entity.role else ""
+    who = speaker_chip(entity.speaker, entity.stance)
+    role = f'<p class="role">{who + " " if who else ""}{safe_text(entity.role)}</p>' if entity.role else ""
     mentions = "".join(
         f"<li><blockquote>{safe_text(m.quote)}</blockquote>{source_html(m)}{passage_html(m, lookup)}</li>"
         for m in entity.mentions)

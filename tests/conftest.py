@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from fixtures_case import *  # noqa: F401,F403  (answer, app and eval fixtures)
+from shared_support import need_shared
 from browser_support import browser, hostile_server  # noqa: F401  (session-wide Chromium and app)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -319,9 +320,7 @@ def make_pdf() -> Callable[[Path, list[str]], Path]:
 
 @pytest.fixture(scope="session")
 def raw_article() -> str:
-    if not RAW_ARTICLE.exists():
-        pytest.skip(f"{RAW_ARTICLE} (the raw case article) is not beside this checkout")
-    return RAW_ARTICLE.read_text(encoding="utf-8")
+    return need_shared(RAW_ARTICLE, "the raw case article").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_support import need_shared
 
 from assistant.answerability.model import AnswerModel
 from assistant.errors import SettingsError
@@ -26,11 +27,7 @@ SHARED_EVAL = REPO.parent / "shared" / "eval"
 
 
 def needs_shared() -> None:
-    """The public question sets live beside the checkout; CI has them, so there they must be."""
-    if not SHARED_EVAL.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"{SHARED_EVAL} is missing: the answer model is fitted and measured on it")
-        pytest.skip(f"the public question sets ({SHARED_EVAL}) are not beside this checkout")
+    need_shared(SHARED_EVAL, "the public question sets the answer model is fitted and measured on")
 
 
 
@@ -187,3 +184,14 @@ def test_decide_keeps_candidates_failing_a_general_check_out(assistant):
     ranked = assistant.ranked("How much was the contract between Amazon and VisionLabs worth?")
     assert all(c.score == 0.0 for c in ranked if not re.search(r"\d", c.sentence.text))
     assert np.isfinite([c.score for c in ranked]).all()
+
+
+def test_need_shared_skips_locally_and_fails_under_ci(tmp_path, monkeypatch):
+    missing = tmp_path / "shared" / "eval"
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="needs ../shared: the sets"):
+        need_shared(missing, "the sets")
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="CI must have it"):
+        need_shared(missing, "the sets")
+    assert need_shared(tmp_path, "here") == tmp_path

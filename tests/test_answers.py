@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from shared_support import need_shared
 
 from assistant.answering import NOT_IN_SOURCES
 
@@ -159,6 +160,32 @@ def test_to_dict_has_contract_fields(assistant):
     json.dumps(d)
 
 
+@pytest.mark.parametrize("question,phrase", [
+    ("When did Forrest file his claim?", "June 2024"),
+    ("Which Russian company is involved?", "VisionLabs"),
+    ("What kind of company allegedly handled the deals?", "shell company"),
+    ("In which country was the shell company based?", "Netherlands"),
+])
+def test_ask_short_answer_opens_with_the_phrase_asked_for(assistant, question, phrase):
+    from assistant.cli import format_answer
+
+    d = assistant.ask(question).to_dict()
+    assert d["short"] == phrase and d["answer"].startswith(phrase + " \u2014 ")
+    marked = [c for c in d["citations"] if c["short_span"]]
+    assert len(marked) == 1 and marked[0]["quote"][slice(*marked[0]["short_span"])] == phrase  # verbatim, cited
+    part = next(p for p in d["parts"] if p["short_span"])
+    assert part["text"][slice(*part["short_span"])] == phrase and part["n"] == marked[0]["n"]
+    assert format_answer(d).splitlines()[0] == phrase  # the CLI's first line
+
+
+@pytest.mark.parametrize("question", ["Why was Forrest fired?", "Did Amazon deny the allegations?",
+                                      "How does Amazon describe its police ban?"])
+def test_ask_short_answer_none_for_why_how_and_yes_no(assistant, question):
+    d = assistant.ask(question).to_dict()
+    assert not d["abstained"] and d["short"] is None
+    assert all(c["short_span"] is None for c in d["citations"]) and all(p["short_span"] is None for p in d["parts"])
+
+
 def test_cli_ask_json_and_jsonl(case_index, tmp_path, repo_root):
     out = subprocess.run([sys.executable, "-m", "assistant", "ask", "--index", str(case_index), "--json",
                           "Why did Amazon fire Forrest?"], capture_output=True, text=True, cwd=repo_root,
@@ -210,9 +237,7 @@ def test_eval_project_question_set_meets_floor(case_index, repo_root):
 
 
 def test_eval_shared_dev_set_all_correct(case_index, repo_root):
-    dev = repo_root.parent / "shared" / "eval" / "dev_qa.jsonl"
-    if not dev.exists():
-        pytest.skip("shared/eval/dev_qa.jsonl is not beside this checkout")
+    dev = need_shared(repo_root.parent / "shared" / "eval" / "dev_qa.jsonl", "the shared dev question set")
     assert _eval(case_index, dev, repo_root)["failures"] == []  # every kind, every question
 
 

@@ -27,11 +27,13 @@ def _passage(doc: str, text: str, position: int = 0, publisher: str = "Daily Tes
 
 
 def _sentence(passage: Passage, index: int, text: str, mentions: list[tuple[str, str, str]],
-              speaker: str = "", stance: Stance = Stance.REPORTS) -> Sentence:
+              speaker: str = "", stance: Stance = Stance.REPORTS, claim_from: str = "") -> Sentence:
+    """``claim_from``: where the speaker's claim begins (what precedes it is the narrator's)."""
     base = Sentence.new(passage, index, text)
     return Sentence(base.id, base.passage_id, base.doc_id, index, text, passage.position,
                     mentions=tuple(Mention(*m) for m in mentions),
-                    attribution=Attribution(speaker=speaker or passage.publisher, stance=stance))
+                    attribution=Attribution(speaker=speaker or passage.publisher, stance=stance,
+                                            claim_start=text.index(claim_from) if claim_from else 0))
 
 
 def _made_up() -> tuple[list[Sentence], list[Passage]]:
@@ -46,7 +48,7 @@ def _made_up() -> tuple[list[Sentence], list[Passage]]:
                    ("Springfield", "GPE", ""), ("2023", "DATE", "2023"), ("Acme", "ORG", ""),
                    ("January 2022", "DATE", "2022-01"), ("June 2022", "DATE", "2022-06"),
                    ("January 2022 and June 2022", "PERIOD", "2022-01/2022-06")],
-                  speaker="Vance", stance=Stance.ALLEGES),
+                  speaker="Vance", stance=Stance.ALLEGES, claim_from="that he was dismissed"),
         _sentence(p0, 1, "Vance said Acme Labs sold sensors to the Freedonian company Globex.",
                   [("Vance", "PERSON", ""), ("Acme Labs", "ORG", ""), ("Freedonian", "NORP", ""),
                    ("Globex", "ORG", "")], speaker="Vance", stance=Stance.ALLEGES),
@@ -78,10 +80,13 @@ def test_build_events_made_up_records():
     sentences, passages = _made_up()
     casefile = build_casefile(sentences, passages, CASE)
     filed = _event(casefile, "2024-03", "filed a complaint")
-    assert filed.end == "2024-03" and filed.speaker == "Vance" and filed.stance == "alleges"
+    # The filing is the narrator's report; what the complaint says is Vance's allegation.
+    assert filed.end == "2024-03" and (filed.speaker, filed.stance) == ("Daily Test", "reports")
+    dismissed = _event(casefile, "2023", "dismissed by the firm")
+    assert (dismissed.speaker, dismissed.stance) == ("Vance", "alleges")
     assert filed.when == "in March 2024" and "March 2024" not in filed.label
     assert filed.source.passage_id == passages[0].id and filed.source.sentence_id == sentences[0].id
-    assert _event(casefile, "2023", "dismissed by the firm").source.doc_id == "story.md"
+    assert dismissed.source.doc_id == "story.md"
     hidden = _event(casefile, "2022-01", "Acme had hidden defects")
     assert hidden.end == "2022-06" and hidden.when == "between January 2022 and June 2022"
     # a period's own ends are not events of their own
@@ -106,15 +111,17 @@ def test_build_entities_made_up_records():
     sentences, passages = _made_up()
     casefile = build_casefile(sentences, passages, CASE)
     vance = _entity(casefile, "Jordan Vance")
-    assert vance.kind == "person" and vance.role == "a former Acme engineer" and vance.stance == "alleges"
+    assert vance.kind == "person" and vance.role == "a former Acme engineer" and vance.party_stance == "alleges"
+    assert (vance.speaker, vance.stance) == ("Daily Test", "reports")  # an apposition: how the writer names him
     assert "Vance" in vance.aliases
     assert {m.passage_id for m in vance.mentions} == {passages[0].id}  # two sentences, one passage
     acme = _entity(casefile, "Acme")
-    assert acme.kind == "organisation" and "Acme Labs" in acme.aliases and acme.stance == "denies"
+    assert acme.kind == "organisation" and "Acme Labs" in acme.aliases and acme.party_stance == "denies"
     assert len(acme.mentions) == 3
     assert _entity(casefile, "Globex").role == "Freedonian company"
     police = _entity(casefile, "Freedonian border police")
     assert police.kind == "agency" and police.role.startswith("kept buying them")
+    assert (police.speaker, police.stance) == ("Vance", "alleges")  # what it did, in his claim
     assert _entity(casefile, "Sylvania").role == "banned exports"
     assert _entity(casefile, "Wire Weekly").kind == "outlet"
     assert casefile.entities[0].name == "Acme"  # most mentioned first
@@ -150,13 +157,16 @@ def test_ingest_timeline_case_events(case_index):
     casefile = _casefile_of(case_index)
     invasion = _event(casefile, "2022", "invasion of Ukraine")
     assert invasion.source.doc_id == "case-article.md" and invasion.source.passage_id
+    assert (invasion.speaker, invasion.stance) == ("GIGAZINE", "reports")  # told once, as the narrator's fact
+    assert len([e for e in casefile.events if "invasion" in e.label]) == 1
     sanctions = _event(casefile, "2022", "imposed sanctions on Russia")
     assert sanctions.speaker == "Forrest" and sanctions.stance == "alleges"
     misconduct = _event(casefile, "2022-11", "misconduct")
     assert misconduct.end == "2023-05" and misconduct.speaker == "Forrest"
     dismissal = _event(casefile, "2023", "dismissed")
     filing = _event(casefile, "2024-06", "filed a lawsuit")
-    assert filing.speaker == "Forrest" and "employment tribunal" in filing.label
+    assert (filing.speaker, filing.stance) == ("GIGAZINE", "reports") and "employment tribunal" in filing.label
+    assert (dismissal.speaker, dismissal.stance) == (misconduct.speaker, misconduct.stance) == ("Forrest", "alleges")
     assert dismissal.source.passage_id == filing.source.passage_id == misconduct.source.passage_id
     coverage = _event(casefile, "2024-06-07", "The Telegraph covers the case")
     assert coverage.speaker == "The Telegraph" and coverage.source.doc_id == "telegraph"
@@ -167,14 +177,15 @@ def test_ingest_timeline_case_events(case_index):
 def test_ingest_people_case_entities(case_index):
     casefile = _casefile_of(case_index)
     forrest = _entity(casefile, "Charles Forrest")
-    assert forrest.kind == "person" and forrest.role == "a former AWS employee" and forrest.stance == "alleges"
+    assert forrest.kind == "person" and forrest.role == "a former AWS employee" and forrest.party_stance == "alleges"
     assert "Forrest" in forrest.aliases and len(forrest.mentions) >= 5
     amazon = _entity(casefile, "Amazon")
-    assert amazon.kind == "organisation" and "AWS" in amazon.aliases and amazon.stance == "denies"
+    assert amazon.kind == "organisation" and "AWS" in amazon.aliases and amazon.party_stance == "denies"
     assert amazon.role == "a global technology company"
     assert _entity(casefile, "VisionLabs").role == "Russian company"
     police = _entity(casefile, "British police")
     assert police.kind == "agency" and "Rekognition" in police.role
+    assert (police.speaker, police.stance) == ("Forrest", "alleges")
     uk = _entity(casefile, "UK")
     assert uk.kind == "place" and uk.role == "imposed sanctions on Russia"
     assert casefile.entities[0].name in ("Amazon", "Charles Forrest")
@@ -217,7 +228,8 @@ def test_cli_timeline_json_contract(case_index, repo_root):
     for e in events:
         assert {"start", "end", "when", "label", "speaker", "stance", "source"} <= set(e)
         assert {"passage_id", "doc_id", "sentence_id", "title", "publisher", "url", "date", "quote"} <= set(e["source"])
-    assert any(e["start"] == "2024-06" and "lawsuit" in e["label"] and e["speaker"] == "Forrest" for e in events)
+    assert any(e["start"] == "2024-06" and "lawsuit" in e["label"] and e["speaker"] == "GIGAZINE" for e in events)
+    assert all(e["speaker"] and e["stance"] in ("reports", "alleges", "denies", "states") for e in events)
 
 
 def test_cli_people_no_index_message(tmp_path, capsys):
@@ -235,3 +247,27 @@ def test_build_casefile_same_event_told_twice_listed_once():
     events = build_casefile(told, [passage]).events
     assert [e.start for e in events].count("2022") == 1
     assert "began its invasion of Nordia" in events[0].label
+
+
+def test_build_casefile_reported_fact_kept_over_allegation_mentioning_it():
+    passage = Passage.new("a.md", "x", title="T", publisher="Daily Wire", position=1)
+    alleged = Sentence.new(passage, 0, "Smith claimed that Acme sold parts to Zembla after the invasion of Nordia "
+                                       "began in 2022.")
+    reported = Sentence.new(passage, 1, "The invasion of Nordia began in 2022.")
+    told = [replace(alleged, mentions=(Mention("2022", "DATE", "2022"),),
+                    attribution=Attribution(speaker="Smith", stance=Stance.ALLEGES)),
+            replace(reported, mentions=(Mention("2022", "DATE", "2022"),),
+                    attribution=Attribution(speaker="Daily Wire", stance=Stance.REPORTS))]
+    events = [e for e in build_casefile(told, [passage]).events if "invasion" in e.label]
+    assert len(events) == 1 and (events[0].speaker, events[0].stance) == ("Daily Wire", "reports")
+
+
+@pytest.mark.slow
+def test_cli_people_json_gives_speaker_and_stance_per_role(case_index, capsys):
+    from assistant.cli import main
+
+    assert main(["people", "--json", "--index", str(case_index)]) == 0
+    entities = json.loads(capsys.readouterr().out)["entities"]
+    for e in entities:
+        assert {"speaker", "stance", "party_stance", "role"} <= set(e)
+        assert not e["role"] or (e["speaker"] and e["stance"] in ("reports", "alleges", "denies", "states")), e

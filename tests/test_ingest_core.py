@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared_support import need_shared
 
 from ingest.splitting import normalise, split_passages, split_sentences
 
@@ -16,9 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _raw_article() -> str:
-    if RAW_ARTICLE.exists():
-        return RAW_ARTICLE.read_text()
-    pytest.skip("shared/case/case-article.txt is not beside this checkout")
+    return need_shared(RAW_ARTICLE, "the raw case article").read_text()
 
 
 def test_split_article_broken_sentence_rejoined():

@@ -96,7 +96,7 @@ def test_render_citations_grouped_one_card_per_document():
     # The short title once per card, the whole one in its tooltip, none per passage.
     assert shown.count("Former AWS employee accuses Amazon of violating sanctions…") == 1
     assert f'title="{LONG_TITLE}"' in shown and shown.count(LONG_TITLE) == 1
-    assert "7 Jun 2024" in shown and "Jun 2024" in shown
+    assert "7 June 2024" in shown and "June 2024" in shown
     # Who says it, beside the answer's sentences and in the cards.
     assert shown.count('<span class="speaker alleges">Forrest alleges</span>') == 2
     assert shown.count('<span class="speaker denies">Amazon denies</span>') == 2
@@ -127,12 +127,26 @@ def test_render_abstention_lists_related_quotes():
 def test_render_plain_text_for_copy_has_markers_and_numbered_sources():
     answer = _briefing()
     plain = answer_plain(answer)
-    assert plain.startswith("He said X. [1] Amazon denies it. [2] Police used it. [3]\n\nSources:\n")
+    # Each sentence keeps its speaker in words, outside the quotation marks; the narrator's as it is.
+    assert plain.startswith("Forrest alleges: \u201cHe said X.\u201d [1] Amazon denies: \u201cAmazon denies it.\u201d [2] "
+                            "Police used it. [3]\n\nSources:\n")
     assert f"[1] P, \u201c{LONG_TITLE}\u201d https://example.org/a" in plain
-    assert "[3] Q, \u201cShort one\u201d, 7 Jun 2024" in plain and "<" not in plain
+    assert "[3] Q, \u201cShort one\u201d, 7 June 2024" in plain and "<" not in plain
     out = answer_html(answer)
     attr = re.search(r'data-plain="([^"]*)"', out).group(1)
     assert _html.unescape(attr) == plain and "\n" not in out  # one HTML block for Markdown
+
+
+def test_render_short_answer_opens_in_bold_and_is_marked_in_its_sentence():
+    sentence = "Forrest filed a claim in June 2024 in London."
+    part = AnswerPart(sentence, 1, short_span=(25, 34))
+    cited = _citation(n=1, quote=sentence, sentences=(sentence,), short_span=(25, 34))
+    answer = Answer.cited([part], [cited], short="June 2024")
+    out = answer_html(answer)
+    assert '<p class="answer"><strong class="short-answer">June 2024</strong> \u2014 ' in out
+    assert 'in <mark class="short">June 2024</mark> in London.' in out
+    assert answer.answer.startswith("June 2024 \u2014 Forrest filed") and answer_plain(answer).startswith("June 2024 \u2014 ")
+    assert "short-answer" not in answer_html(Answer.cited([AnswerPart(sentence, 1)], [cited]))
 
 
 def test_render_plain_text_of_hostile_source_stays_text():
@@ -160,9 +174,9 @@ def _briefing_with(**kw) -> Answer:
 
 
 def test_render_dates_human():
-    assert human_date("2024-06-07") == "7 Jun 2024"
-    assert human_date("2024-06") == "Jun 2024" and human_date("2022") == "2022"
-    assert human_date("2026-11-29T14:37:50+00:00") == "29 Nov 2026"
+    assert human_date("2024-06-07") == "7 June 2024"
+    assert human_date("2024-06") == "June 2024" and human_date("2022") == "2022"
+    assert human_date("2026-11-29T14:37:50+00:00") == "29 November 2026"
     assert human_date("spring 2024") == "spring 2024" and human_date("2024-13") == "2024-13" and human_date("") == ""
     now = datetime(2026, 11, 29, 15, 0, tzinfo=timezone.utc)
     assert time_ago("2026-11-29T14:59:40+00:00", now) == "just now"
@@ -171,7 +185,7 @@ def test_render_dates_human():
     assert time_ago("2026-11-29T10:00:00+00:00", now) == "5 hours ago"
     assert time_ago("2026-11-28T10:00:00+00:00", now) == "yesterday"
     assert time_ago("2026-11-25T10:00:00+00:00", now) == "4 days ago"
-    assert time_ago("2024-06-07T10:00:00+00:00", now) == "7 Jun 2024"
+    assert time_ago("2024-06-07T10:00:00+00:00", now) == "7 June 2024"
     assert time_ago("2026-11-29T14:55:00", now) == "5 min ago"  # no zone: UTC, as ingest writes
     assert time_ago("not a time", now) == "not a time"
 
@@ -199,7 +213,7 @@ def test_render_sources_badges_dates_and_plurals():
     assert all(safe_text(STATUS_NOTES[s]) in out for s in DocumentStatus if s is not DocumentStatus.FAILED)
     assert "HTTP 503 &#60;b&#62;busy&#60;/b&#62;" in out and "<b>" not in out
     assert "1 passage ·" in out and "2 passages ·" in out and "1 passages" not in out
-    assert "ingested 5 min ago" in out and "Pub · 7 Jun 2024" in out
+    assert "ingested 5 min ago" in out and "Pub · 7 June 2024" in out
 
 
 def test_render_passage_panel_announces_politely():
@@ -209,5 +223,29 @@ def test_render_passage_panel_announces_politely():
 def test_render_human_time_day_and_minute_in_utc():
     from assistant.render import human_time
 
-    assert human_time("2026-11-29T17:12:35+01:00") == "29 Nov 2026, 16:12 UTC"
+    assert human_time("2026-11-29T17:12:35+01:00") == "29 November 2026, 16:12 UTC"
     assert human_time("not a time") == "not a time"
+
+
+def _manifest(docs: list[tuple[str, str, str, bool]]):
+    """A manifest of (id, publisher, kind, has text) documents; sources are those of kind "source"."""
+    from assistant.index import IndexManifest, SourceState
+
+    entries = {i: DocumentEntry(doc_id=i, title=f"T {i}", publisher=p, kind=k, hash="h", passages=1,
+                                status=DocumentStatus.ON_DISK if text else DocumentStatus.NOT_FETCHED,
+                                date="2024-06" if text else "", ingested_at="2026-11-29T14:55:00+00:00")
+               for i, p, k, text in docs}
+    sources = [SourceState(id=i, status=entries[i].status, has_text=text, url="https://e.org/x")
+               for i, _, k, text in docs if k == "source"]
+    return IndexManifest(model="m", built_at="2026-11-29T14:55:00+00:00", documents=entries, sources=sources)
+
+
+def test_render_coverage_says_what_is_read_in_full_and_what_is_headline_only():
+    from assistant.render import coverage_line, documents_line
+
+    m = _manifest([("ft", "FT", "source", False), ("a", "GIGAZINE", "article", True), ("t", "Telegraph", "source", False)])
+    assert coverage_line(m) == ("Answers come from 1 article read in full (GIGAZINE); 2 cited sources are indexed by "
+                                "headline only (FT and Telegraph): fetch them or attach saved copies.")
+    assert documents_line(m) == "GIGAZINE (June 2024), FT, Telegraph"  # read in full first, one date format
+    fetched = _manifest([("ft", "FT", "source", True), ("a", "GIGAZINE", "article", True)])
+    assert coverage_line(fetched) == "Answers come from 2 documents read in full (FT and GIGAZINE)."

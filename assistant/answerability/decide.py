@@ -16,7 +16,7 @@ import numpy as np
 from ..index.records import Stance
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
-from .facts import TYPED, defines, typed_things
+from .facts import asks_for_kind, defines, typed_things
 from .model import Thresholds
 
 #: How many of the nearest passages a decline offers apart.
@@ -57,11 +57,6 @@ class FollowUp:
     said: frozenset[str]  # terms of the last answer, which the new answer should not repeat
 
 
-def typed_question(frame: QuestionFrame) -> bool:
-    """It asks for a thing of a kind (a person, a place, a date, an outlet ...)."""
-    return frame.asks in TYPED or frame.asks == Asks.SOURCE
-
-
 class Decider:
     def __init__(self, thresholds: Thresholds, max_sentences: int) -> None:
         self.t = thresholds
@@ -79,7 +74,7 @@ class Decider:
             subject = frame.names or frame.content
             judged.sort(key=lambda j: not (j.p >= self.t.keep and defines(j.c.sentence.text, subject)))
         best = judged[0]
-        if judgement.answerable < (self.t.answer_typed if typed_question(frame) else self.t.answer):
+        if judgement.answerable < (self.t.answer_typed if asks_for_kind(frame) else self.t.answer):
             closest = max(max(j.c.dense, j.c.dense_passage) for j in judged)
             if closest < self.t.far:
                 return Near([], far=True)
@@ -103,7 +98,7 @@ class Decider:
                 return pair[:1] + self._with_opener(pair[1:], snap, exclude=pair[0])
             return chosen
         asked = set(snap.lexicon.terms(frame.text))
-        typed = typed_question(frame)
+        typed = asks_for_kind(frame)
         have = typed_things(best.c, frame, snap, asked) if typed else set()
         said = set(snap.lexicon.terms(best.c.sentence.text))
         for j in judged[1:]:

@@ -92,22 +92,41 @@ def noun_forms(noun: str) -> tuple[str, ...]:
     return tuple(sorted(forms, key=len, reverse=True))
 
 
+def asks_for_kind(frame: QuestionFrame) -> bool:
+    """It asks for a thing of a kind (a person, a place, a date, an amount, an outlet): a
+    sentence answers it only by holding one. (A sort of something, "what kind of court", is
+    often answered without the noun, "an employment tribunal": a feature, not a check.)"""
+    return frame.asks in TYPED or frame.asks == Asks.SOURCE
+
+
 def typed_things(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str]) -> set[str]:
     """For questions that ask for a thing of a kind (a person, a place, a date, a number, an
-    outlet): what in the sentence is of that kind and not already in the question.
+    outlet, a sort of something): what in the sentence is of that kind and not already in the
+    question."""
+    if frame.asks == Asks.SOURCE:  # an outlet the question does not name already ("besides X, which ...")
+        named = set(snap.lexicon.terms(c.passage.publisher)) <= asked if c.passage.publisher else False
+        return {c.passage.doc_id} if c.passage.headline and not named else set()
+    text = c.sentence.text
+    return {value for _, value in typed_spans(c, frame, snap, asked)}
+
+
+def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
+                asked: set[str]) -> list[tuple[tuple[int, int] | None, str]]:
+    """Where in the sentence the things of the kind asked for stand (character spans; None for
+    one the parser read apart from the text as written), each with its value (a date's
+    normalised form, else its text).
 
     Where the sentence brings in the kind of thing asked for without naming it ("a shell
     company based in ..."), a name elsewhere in it is someone else's; where the question asks
     for the name beside a noun ("which judge"), only a name beside that noun counts.
     """
-    if frame.asks == Asks.SOURCE:  # an outlet the question does not name already ("besides X, which ...")
-        named = set(snap.lexicon.terms(c.passage.publisher)) <= asked if c.passage.publisher else False
-        return {c.passage.doc_id} if c.passage.headline and not named else set()
+    text = c.sentence.text
+    if frame.sort_of:
+        return [(span, text[span[0]:span[1]].lower()) for span in sort_spans(text, frame.sort_of, asked, snap)]
     labels = LABELS.get(frame.asks, ())
     if frame.asks == Asks.PERSON and not frame.head:
         labels = WHO  # "who denied it?": a person, or a body that speaks
-    out: set[str] = set()
-    text = c.sentence.text
+    out: list[tuple[tuple[int, int] | None, str]] = []
     head = "|".join(re.escape(form) for form in noun_forms(frame.head)) if frame.head else ""
     if frame.head_named or frame.asks in NAMED_BY_NOUN:
         # Where the sentence uses the noun the question asks a name for ("the Russian company
@@ -139,11 +158,67 @@ def typed_things(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked:
             continue  # "how long": "two years", "between May and June", not "2023"
         if year and not (m.value.startswith(year.group(0)) and len(m.value) > 4):
             continue  # "which month of 2023": a date within that year, and finer than it
+        spots = [x.start() for x in re.finditer(re.escape(m.text), text)]
         if beside:
-            spots = [x.start() for x in re.finditer(re.escape(m.text), text)]
-            if not any(len(text[min(at, b):max(at, b)].split()) <= BESIDE_WORDS for at in spots for b in beside):
+            spots = [at for at in spots if any(len(text[min(at, b):max(at, b)].split()) <= BESIDE_WORDS
+                                               for b in beside)]
+            if not spots:
                 continue
-        out.add(m.value or m.text.lower())
+        out.append(((spots[0], spots[0] + len(m.text)) if spots else None, m.value or m.text.lower()))
+    return out
+
+
+#: What a sort of thing may be called before its noun ("a shell company", "facial recognition
+#: technology"): at most this many modifiers.
+SORT_MODIFIERS = 3
+
+
+def sort_spans(text: str, noun: str, asked: set[str], snap: Snapshot) -> list[tuple[int, int]]:
+    """For "what kind of X": each place the sentence calls something an X with words that say
+    which sort ("a shell company"), the modifiers and the noun; modifiers the question gives
+    itself say nothing new. (The sentence's parse is not stored; the run of content words
+    right before the noun is what English puts there.)"""
+    stop = english().stopwords
+    forms = "|".join(re.escape(f) for f in noun_forms(noun))
+    out = []
+    for m in re.finditer(rf"\b(?:{forms})\b", text, re.I):
+        before = list(re.finditer(r"[\w'-]+", text[:m.start()]))
+        mods = []
+        for w in reversed(before[-SORT_MODIFIERS:]):
+            if w.group(0).lower() in stop or text[w.end():m.start() if not mods else mods[-1].start()].strip():
+                break
+            mods.append(w)
+        new = [w for w in mods if not set(snap.lexicon.terms(w.group(0))) <= asked]
+        if new:
+            out.append((mods[-1].start(), m.end()))
+    return out
+
+
+#: How many words either side of a short answer the question's own words are looked for.
+SHORT_WINDOW = 6
+
+
+def short_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
+                asked: set[str]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The things of the kind asked for in the sentence, each with how well it stands where the
+    question's words are: how many of them within a few words, then (negated) how near the
+    nearest. The best is the short answer: the date beside "filed" for "when did he file",
+    the company beside "Russian company" for "which Russian company"."""
+    if frame.asks == Asks.SOURCE or not (asks_for_kind(frame) or frame.sort_of):
+        return []
+    text = c.sentence.text
+    tokens = list(re.finditer(r"[\w'-]+", text))
+    hits = [(i, t.start()) for i, t in enumerate(tokens) if set(snap.lexicon.terms(t.group(0))) & asked]
+    out = []
+    for span, _ in typed_spans(c, frame, snap, asked):
+        if span is None:
+            continue
+        inside = [i for i, t in enumerate(tokens) if span[0] <= t.start() < span[1]]
+        first, last = (inside[0], inside[-1]) if inside else (0, 0)
+        near = {tokens[i].group(0).lower() for i, _ in hits
+                if first - SHORT_WINDOW <= i <= last + SHORT_WINDOW and not (first <= i <= last)}
+        distance = min((abs(at - span[0]) for _, at in hits), default=0)
+        out.append((span, (len(near), -distance)))
     return out
 
 

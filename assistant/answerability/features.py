@@ -19,7 +19,7 @@ from ..index.records import Stance
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
 from ..text import Lexicon, words
-from .facts import TYPED, TextWords, WordMeaning, defines, gives_reason, said, typed_things
+from .facts import TextWords, WordMeaning, asks_for_kind, defines, gives_reason, said, typed_things
 
 _NAME = re.compile(r"(?<![\w'])([A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.-]*)*)")
 _SENTENCE = re.compile(r"(?<=[.?!])\s+")
@@ -157,7 +157,7 @@ class Featurizer:
         best_dense = max(c.dense for c in cands)
         closeness = self._closeness(frame, snap)
         kind = next(k for k, group in KINDS.items() if frame.asks in group)
-        typed = frame.asks in TYPED or frame.asks == Asks.SOURCE
+        typed = asks_for_kind(frame)
         asks = {f"asks_{k}": float(k == kind) for k in KINDS}
 
         def cover(targets, held) -> list[float]:  # small lists: Python's min and sum beat NumPy's overhead

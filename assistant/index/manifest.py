@@ -125,3 +125,14 @@ class IndexManifest(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=1)
+
+    def headline_only(self) -> list[DocumentEntry]:
+        """The documents indexed by their headline card alone: cited sources with no text yet
+        (not fetched, fetching failed, no saved copy)."""
+        bare = {s.id for s in self.sources if not s.has_text}
+        return [d for d in self.documents.values() if d.doc_id in bare]
+
+    def read_in_full(self) -> list[DocumentEntry]:
+        """The documents whose text is indexed."""
+        bare = {d.doc_id for d in self.headline_only()}
+        return [d for d in self.documents.values() if d.doc_id not in bare and d.passages]

@@ -111,6 +111,15 @@ class Attribution:
     stance: Stance = Stance.REPORTS
     carried: bool = False
     quote_open: bool = False  # it starts inside a quotation opened by an earlier sentence
+    #: Where what the speaker asserts stands in the sentence (characters; end 0: to the end).
+    #: Outside it is the narrator's frame: "X filed a claim in June 2024, alleging that ..."
+    #: reports the filing and its date; only what follows "alleging" is X's allegation.
+    claim_start: int = 0
+    claim_end: int = 0
+
+    def asserts_at(self, at: int) -> bool:
+        """Whether what stands at character ``at`` is the speaker's, not the narrator's frame."""
+        return self.claim_start <= at and (not self.claim_end or at < self.claim_end)
 
 
 @dataclass(frozen=True)
@@ -138,14 +147,16 @@ class Sentence:
         return {DOC_ID: self.doc_id, "passage_id": self.passage_id, "sentence_id": self.id, "sentence": self.index,
                 "position": self.position, "char_start": self.char_start, "char_end": self.char_end,
                 "mentions": json.dumps([[m.text, m.label, m.value] for m in self.mentions], ensure_ascii=False),
-                "speaker": a.speaker, "stance": str(a.stance), "carried": a.carried, "quote_open": a.quote_open}
+                "speaker": a.speaker, "stance": str(a.stance), "carried": a.carried, "quote_open": a.quote_open,
+                "claim_start": a.claim_start, "claim_end": a.claim_end}
 
     @classmethod
     def from_chroma(cls, id: str, text: str, meta: dict[str, Any]) -> Sentence:
         mentions = tuple(Mention(*m) for m in json.loads(meta.get("mentions") or "[]"))
         attribution = Attribution(speaker=meta.get("speaker", ""), stance=Stance(meta.get("stance", "reports")),
                                   carried=bool(meta.get("carried", False)),
-                                  quote_open=bool(meta.get("quote_open", False)))
+                                  quote_open=bool(meta.get("quote_open", False)),
+                                  claim_start=int(meta.get("claim_start", 0)), claim_end=int(meta.get("claim_end", 0)))
         return cls(id=id, passage_id=meta["passage_id"], doc_id=meta[DOC_ID], index=int(meta["sentence"]), text=text,
                    position=int(meta.get("position", 0)), char_start=int(meta.get("char_start", 0)),
                    char_end=int(meta.get("char_end", 0)), mentions=mentions, attribution=attribution)
