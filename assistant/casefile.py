@@ -144,7 +144,7 @@ def _trim(text: str, limit: int = _MAX_WORDS) -> str:
     """A phrase cleaned of edge punctuation and quotes, at most ``limit`` words."""
     text = re.sub(r"\s+", " ", text).strip(" \t,;:.'\"\u2018\u2019\u201c\u201d")
     words = text.split()
-    return " ".join(words[:limit]) + (" …" if len(words) > limit else "")
+    return text if len(words) <= limit else " ".join(words[:limit - 1]) + " …"  # "…" counts as a word
 
 
 def _find(text: str, needle: str, start: int = 0) -> int:
@@ -317,10 +317,44 @@ class _Cast:
     refs: dict[str, PassageRef] = field(default_factory=dict)
 
 
+def _titled(text: str, at: int, form: str, person: bool = False) -> tuple[str, int, str, bool]:
+    """A name with its titles (the data file's list): ("Ruth Calloway", where it starts,
+    "Assistant Chief Constable", True) for "Assistant Chief Constable Ruth Calloway", whatever
+    label the parser gave it; a name with a title before or after it ("Judge X", "X MP",
+    "X KC") is a person's. Titles before the name go into the role; after it, they stay part
+    of the name as the source writes it ("Fenella Stroud KC")."""
+    titles = english().sentence.titles
+    words = form.split()
+    lead = 0
+    while lead < len(words) - 1 and words[lead].lower().strip(".") in titles:
+        lead += 1
+    run: list[str] = []  # the capitalised words right before the name ("Employment Judge")
+    for w in reversed(text[:at].split()[-4:]):
+        if not re.fullmatch(r"[A-Z][\w.-]*", w):
+            break
+        run.insert(0, w)
+    role_words = run + words[:lead]
+    if not any(w.lower().strip(".") in titles for w in role_words):
+        role_words = []
+        if person and run and run[-1].lower() not in english().stopwords:
+            # "Fenella Stroud KC" read as "Stroud KC": the capitalised word before is the first name.
+            at -= len(run[-1]) + 1
+            form = f"{run[-1]} {form}"
+    after = re.match(r"\s+([A-Z]{2,3})\b", text[at + len(form):])
+    post = after is not None and after.group(1).lower() in titles
+    person = person or bool(role_words) or post or words[-1].lower().strip(".") in titles
+    if lead:
+        at += len(" ".join(words[:lead])) + 1
+        form = " ".join(words[lead:])
+    return form, at, " ".join(role_words) or (after.group(1) if post else ""), person
+
+
 def _apposition(text: str, end: int) -> str:
     """"Name, a former employee of X," -> "a former employee of X"."""
     m = re.match(r",\s+((?:a|an|the)\s+[^,;:.()]{2,80}?)\s*(?:,|\.|;|$)", text[end:])
-    return m.group(1) if m and len(m.group(1).split()) <= 9 else ""
+    if not m or len(m.group(1).split()) > 9 or set(m.group(1).lower().split()) & _VERBS:
+        return ""  # "On the company, the judgment is blunt": a clause, not an apposition
+    return m.group(1)
 
 
 def _descriptor(text: str, start: int, end: int, norp: set[str]) -> str:
@@ -400,11 +434,19 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
         norp = {m.text for m in s.mentions if m.label == "NORP"}
         quoted = quoted_spans(text)
         spans: list[tuple[int, int, str, str]] = []  # (start, end, form, kind)
+        titled: dict[int, str] = {}  # where a name starts -> the title the source gives it
         for m, at in _locate(text, s.mentions):
             kind = _ENTITY_LABELS.get(m.label)
             if kind is None:
                 continue
-            form, end = m.text, at + len(m.text)
+            form = m.text
+            if kind in ("person", "organisation"):
+                form, at, title, person = _titled(text, at, form, kind == "person")
+                if person:
+                    kind = "person"
+                if title:
+                    titled[at] = title
+            end = at + len(form)
             if m.label == "NORP":  # "British police": the group the adjective qualifies
                 nouns: list[str] = []
                 for w in re.match(r"[\sa-z-]*", text[end:]).group(0).split()[:3]:  # type: ignore[union-attr]
@@ -430,8 +472,12 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
             # Only a better kind of role than the one already found can win (earliest first).
             best = min(cast.roles)[0] if cast.roles else 4
             if not p.headline and best > 0:
-                finders = ((0, lambda: _apposition(text, end)), (1, lambda: _descriptor(text, at, end, norp)),
-                           (2, lambda: _predicate(text, end)), (3, lambda: _clause(text, at)))
+                # What the sources call it (an apposition, a title, a descriptor), else what
+                # they say it did, with its name ("British police continued to use ..."); never
+                # the clause it happens to stand in.
+                finders = ((0, lambda: _apposition(text, end) or titled.get(at, "")),
+                           (1, lambda: _descriptor(text, at, end, norp)),
+                           (2, lambda: _trim(f"{form} {pred}") if (pred := _predicate(text, end)) else ""))
                 for priority, find in finders[:best]:
                     role = find()
                     if role:
@@ -447,17 +493,32 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
             for a2, _e2, form2, kind2 in spans:
                 if kind2 == kind and text[end:a2] == " (":
                     union.join(key, key_of(form2, kind2))
-    # A shorter name whose words all stand in exactly one longer name of the same kind is that one.
+    # A shorter name whose words all stand in exactly one longer name is that one ("Halloran",
+    # "Priya Halloran"), across people and organisations, which the parser confuses ("Penhallow"
+    # taken for an organisation); two longer names sharing it keep it apart.
     names: dict[str, set[str]] = {}
     for key, form, *_ in records:
         names.setdefault(kind_of.get(key, "") or key.split(":", 1)[0], set()).add(form)
+    named = [(k, f) for k in ("person", "organisation") for f in names.get(k, ())]
     for kind, forms in names.items():
+        pool = named if kind in ("person", "organisation") else [(kind, f) for f in forms]
         for short in forms:
-            words = set(short.lower().split())
-            longer = {union.find(key_of(f, kind)) for f in forms
-                      if f != short and len(f.split()) > len(short.split()) and words <= set(f.lower().split())}
+            words = set(re.sub(r"[^\w\s-]", " ", short.lower()).split())
+            longer = {union.find(key_of(f, k)) for k, f in pool
+                      if f != short and len(f.split()) > len(short.split())
+                      and words <= set(re.sub(r"[^\w\s-]", " ", f.lower()).split())}
             if len(longer) == 1:
-                union.join(key_of(short, kind), longer.pop())
+                root = longer.pop()
+                longer_kind = kind_of.get(root, kind)
+                union.join(key_of(short, kind), root)
+                kind_of[union.find(root)] = longer_kind
+    # A name the sources also use for a place is that place, never a person ("Rotterdam").
+    places = {f.lower() for f in names.get("place", ())}
+    for kind in ("person", "organisation"):
+        for form in names.get(kind, ()):
+            if form.lower() in places:
+                union.join(key_of(form, kind), key_of(form, "place"))
+                kind_of[union.find(key_of(form, "place"))] = "place"
     merged: dict[str, _Cast] = {}
     for key, form, rank, s, p in records:
         root = union.find(key)
@@ -486,7 +547,7 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
             else sorted(cast.forms, key=lambda f: (-cast.forms[f], -len(f), f))
         name = next((f for f in forms if f in publishers), forms[0]) if cast.kind == "outlet" else forms[0]
         _, _, role, role_by, role_stance = min(cast.roles) if cast.roles else (
-            0, 0, "covers the case" if cast.kind == "outlet" else "", name if cast.kind == "outlet" else "",
+            0, 0, "outlet covering the case" if cast.kind == "outlet" else "", name if cast.kind == "outlet" else "",
             "reports" if cast.kind == "outlet" else "")
         lows = {f.lower() for f in forms}
         party = next((pt for pt in (case.parties if case else []) if lows & set(pt.names)), None)

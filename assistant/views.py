@@ -68,8 +68,10 @@ def event_span(event: Event) -> tuple[date, date] | None:
 
 
 def is_range(event: Event) -> bool:
-    """A range (drawn as a bar) rather than a single date (a point): ``end`` differs from ``start``."""
-    return bool(event.end) and event.end != event.start and period(event.end) is not None
+    """A stretch of days (drawn as a bar) rather than one day (a point): a period, and a date
+    known only to its month or year ("2023" covers the year, never its first day)."""
+    span = event_span(event)
+    return span is not None and span[1] > span[0]
 
 
 def ordered(events: tuple[Event, ...] | list[Event]) -> list[Event]:
@@ -91,7 +93,7 @@ def event_speaker(event: Event) -> str:
 def _hover(event: Event) -> str:
     ref = event.source
     source = " · ".join(x for x in (ref.title, ref.publisher, human_date(ref.date)) if x)
-    lines = [f"<b>{safe_text(event.label)}</b>", safe_text(event.when or event.start),
+    lines = [f"<b>{safe_text(event.label)}</b>", safe_text(event.when or human_date(event.start)),
              safe_text(event_speaker(event)), safe_text(source)]
     return "<br>".join(x for x in lines if x)
 
@@ -129,9 +131,10 @@ def timeline_figure(casefile: Casefile):
                 marker={"color": colour, "size": 12, "line": {"width": 1, "color": "#ffffff"}},
                 hovertext=[_hover(e) for e in points], hoverinfo="text"))
     fig.update_layout(
-        height=max(260, 120 + 48 * len(rows)), margin={"l": 10, "r": 10, "t": 30, "b": 40},
+        height=max(300, 160 + 48 * len(rows)), margin={"l": 10, "r": 10, "t": 30, "b": 80},
         barmode="overlay", hovermode="closest", showlegend=bool(events),
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": {"text": "stance"}},
+        # Under the plot: above it, Plotly's toolbar covers the legend.
+        legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0, "title": {"text": "stance"}},
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", font={"color": "#888888"},
         xaxis={"type": "date", "title": {"text": "date"}, "gridcolor": "rgba(128,128,128,0.25)"},
         yaxis={"type": "category", "categoryorder": "array", "categoryarray": rows[::-1],

@@ -14,6 +14,7 @@ import pytest
 from assistant.casefile import Casefile, build_casefile
 from assistant.index.manifest import CaseProfile, Party
 from assistant.index.records import Attribution, Mention, Passage, Sentence, Stance
+from shared_support import need_shared
 
 CASE = CaseProfile(aliases=[["acme", "acme labs"], ["freedonia", "freedonian"]],
                    parties=[Party(label="Vance", names=["vance", "jordan vance"], asserts="alleges"),
@@ -120,9 +121,9 @@ def test_build_entities_made_up_records():
     assert len(acme.mentions) == 3
     assert _entity(casefile, "Globex").role == "Freedonian company"
     police = _entity(casefile, "Freedonian border police")
-    assert police.kind == "agency" and police.role.startswith("kept buying them")
+    assert police.kind == "agency" and police.role.startswith("Freedonian border police kept buying them")
     assert (police.speaker, police.stance) == ("Vance", "alleges")  # what it did, in his claim
-    assert _entity(casefile, "Sylvania").role == "banned exports"
+    assert _entity(casefile, "Sylvania").role == "Sylvania banned exports"
     assert _entity(casefile, "Wire Weekly").kind == "outlet"
     assert casefile.entities[0].name == "Acme"  # most mentioned first
 
@@ -187,7 +188,7 @@ def test_ingest_people_case_entities(case_index):
     assert police.kind == "agency" and "Rekognition" in police.role
     assert (police.speaker, police.stance) == ("Forrest", "alleges")
     uk = _entity(casefile, "UK")
-    assert uk.kind == "place" and uk.role == "imposed sanctions on Russia"
+    assert uk.kind == "place" and uk.role == "UK imposed sanctions on Russia"
     assert casefile.entities[0].name in ("Amazon", "Charles Forrest")
     assert all(m.passage_id for e in casefile.entities for m in e.mentions)
 
@@ -271,3 +272,36 @@ def test_cli_people_json_gives_speaker_and_stance_per_role(case_index, capsys):
     for e in entities:
         assert {"speaker", "stance", "party_stance", "role"} <= set(e)
         assert not e["role"] or (e["speaker"] and e["stance"] in ("reports", "alleges", "denies", "states")), e
+
+
+@pytest.mark.slow
+def test_ingest_people_with_follow_up_documents_names_each_person_once(fresh_real_copy, repo_root):
+    """The three public follow-up documents added: a short name joins its full name (across the
+    parser's person/organisation confusion), titles mark people, a place is never a person,
+    and a role is a short phrase, never one starting with a verb."""
+    import shutil
+
+    from conftest import run_ingest_cli
+
+    docs = need_shared(repo_root.parent / "shared" / "eval" / "updates" / "docs", "the public follow-up documents")
+    for doc in sorted(docs.glob("*.md")):
+        shutil.copy(doc, fresh_real_copy.corpus / doc.name)
+    assert run_ingest_cli(fresh_real_copy.corpus, fresh_real_copy.index).returncode == 0
+    entities = _casefile_of(fresh_real_copy.index).entities
+
+    def named(word: str) -> list:
+        return [e for e in entities if word in e.name or any(word in a for a in e.aliases)]
+
+    for full in ("Priya Halloran", "Fenella Stroud KC", "Gareth Penhallow"):
+        found = named(full.split()[1])
+        assert [(e.name, e.kind) for e in found] == [(full, "person")], found
+    assert [e.kind for e in named("Rotterdam")] == ["place"]
+    assert _entity(Casefile(entities=tuple(entities)), "Priya Halloran").role == "Employment Judge"
+    from assistant.analysis import load_pipeline
+    from assistant.settings import Settings
+
+    nlp = load_pipeline(Settings().spacy_model)
+    for e in entities:
+        assert len(e.role.split()) <= 12, e
+        first = nlp(e.role)[0] if e.role else None  # a phrase for it, not the rest of a clause
+        assert first is None or not (first.pos_ in ("VERB", "AUX") and first.dep_ == "ROOT"), e

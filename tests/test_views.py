@@ -40,17 +40,22 @@ def test_parse_period_iso_prefixes():
     assert period("2024-06-07") == (date(2024, 6, 7), date(2024, 6, 7))
     assert period("June 2024") is None and period("2024-13") is None and period("") is None
     assert event_span(ACCESS) == (date(2022, 11, 1), date(2023, 5, 31))
-    assert is_range(ACCESS) and not is_range(FILED) and not is_range(DENIAL)
+    assert is_range(ACCESS) and not is_range(DENIAL)
+    # A date known to the month or the year covers it: never drawn on its first day.
+    assert is_range(FILED) and event_span(FILED) == (date(2024, 6, 1), date(2024, 6, 30))
+    assert is_range(BAD) and event_span(BAD) == (date(2023, 1, 1), date(2023, 12, 31))
 
 
 def test_build_timeline_figure_points_and_bars():
     fig = timeline_figure(CASE)
     kinds = {(t.type, t.name) for t in fig.data}
-    assert ("bar", "alleges") in kinds and ("scatter", "alleges") in kinds and ("scatter", "denies") in kinds
+    assert ("bar", "alleges") in kinds and ("scatter", "denies") in kinds and ("scatter", "alleges") not in kinds
     assert fig.layout.xaxis.type == "date"
-    bar = next(t for t in fig.data if t.type == "bar")
+    bar = next(t for t in fig.data if t.type == "bar" and t.name == "alleges")
     assert bar.base[0] == "2022-11-01" and bar.orientation == "h"
     assert bar.x[0] == (date(2023, 5, 31) - date(2022, 11, 1)).days * 86_400_000 + 86_400_000
+    assert bar.base[1] == "2024-06-01" and bar.x[1] == 30 * 86_400_000  # "June 2024": the month
+    assert fig.layout.legend.y < 0  # under the plot, clear of Plotly's toolbar
     hovers = [h for t in fig.data for h in t.hovertext]
     assert any("Forrest alleges" in h and "Case article" in h for h in hovers)
     assert any("Amazon denies" in h for h in hovers)
