@@ -225,8 +225,8 @@ def build_ui(assistant: Assistant, admin: bool = False,
                                       examples=[{"text": q} for q in examples] or None,
                                       placeholder="Ask about the case, or start from an example:")
                     with gr.Row():
-                        question = gr.Textbox(elem_id="question", show_label=False, scale=8, autofocus=True,
-                                              placeholder="Ask a question about the case…", max_lines=4,
+                        question = gr.Textbox(elem_id="question", label="Ask about the case", show_label=False,
+                                              scale=8, autofocus=True, placeholder="Ask about the case…", max_lines=4,
                                               max_length=settings.max_question_chars)
                         send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
                     new = gr.Button("New conversation", size="sm", elem_id="new-conversation")

@@ -35,9 +35,10 @@ CONTRAST_JS = """(sel) => {
 
 #: Where the newest answer's first line is against the top of what shows it (the chat's own
 #: scroll box, or the window on a phone): >= 0 when it shows.
-ANSWER_TOP_JS = """() => {
+ANSWER_TOP_JS = """(question) => {
   const b = [...document.querySelectorAll('#chat .answer-block')].pop();
-  const row = b.closest('.message-row') || b;
+  let row = b.closest('.message-row') || b;
+  if (question) { let r = row.previousElementSibling; while (r && !r.classList.contains('message-row')) r = r.previousElementSibling; row = r || row; }
   const box = document.querySelector('#chat .bubble-wrap');
   const scrolls = box && box.scrollHeight > box.clientHeight + 1;
   return row.getBoundingClientRect().top - (scrolls ? box.getBoundingClientRect().top : 0);
@@ -132,7 +133,10 @@ def test_browser_copy_answer_plain_text_and_open_cited_sentence(browser, hostile
     wait_final_answer(page)
     page.wait_for_timeout(500)  # past Gradio's own scroll to the bottom
     assert page.evaluate("document.querySelector('#chat .bubble-wrap').scrollTop") > 0  # it did overflow
-    assert abs(page.evaluate(ANSWER_TOP_JS)) <= 8, "the answer is not shown from its first line"
+    # The question stays at the top, its answer right under it from its first line.
+    assert abs(page.evaluate(ANSWER_TOP_JS, True)) <= 8, "the question is not kept at the top"
+    assert 0 < page.evaluate(ANSWER_TOP_JS, False) < 200
+    assert page.get_by_role("textbox", name="Ask about the case").count() == 1  # the box's accessible name
     arrow = page.locator("#chat .scroll-down-button-container")
     if arrow.count() and arrow.is_visible():  # Gradio's "scroll down": in the corner, off the text
         chat, box = page.locator("#chat").bounding_box(), arrow.bounding_box()
@@ -142,6 +146,11 @@ def test_browser_copy_answer_plain_text_and_open_cited_sentence(browser, hostile
     page.keyboard.press("Enter")
     page.locator("#passage-view mark").first.wait_for()
     assert "former AWS employee" in page.locator("#passage-view mark").first.inner_text()
+    # Enter moves focus into the panel, "Show in source" first; thumbs up before thumbs down.
+    assert page.evaluate("document.activeElement.classList.contains('show-source')")
+    order = page.evaluate("""() => [...document.querySelectorAll('#chat button')].map((b) => b.getAttribute('aria-label'))
+                             .filter((l) => /^(Like|Dislike)$/.test(l || ''))""")
+    assert order[:2] == ["Like", "Dislike"], order
 
     page.bring_to_front()
     page.locator('#chat button[aria-label="Copy message"]').last.click()
@@ -157,6 +166,7 @@ def test_browser_copy_answer_plain_text_and_open_cited_sentence(browser, hostile
 
     page.set_viewport_size({"width": 1280, "height": 800})
     page.locator("#passage-view a.show-source").click()
+    # (the panel keeps this answer's passage; a new answer clears it: below)
     target = page.locator("#sources .doc-text .passage.target")
     target.wait_for()
     assert page.locator("#sources details[open]").count() == 1
@@ -165,6 +175,10 @@ def test_browser_copy_answer_plain_text_and_open_cited_sentence(browser, hostile
     assert box and 0 <= box["y"] and box["y"] + min(box["height"], 40) <= 800  # scrolled to it
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "sources-1280x800.png"))
+    page.get_by_role("tab", name="Chat").click()
+    ask_in_page(page, "Where is the shell company based?")
+    wait_final_answer(page, 2)
+    expect(page.locator("#passage-view")).to_have_class("empty")  # the panel belonged to the first answer
     assert errors == []
     page.context.close()
 

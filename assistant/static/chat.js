@@ -4,7 +4,8 @@
 // - A click (or Enter) on a citation marker [n] shows its passage in the #passages panel
 //   (on a phone, a bottom sheet with a close button); "Show in source" there opens the
 //   Sources tab at that passage.
-// - A new answer is scrolled into view at its first line, not its last.
+// - A new answer is scrolled so that its question stays at the top; it clears the panel of an
+//   earlier answer's passage. Enter on a marker moves focus into the panel ("Show in source").
 // - The chat's copy button copies an answer as plain text (its data-plain), not as HTML.
 // - On a phone the page opens at its top, although the question box has autofocus.
 // The HTML this works on is built by assistant/render.py.
@@ -50,7 +51,7 @@
     return li;
   }
 
-  function showPassage(a) {
+  function showPassage(a, byKey) {
     const li = citationFor(a);
     const v = view();
     if (!li || !v) return;
@@ -63,12 +64,20 @@
     close.textContent = '\u00d7';
     v.classList.remove('empty');
     v.classList.add('open');
-    v.replaceChildren(close, ...Array.from((full || li).cloneNode(true).childNodes));
+    // The close button comes last in focus order (it is drawn at the top corner), so that a
+    // reader tabbing in meets "Show in source" first.
+    v.replaceChildren(...Array.from((full || li).cloneNode(true).childNodes), close);
     v.dataset.n = a.dataset.n;
     v.dataset.turn = a.dataset.turn;
     document.querySelectorAll('a.cite.active').forEach((x) => x.classList.remove('active'));
     a.classList.add('active');
     if (!narrow()) v.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+    // The title's link repeats "Original" below: out of the tab order, "Show in source" first.
+    v.querySelectorAll('a.title-link').forEach((x) => x.setAttribute('tabindex', '-1'));
+    if (byKey) {
+      const first = v.querySelector('a.show-source') || v.querySelector('a[href]:not([tabindex="-1"]), button');
+      if (first) first.focus({preventScroll: !narrow()});
+    }
   }
 
   // ------------------------------------------------------------------ show in source
@@ -174,7 +183,7 @@
     const a = target.closest('a.cite');
     if (!a) return;
     ev.preventDefault();
-    showPassage(a);
+    showPassage(a, ev.detail === 0); // detail 0: Enter on a focused marker, not a pointer click
   });
 
   document.addEventListener('keydown', (ev) => {
@@ -222,10 +231,23 @@
       if (!seen.has(turn)) {
         seen.set(turn, Date.now());
         pinUntil = Date.now() + PIN_MS;
+        // The panel belongs to the answer whose marker opened it: a new answer clears it.
+        const v = view();
+        if (v && v.dataset.turn && v.dataset.turn !== turn) resetPanel();
       }
       if (Date.now() - seen.get(turn) > PIN_MS) return; // the reader's scrolling is theirs
     }
-    pinTop(row);
+    pinTop(questionOf(row) || row);
+  }
+
+  // The question a message answers: the user's message row just before it, kept at the top
+  // so that a reader sees what was asked above its answer.
+  function questionOf(row) {
+    for (let r = row.previousElementSibling; r; r = r.previousElementSibling) {
+      if (!r.classList.contains('message-row')) continue;
+      return r.classList.contains('user-row') || r.querySelector('[data-testid="user"]') ? r : null;
+    }
+    return null;
   }
   let pinUntil = 0;
   // Gradio's own scroll to the bottom, undone before it is painted.
@@ -241,6 +263,17 @@
     });
   }
 
+  // Focus follows what the eye sees: thumbs up before thumbs down.
+  function thumbsUpFirst() {
+    document.querySelectorAll('#chat button[aria-label="Dislike"], #chat button[aria-label="Thumbs down"]').forEach((down) => {
+      let up = null;
+      for (let x = down.nextElementSibling; x && !up; x = x.nextElementSibling) {
+        if (/^(Like|Thumbs up)$/.test(x.getAttribute('aria-label') || '')) up = x;
+      }
+      if (up) down.parentElement.insertBefore(up, down);
+    });
+  }
+
   let scheduled = false;
   function onChange() {
     if (scheduled) return;
@@ -249,6 +282,7 @@
       scheduled = false;
       answerFirst();
       labelMessages();
+      thumbsUpFirst();
     });
     [350, 700, 1100, 1600].forEach((ms) => setTimeout(answerFirst, ms));
   }
