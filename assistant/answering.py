@@ -208,7 +208,7 @@ class Answerer:
         """As many of the chosen sentences as the word budget (less ``reserve``) holds, in the
         order they answer."""
         out, budget = [], self.settings.max_answer_words - reserve
-        for c in chosen[: max(self.settings.max_answer_sentences, 2)]:
+        for c in chosen:  # as many as the decider chose (a list may run longer than an answer)
             n = len(served(c).split()) + 1
             if out and n > budget:
                 continue

@@ -180,10 +180,12 @@ def load_file(path: Path, corpus_dir: Path, max_bytes: int = 5_000_000) -> Sourc
     body, meta = _text_and_meta(_read(path, rel, max_bytes), path.suffix.lower(), rel)
     if not body.strip():
         raise DocumentError(rel, "no text in the document")
+    title = meta.title or path.stem.replace("-", " ").replace("_", " ")
     return SourceDocument(
         doc_id=rel,
-        title=meta.title or path.stem.replace("-", " ").replace("_", " "),
+        title=title,
         body=body,
+        headline=catalogue_card(meta.publisher, title, meta.date or "") if meta.publisher else "",
         publisher=meta.publisher or "",
         url=meta.url or "",
         date=meta.date or "",
@@ -195,8 +197,15 @@ def load_file(path: Path, corpus_dir: Path, max_bytes: int = 5_000_000) -> Sourc
 def headline_card(entry: SourceEntry) -> str:
     """What the manifest itself tells about a source: who published what, and when. A
     catalogue entry, not a quotation: nothing in it is the source's own text but its title."""
-    when = f" ({human(entry.date)})" if entry.date else ""
-    return f'{entry.publisher} covered the case under the headline "{entry.title}"{when}.'
+    return catalogue_card(entry.publisher, entry.title, entry.date)
+
+
+def catalogue_card(publisher: str, title: str, date: str) -> str:
+    """Who published what, and when: indexed for every document that names its publisher (a
+    corpus article as much as a cited source), so "which outlets covered the case?" finds
+    every outlet whose text is indexed, not only the cited ones."""
+    when = f" ({human(date)})" if date else ""
+    return f'{publisher} covered the case under the headline "{title}"{when}.'
 
 
 def fetched_text_path(corpus_dir: Path, source_id: str) -> Path:

@@ -270,3 +270,11 @@ def test_ask_follow_up_answered_even_when_last_answer_said_it(assistant):
                {"role": "assistant", "content": first.answer}]
     follow = assistant.ask("When did he file his claim?", history)
     assert not follow.abstained and "June 2024" in follow.answer
+
+
+def test_ask_outlets_question_names_every_outlet_that_published_a_source(assistant):
+    """The article read in full counts as much as the cited sources known by their headline."""
+    publishers = {d.publisher for d in assistant.manifest().documents.values() if d.publisher}
+    assert len(publishers) == 4
+    answer = assistant.ask("Which outlets reported on the case?")
+    assert not answer.abstained and {c.publisher for c in answer.citations} == publishers

@@ -101,11 +101,13 @@ def test_ingest_case_article_passages_carry_gigazine(real_corpus_index, open_ind
 def test_ingest_case_article_prose_only_front_matter_never_indexed(real_corpus_index, open_index):
     meta, body = front_matter(real_corpus_index.corpus / "case-article.md")
     rows = open_index(real_corpus_index.index).rows(where={"doc_id": "case-article.md"})
-    ordered = [r["text"] for r in sorted(rows, key=lambda r: r["meta"]["position"])]
+    cards = [r for r in rows if r["meta"]["headline"]]  # the catalogue entry: who published it, when
+    assert len(cards) == 1 and cards[0]["text"].startswith("GIGAZINE covered the case under the headline")
+    ordered = [r["text"] for r in sorted(rows, key=lambda r: r["meta"]["position"]) if not r["meta"]["headline"]]
     paragraphs = [normalise(p) for p in re.split(r"\n\s*\n", body) if p.strip()]
     assert " ".join(ordered) == " ".join(paragraphs)
     text = " ".join(ordered)
-    for junk in ("What is Amazon Rekognition? - YouTube", "Posted by logu_ii", meta["title"], "cites:"):
+    for junk in ("What is Amazon Rekognition? - YouTube", "Posted by logu_ii", meta["title"], "cites:"):  # prose only
         assert junk not in text
 
 
@@ -113,7 +115,7 @@ def test_ingest_case_article_prose_only_front_matter_never_indexed(real_corpus_i
 def test_map_case_article_chroma_offsets_to_document_body(real_corpus_index, open_index):
     _, body = front_matter(real_corpus_index.corpus / "case-article.md")
     rows = open_index(real_corpus_index.index).rows(where={"doc_id": "case-article.md"})
-    for r in rows:
+    for r in (r for r in rows if not r["meta"]["headline"]):
         start, end = r["meta"]["char_start"], r["meta"]["char_end"]
         assert normalise(body[start:end]) == r["text"]
 
@@ -170,8 +172,8 @@ def test_ingest_add_edit_remove_document_reflected_in_chroma(small_corpus, tmp_p
     added = ingest_ok(small_corpus, index)
     assert counts(added) == (1, 0, 0)
     assert added["documents"]["unchanged"] == 3
-    assert added["passages"]["added"] == 2
-    rows = view.rows(where={"doc_id": "update.md"})
+    assert added["passages"]["added"] == 3  # its two paragraphs and its catalogue card (it names its publisher)
+    rows = [r for r in view.rows(where={"doc_id": "update.md"}) if not r["meta"]["headline"]]
     assert sorted(r["text"] for r in rows) == sorted([kept, old])
     assert {r["meta"]["publisher"] for r in rows} == {"Dutch Desk"}
     assert others <= {r["id"] for r in view.rows()}
@@ -182,7 +184,7 @@ def test_ingest_add_edit_remove_document_reflected_in_chroma(small_corpus, tmp_p
     changed = ingest_ok(small_corpus, index)
     assert counts(changed) == (0, 1, 0)
     assert changed["passages"]["deleted"] >= 1
-    rows = view.rows(where={"doc_id": "update.md"})
+    rows = [r for r in view.rows(where={"doc_id": "update.md"}) if not r["meta"]["headline"]]
     assert sorted(r["text"] for r in rows) == sorted([kept, new])
     assert {r["meta"]["title"] for r in rows} == {"Contract cancelled"}
     assert not any("Amsterdam" in t for t in view.texts("passages") + view.texts("sentences"))
@@ -192,7 +194,7 @@ def test_ingest_add_edit_remove_document_reflected_in_chroma(small_corpus, tmp_p
     doc.unlink()
     removed = ingest_ok(small_corpus, index)
     assert counts(removed) == (0, 0, 1)
-    assert removed["passages"]["deleted"] == 2
+    assert removed["passages"]["deleted"] == 3
     assert view.rows(where={"doc_id": "update.md"}) == []
     assert view.rows("sentences", where={"doc_id": "update.md"}) == []
     assert {r["id"] for r in view.rows()} == others

@@ -57,6 +57,10 @@ class FollowUp:
     said: frozenset[str]  # terms of the last answer, which the new answer should not repeat
 
 
+#: The most items a list answer ("which outlets covered it?") names; the word budget ends it sooner.
+LIST_SENTENCES = 8
+
+
 class Decider:
     def __init__(self, thresholds: Thresholds, max_sentences: int) -> None:
         self.t = thresholds
@@ -101,8 +105,10 @@ class Decider:
         typed = asks_for_kind(frame)
         have = typed_things(best.c, frame, snap, asked) if typed else set()
         said = set(snap.lexicon.terms(best.c.sentence.text))
+        # A list ("which outlets") runs to the word budget (the composer's), not to a few sentences.
+        most = LIST_SENTENCES if frame.plural and typed else self.max_sentences
         for j in judged[1:]:
-            if len(chosen) >= self.max_sentences or j.p < min(self.t.keep, self.t.side if frame.plural else 1.0):
+            if len(chosen) >= most or j.p < min(self.t.keep, self.t.side if frame.plural else 1.0):
                 break
             if typed:
                 # One answer of a kind takes a second sentence only for something of that kind
