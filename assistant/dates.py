@@ -37,16 +37,23 @@ def normalise(text: str) -> str:
 
 
 def human(value: str) -> str:
-    """"7 June 2024" for "2024-06-07", "June 2024" for "2024-06"; anything else as it is."""
-    parts = value.split("-")
+    """One human date format everywhere: "7 June 2024" for "2024-06-07", "June 2024" for
+    "2024-06", "2024" for "2024"; an ISO timestamp gives its day; anything else as it is."""
+    m = re.match(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ].*)?$", (value or "").strip())
+    if not m:
+        return (value or "").strip()
+    year, month, day = m[1], m[2], m[3]
     try:
-        if len(parts) == 3:
-            return f"{int(parts[2])} {calendar.month_name[int(parts[1])]} {int(parts[0])}"
-        if len(parts) == 2:
-            return f"{calendar.month_name[int(parts[1])]} {int(parts[0])}"
-    except (ValueError, IndexError):
-        pass
-    return value
+        if month and not 1 <= int(month) <= 12:
+            return value.strip()
+        if day:
+            date(int(year), int(month), int(day))  # a real day, or ValueError
+            return f"{int(day)} {calendar.month_name[int(month)]} {year}"
+        if month:
+            return f"{calendar.month_name[int(month)]} {year}"
+    except ValueError:
+        return value.strip()
+    return year
 
 
 def span(prefix: str) -> tuple[date, date] | None:

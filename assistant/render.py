@@ -15,11 +15,11 @@ sentence alone. The full passage, its quoted sentences highlighted, is in the ca
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
+from .dates import human as human_date
 from .index import DocumentEntry, DocumentStatus, IndexManifest, Passage
 from .types import Answer, Citation, speaker_label
 
@@ -55,7 +55,7 @@ def safe_url(url: str) -> str:
     return safe_attr(url) if re.fullmatch(r"https?://\S+", url or "", re.I) else ""
 
 
-def _link(url: str, text: str, cls: str = "", title: str = "") -> str:
+def link(url: str, text: str, cls: str = "", title: str = "") -> str:
     """A link to the original in a new tab, or the bare text when the URL is not http(s)."""
     link = safe_url(url)
     if not link:
@@ -104,26 +104,6 @@ def short_title(title: str, words: int = TITLE_WORDS) -> str:
     """The first ``words`` words of a title and "…" when there are more."""
     parts = title.split()
     return title.strip() if len(parts) <= words else " ".join(parts[:words]).rstrip(",;:–-") + "…"
-
-
-def human_date(value: str) -> str:
-    """"7 June 2024" for "2024-06-07", "June 2024" for "2024-06", "2024" for "2024"; an ISO
-    timestamp gives its day; anything else is returned as it is."""
-    m = re.match(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ].*)?$", (value or "").strip())
-    if not m:
-        return (value or "").strip()
-    year, month, day = m[1], m[2], m[3]
-    try:
-        if month and not 1 <= int(month) <= 12:
-            return value.strip()
-        if day:
-            datetime(int(year), int(month), int(day))  # a real day, or ValueError
-            return f"{int(day)} {calendar.month_name[int(month)]} {year}"
-        if month:
-            return f"{calendar.month_name[int(month)]} {year}"
-    except ValueError:
-        return value.strip()
-    return year
 
 
 def _parse_time(value: str) -> datetime | None:
@@ -177,7 +157,7 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def _highlight(text: str, sentences: Iterable[str]) -> str:
+def highlight(text: str, sentences: Iterable[str]) -> str:
     out = safe_attr(text)
     for sentence in sentences:
         q = safe_attr(sentence.strip())
@@ -239,13 +219,13 @@ def passage_panel_html(c: Citation) -> str:
     the Sources tab and to the original."""
     meta = " · ".join(safe_attr(x) for x in (c.publisher, human_date(c.date)) if x)
     title = safe_attr(c.title or c.source_id)
-    head = f'<strong class="title">{_link(c.url, title, "title-link")}</strong>'
+    head = f'<strong class="title">{link(c.url, title, "title-link")}</strong>'
     body = (f'<p class="catalogue">{safe_attr(c.text)}</p>' if c.kind == "catalogue"
-            else f'<blockquote>{_highlight(c.text, _quoted(c))}</blockquote>')
+            else f'<blockquote>{highlight(c.text, _quoted(c))}</blockquote>')
     links = [f'<a class="show-source" href="#sources" data-doc="{safe_attr(c.source_id)}" '
              f'data-passage="{safe_attr(c.passage_id)}">Show in source</a>'] if c.source_id else []
     if safe_url(c.url):
-        links.append(_link(c.url, "Original&#160;&#8599;", "original"))
+        links.append(link(c.url, "Original&#160;&#8599;", "original"))
     return (f'<div class="panel-head"><span class="n">[{c.n}]</span> {head}</div>'
             + (f'<div class="meta">{meta}</div>' if meta else "")
             + (f'<div class="who">{_speaker(c)}</div>' if c.speaker else "")
@@ -283,7 +263,7 @@ def citations_html(citations: list[Citation], turn: int = 0, shown: str = "") ->
         first = cs[0]
         title = first.title or first.source_id
         short = safe_attr(short_title(title))
-        head = (_link(first.url, short, "title-link", title) if safe_url(first.url)
+        head = (link(first.url, short, "title-link", title) if safe_url(first.url)
                 else f'<span class="title-text" title="{safe_attr(title)}">{short}</span>')
         bits = [f'<span class="publisher">{safe_attr(first.publisher)}</span>' if first.publisher else "",
                 f'<strong class="title">{head}</strong>',
@@ -401,7 +381,7 @@ def document_html(passages: list[Passage], cited: set[str] | Mapping[str, Iterab
             paragraphs.append(f'<p {attrs}>{safe_attr(p.text)}</p>')
             continue
         sentences = list(cited[p.id]) if isinstance(cited, Mapping) else []
-        text = _highlight(p.text, sentences)
+        text = highlight(p.text, sentences)
         if "<mark>" not in text:
             text = f"<mark>{safe_attr(p.text)}</mark>"
         paragraphs.append(f'<p {attrs}>{text}</p>')

@@ -21,7 +21,7 @@ from .render import (PANEL_EMPTY, answer_html, cited_sentences, coverage_line, d
                      plural, safe_text, sources_html)
 from .service import Assistant
 from .types import Answer
-from .views import VIEWS_CSS, events_html, plot_value, timeline_figure, whos_who_html
+from .views import events_html, plot_value, timeline_figure, whos_who_html
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ STREAM_PAUSE = 0.03  # seconds between updates: a pace the eye can follow
 
 def page_css() -> str:
     """The page's style sheet, kept beside the page script."""
-    return (STATIC_DIR / "case.css").read_text(encoding="utf-8") + VIEWS_CSS + FEEDBACK_CSS
+    return (STATIC_DIR / "case.css").read_text(encoding="utf-8")
 
 
 #: Markdown showing our HTML as built. Not gr.HTML: Gradio 6 renders that through a JavaScript
@@ -115,11 +115,6 @@ FEEDBACK_OPTIONS = ("Like", "Dislike")
 STREAMING = {"buttons": [], "feedback_options": []}
 FINISHED = {"buttons": CHAT_BUTTONS, "feedback_options": FEEDBACK_OPTIONS}
 
-#: Gradio 6 draws copy, thumbs down, thumbs up in that order whatever feedback_options'
-#: order; in their flex row the thumbs down moves last: copy, up, down.
-FEEDBACK_CSS = """
-#chat button[aria-label="Dislike"], #chat button[aria-label="Disliked"] { order: 1; }
-"""
 
 
 def build_ui(assistant: Assistant, admin: bool = False,

@@ -17,7 +17,7 @@ from typing import Any
 
 from .casefile import Casefile, Entity, Event, PassageRef
 from .dates import span as period
-from .render import human_date, safe_attr, safe_url, speaker_chip
+from .render import highlight, human_date, link, safe_attr, speaker_chip
 from .types import speaker_label
 from .render import safe_text as _escape
 
@@ -33,21 +33,6 @@ PLOT_CONFIG: dict[str, Any] = {"displaylogo": False, "showLink": False, "showSen
                                "typesetMath": False, "showTips": False,
                                "modeBarButtonsToRemove": ["toImage", "select2d", "lasso2d"]}
 
-#: The few rules the two tabs need beyond the chat's style sheet (ui.page_css appends them).
-VIEWS_CSS = """
-.timeline-events, .whos-who { font-size: 0.95em; }
-.timeline-events { margin: 0.6em 0 0 1.4em; padding: 0; }
-.timeline-events li.event { margin: 0 0 0.9em 0; }
-.timeline-events .when { font-weight: 600; margin-right: 0.4em; }
-.timeline-events blockquote, .whos-who blockquote { margin: 0.3em 0 0.3em 0; padding-left: 0.6em;
-  border-left: 3px solid var(--border-color-primary); }
-.timeline-events .source, .whos-who .source, .whos-who .kind, .whos-who .aliases { color: var(--body-text-color-subdued); }
-.whos-who .entity { margin: 0 0 1em 0; padding-bottom: 0.6em; border-bottom: 1px solid var(--border-color-primary); }
-.whos-who .entity h4 { margin: 0 0.4em 0 0; display: inline; }
-.whos-who .mentions { margin: 0.3em 0 0 1.2em; padding: 0; }
-.timeline-events mark, .whos-who mark { background: #fff3a3; color: #111; }
-.dark .timeline-events mark, .dark .whos-who mark { background: #6b5d00; color: #fff; }
-"""
 
 def safe_text(text: str) -> str:
     """``render.safe_text`` on one line: a blank line inside would end Markdown's HTML block
@@ -163,11 +148,9 @@ def plot_value(fig) -> Any:
 def source_html(ref: PassageRef) -> str:
     """The source of a passage: its title (linked to the original when it has a web address),
     publisher and date."""
-    link = safe_url(ref.url)
-    title = safe_text(ref.title or ref.doc_id)
-    head = f'<a href="{link}" target="_blank" rel="noopener noreferrer">{title}</a>' if link else title
     meta = " · ".join(safe_text(x) for x in (ref.publisher, human_date(ref.date)) if x)
-    return f'<span class="source">{head}' + (f" · {meta}" if meta else "") + "</span>"
+    return f'<span class="source">{link(ref.url, safe_text(ref.title or ref.doc_id))}' + \
+        (f" · {meta}" if meta else "") + "</span>"
 
 
 def passage_html(ref: PassageRef, lookup: PassageLookup | None) -> str:
@@ -175,10 +158,7 @@ def passage_html(ref: PassageRef, lookup: PassageLookup | None) -> str:
     text = lookup(ref) if lookup else None
     if not text:
         return ""
-    body = safe_text(text)
-    if ref.quote:
-        quote = safe_text(ref.quote)
-        body = body.replace(quote, f"<mark>{quote}</mark>", 1)
+    body = highlight(" ".join(text.split()), [" ".join(ref.quote.split())] if ref.quote else [])
     return (f'<details class="passage" data-passage="{safe_attr(ref.passage_id)}"><summary>Show the passage</summary>'
             f"<blockquote>{body}</blockquote></details>")
 
