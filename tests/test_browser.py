@@ -79,6 +79,10 @@ def test_browser_answer_streams_and_marker_shows_passage(browser, hostile_server
     page.wait_for_selector("#chat a.cite[data-n='1']")
     wait_final_answer(page)
     assert "Forrest" in page.locator("#chat .bot").last.inner_text()
+    # The short answer first, in bold, and marked where it stands in its cited sentence.
+    short = page.locator("#chat .answer .short-answer").last
+    assert short.inner_text() == page.locator("#chat .answer mark.short").last.inner_text() == "Charles Forrest"
+    assert page.evaluate("getComputedStyle(document.querySelector('#chat .short-answer')).fontWeight") == "700"
     # Who says it, beside the sentence and on its source's card; one card per document.
     assert page.locator("#chat .answer .speaker.alleges").first.inner_text() == "Forrest alleges"
     card = page.locator("#chat .source-card").first
@@ -87,7 +91,7 @@ def test_browser_answer_streams_and_marker_shows_passage(browser, hostile_server
     assert title.get_attribute("title").startswith("Former AWS employee accuses Amazon")
     assert title.inner_text().endswith("…") and title.get_attribute("rel") == "noopener noreferrer"
     page.wait_for_timeout(400)  # past Gradio's own scroll to the bottom
-    assert page.evaluate(ANSWER_TOP_JS) >= -2, "the answer's first line is scrolled away"
+    assert page.evaluate(ANSWER_TOP_JS, False) >= -2, "the answer's first line is scrolled away"
 
     scroll_before = page.evaluate("window.scrollY")
     page.locator("#chat a.cite[data-n='1']").first.click()
@@ -106,7 +110,8 @@ def test_browser_answer_streams_and_marker_shows_passage(browser, hostile_server
         assert page.evaluate("window.scrollY") == scroll_before
     if dark:  # readable in the dark: AA contrast, no light highlight, no bright blue title
         for sel in ("#passage-view mark", "#passage-view a.show-source", "#passage-view a.title-link",
-                    "#chat .answer a.cite", "#chat .answer .speaker", "#chat .source-card .card-head"):
+                    "#chat .answer a.cite", "#chat .answer .speaker", "#chat .source-card .card-head",
+                    "#chat .answer .short-answer", "#chat .answer mark.short"):
             measured = page.evaluate(CONTRAST_JS, sel)
             assert measured and measured["ratio"] >= 4.5, (sel, measured)
         assert page.evaluate(CONTRAST_JS, "#passage-view mark")["background"] < 0.2
@@ -148,9 +153,12 @@ def test_browser_copy_answer_plain_text_and_open_cited_sentence(browser, hostile
     assert "former AWS employee" in page.locator("#passage-view mark").first.inner_text()
     # Enter moves focus into the panel, "Show in source" first; thumbs up before thumbs down.
     assert page.evaluate("document.activeElement.classList.contains('show-source')")
-    order = page.evaluate("""() => [...document.querySelectorAll('#chat button')].map((b) => b.getAttribute('aria-label'))
-                             .filter((l) => /^(Like|Dislike)$/.test(l || ''))""")
-    assert order[:2] == ["Like", "Dislike"], order
+    page.locator('#chat button[aria-label="Copy message"]').last.focus()
+    order = []
+    for _ in range(2):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.getAttribute('aria-label')"))
+    assert order == ["Like", "Dislike"], order
 
     page.bring_to_front()
     page.locator('#chat button[aria-label="Copy message"]').last.click()
@@ -162,6 +170,8 @@ def test_browser_copy_answer_plain_text_and_open_cited_sentence(browser, hostile
         page.wait_for_timeout(20)
     assert "<" not in copied and "&#" not in copied
     assert "former AWS employee" in copied and "[1]" in copied
+    # Each sentence keeps its speaker in words, outside the quotation marks.
+    assert "Forrest alleges: \u201cCharles Forrest, a former AWS employee" in copied
     assert "\nSources:\n[1] GIGAZINE" in copied and "https://" in copied
 
     page.set_viewport_size({"width": 1280, "height": 800})

@@ -45,8 +45,9 @@ def test_browser_session_views_clear_and_own_origin_only(browser, hostile_server
         seen = ask_and_watch(page, question, n)
         if n > 1:
             assert any(bots == n and likes < n for bots, likes in seen), seen
-    like = page.locator(LIKE).last.bounding_box()
-    dislike = page.locator("#chat button[aria-label='Dislike']").last.bounding_box()
+    like, dislike = page.evaluate("""() => ['Like', 'Dislike'].map((l) => {  // at one moment: the chat may scroll
+      const r = [...document.querySelectorAll(`#chat button[aria-label='${l}']`)].pop().getBoundingClientRect();
+      return {x: r.x, y: r.y}; })""")
     assert like["x"] < dislike["x"] and abs(like["y"] - dislike["y"]) < 4  # thumbs up first, same row
     # The box holds no more than the question limit (the server refuses longer ones anyway).
     page.fill("#question textarea", "Why? " * 420)
@@ -72,6 +73,9 @@ def test_browser_session_views_clear_and_own_origin_only(browser, hostile_server
     events = page.locator("#timeline-events li.event")
     assert events.count() >= 2
     assert events.locator(".speaker", has_text="Forrest alleges").count() >= 1
+    # The filing is the article's report; what the claim says, Forrest's allegation.
+    filing = events.filter(has=page.locator(".label", has_text="filed a lawsuit"))
+    assert filing.count() == 1 and filing.locator(".speaker").inner_text() == "GIGAZINE reports"
     assert events.locator(".source").count() == events.count() and events.locator("blockquote").count() >= 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "timeline-1280x800.png"))
@@ -79,8 +83,17 @@ def test_browser_session_views_clear_and_own_origin_only(browser, hostile_server
     forrest = page.locator("#whos-who .entity", has=page.locator(".name", has_text="Charles Forrest"))
     forrest.first.wait_for()
     assert "former AWS employee" in forrest.first.locator(".role").inner_text()
+    assert forrest.first.locator(".role .speaker").inner_text() == "GIGAZINE reports"
+    police = page.locator("#whos-who .entity", has=page.locator(".name", has_text="British police"))
+    assert police.first.locator(".role .speaker.alleges").inner_text() == "Forrest alleges"
     assert "passage" in forrest.first.locator(".count").first.inner_text()
     page.screenshot(path=str(ARTIFACTS / "whos-who-1280x800.png"))
+    page.set_viewport_size({"width": 390, "height": 844})  # the same two tabs on a phone
+    page.screenshot(path=str(ARTIFACTS / "whos-who-390x844.png"))
+    page.get_by_role("tab", name="Timeline").click()
+    page.locator("#timeline-plot .js-plotly-plot svg.main-svg").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "timeline-390x844.png"))
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_role("tab", name="Chat").click()
 
     # The Chatbot's own clear button starts over as "New conversation" does: chat, panel and

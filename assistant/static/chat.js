@@ -263,16 +263,31 @@
     });
   }
 
-  // Focus follows what the eye sees: thumbs up before thumbs down.
-  function thumbsUpFirst() {
-    document.querySelectorAll('#chat button[aria-label="Dislike"], #chat button[aria-label="Thumbs down"]').forEach((down) => {
-      let up = null;
-      for (let x = down.nextElementSibling; x && !up; x = x.nextElementSibling) {
-        if (/^(Like|Thumbs up)$/.test(x.getAttribute('aria-label') || '')) up = x;
-      }
-      if (up) down.parentElement.insertBefore(up, down);
-    });
-  }
+  // Focus follows what the eye sees: Gradio puts thumbs down before thumbs up in the page and
+  // the style sheet draws them copy, up, down; Tab and Shift+Tab go in that drawn order.
+  // (Moving Gradio's own buttons in the page would confuse its rendering.)
+  const THUMBS = /^(Like|Liked|Dislike|Disliked)$/;
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Tab' || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const here = document.activeElement;
+    if (!here || !here.closest || !here.closest('#chat')) return;
+    const row = here.parentElement;
+    if (!row) return;
+    const buttons = Array.from(row.children).filter((b) => b.tagName === 'BUTTON');
+    const up = buttons.find((b) => /^Liked?$/.test(b.getAttribute('aria-label') || ''));
+    const down = buttons.find((b) => /^Disliked?$/.test(b.getAttribute('aria-label') || ''));
+    if (!up || !down || buttons.indexOf(down) > buttons.indexOf(up)) return;
+    const drawn = buttons.filter((b) => !THUMBS.test(b.getAttribute('aria-label') || '')).concat([up, down]);
+    const at = drawn.indexOf(here);
+    if (at < 0) return;
+    const next = drawn[at + (ev.shiftKey ? -1 : 1)];
+    if (next) {
+      ev.preventDefault();
+      next.focus();
+    } else if (!ev.shiftKey) {
+      up.focus(); // the last in the page: the browser's Tab goes on from there
+    }
+  }, true);
 
   let scheduled = false;
   function onChange() {
@@ -282,7 +297,6 @@
       scheduled = false;
       answerFirst();
       labelMessages();
-      thumbsUpFirst();
     });
     [350, 700, 1100, 1600].forEach((ms) => setTimeout(answerFirst, ms));
   }
