@@ -267,7 +267,7 @@ def build_ui(assistant: Assistant, admin: bool = False,
                     *render_views(assistant))
 
         demo.load(on_load, None, [status, coverage, sources, timeline, timeline_list, whos_who],
-                  api_visibility="private")
+                  api_visibility="private", show_progress="hidden")  # no timer over what is already shown
 
         # The UI's events are private (the page calls them; no client library does): the one
         # API endpoint is /ask, below.
