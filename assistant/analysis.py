@@ -151,6 +151,10 @@ class Analyzer:
         if case == self.case:
             return
         self.case = case
+        if not case.entities:  # no ruler rather than an empty one (spaCy warns at every call of that)
+            if "case_entities" in self.nlp.pipe_names:
+                self.nlp.remove_pipe("case_entities")
+            return
         if "case_entities" not in self.nlp.pipe_names:
             self.nlp.add_pipe("entity_ruler", name="case_entities", before="ner", config={"overwrite_ents": True})
         ruler = self.nlp.get_pipe("case_entities")

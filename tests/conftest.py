@@ -139,16 +139,30 @@ def shared_embedder():
 
 
 @pytest.fixture(scope="session")
-def ingest_here(shared_embedder) -> Callable[..., dict[str, Any]]:
-    """``ingest_here(corpus, index, full=False, **settings)``: ingest in this process, as the
-    app's refresh and ``ingest --watch`` do, and return the report as the CLI prints it. For
-    tests of what gets indexed; the CLI's own contract is tested through the CLI."""
+def shared_analyzer():
+    """The spaCy pipeline, loaded once for every in-process ingest (each run gives it its corpus's
+    case profile, as a watching ingest does)."""
+    from assistant.analysis import Analyzer
+    from assistant.index import CaseProfile
+    from assistant.settings import Settings
+
+    return Analyzer(Settings().spacy_model, CaseProfile())
+
+
+@pytest.fixture(scope="session")
+def ingest_here(shared_embedder, shared_analyzer) -> Callable[..., dict[str, Any]]:
+    """``ingest_here(corpus, index, full=False, fetch=False, allow_private=False, **settings)``:
+    ingest in this process, as the app's refresh and ``ingest --watch`` do, and return the report
+    as the CLI prints it. For tests of what gets indexed; the CLI's own contract is tested through
+    the CLI."""
     from assistant.settings import Settings
     from ingest.pipeline import run_ingest
 
-    def run(corpus: Path, index: Path, full: bool = False, **settings: Any) -> dict[str, Any]:
+    def run(corpus: Path, index: Path, full: bool = False, fetch: bool = False, allow_private: bool = False,
+            **settings: Any) -> dict[str, Any]:
         config = Settings.load(corpus_dir=Path(corpus), index_dir=Path(index), **settings)
-        return run_ingest(config, full=full, embeddings=shared_embedder).to_dict()
+        return run_ingest(config, full=full, fetch=fetch, allow_private=allow_private, embeddings=shared_embedder,
+                          analyzer=shared_analyzer).to_dict()
 
     return run
 

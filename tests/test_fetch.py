@@ -65,7 +65,7 @@ def _ingest(corpus, index, repo_root, *extra):
     return out.returncode, json.loads(out.stdout.strip().splitlines()[-1]), out.stderr
 
 
-def test_ingest_fetch_caches_text_then_survives_failure(tmp_path, repo_root, site):
+def test_ingest_fetch_caches_text_then_survives_failure(tmp_path, repo_root, site, ingest_here):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "sources.toml").write_text(
@@ -73,9 +73,10 @@ def test_ingest_fetch_caches_text_then_survives_failure(tmp_path, repo_root, sit
         f'url = "{site}/story"\nfetch = true\n')
     index = tmp_path / "index"
 
-    code, offline, _ = _ingest(corpus, index, repo_root)
-    assert code == 0 and offline["sources"][0]["status"] == "not fetched"
+    offline = ingest_here(corpus, index)
+    assert offline["documents"]["failed"] == 0 and offline["sources"][0]["status"] == "not fetched"
 
+    # The CLI's --fetch once; the runs after it in this process, with the session's models.
     code, report, _ = _ingest(corpus, index, repo_root, "--fetch", "--allow-private")
     assert code == 0 and report["sources"][0]["status"] == "fetched"
     text = (corpus / ".fetched" / "wire" / "text.txt").read_text()
@@ -83,12 +84,12 @@ def test_ingest_fetch_caches_text_then_survives_failure(tmp_path, repo_root, sit
     assert (corpus / ".fetched" / "wire" / "page.html").exists()
     assert report["documents"]["changed"] == 1
 
-    code, report, _ = _ingest(corpus, index, repo_root, "--fetch", "--allow-private")
+    report = ingest_here(corpus, index, fetch=True, allow_private=True)
     assert Page.conditional_hits == 1 and report["documents"]["unchanged"] == 1
 
     Page.status, Page.etag = 500, '"v2"'
     try:
-        code, report, stderr = _ingest(corpus, index, repo_root, "--fetch", "--allow-private")
+        report = ingest_here(corpus, index, fetch=True, allow_private=True)
     finally:
         Page.status, Page.etag = 200, '"v1"'
     assert report["sources"][0]["status"] == "failed" and "500" in report["sources"][0]["reason"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -20,10 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from assistant.errors import CaseError
+
 pytestmark = pytest.mark.slow
 
-ENV = {"CASE_FETCH_TIMEOUT": "1", "CASE_FETCH_MAX_BYTES": "200000"}
-MAX_BYTES = 200_000
+FETCH_TIMEOUT, MAX_BYTES = 1.0, 200_000
+ENV = {"CASE_FETCH_TIMEOUT": str(FETCH_TIMEOUT), "CASE_FETCH_MAX_BYTES": str(MAX_BYTES)}
 
 PARAGRAPHS = (
     "<p>The {name} desk reported that the employment tribunal heard evidence about the cloud contract, "
@@ -230,16 +233,31 @@ def _manifest(corpus: Path, urls: dict[str, str]) -> None:
 
 
 def _run_ingest(corpus: Path, index: Path, repo_root: Path, *extra: str) -> subprocess.CompletedProcess:
+    """The CLI itself: for what it says of a manifest it refuses (exit code, message, JSON)."""
     return subprocess.run(
         [sys.executable, "-m", "ingest", "--corpus", str(corpus), "--index", str(index), "--json", "--fetch",
          *extra], capture_output=True, text=True, cwd=repo_root, timeout=300, env={**os.environ, **ENV}, check=False)
 
 
-def _report(out: subprocess.CompletedProcess) -> dict:
-    assert "Traceback" not in out.stderr, out.stderr[-3000:]
-    lines = out.stdout.strip().splitlines()
-    assert lines, f"no JSON on stdout (exit {out.returncode}): {out.stderr[-2000:]}"
-    return json.loads(lines[-1])
+@dataclass
+class Fetched:
+    report: dict
+    log: str  # what the run logged, as the CLI writes it on stderr
+
+
+@pytest.fixture
+def fetch_here(ingest_here, caplog):
+    """``fetch_here(corpus, index, allow_private=True)``: `ingest --fetch` in this process with the
+    session's models (the fetch and its reports are the pipeline's; the CLI adds only printing)."""
+
+    def run(corpus: Path, index: Path, allow_private: bool = True) -> Fetched:
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            report = ingest_here(corpus, index, fetch=True, allow_private=allow_private,
+                                 fetch_timeout=FETCH_TIMEOUT, fetch_max_bytes=MAX_BYTES)
+        return Fetched(report, caplog.text)
+
+    return run
 
 
 def _cache(corpus: Path, sid: str) -> dict[str, bytes]:
@@ -247,7 +265,7 @@ def _cache(corpus: Path, sid: str) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.is_dir() else {}
 
 
-def test_ingest_fetch_faults_keep_last_good_copy(tmp_path, repo_root, serve):
+def test_ingest_fetch_faults_keep_last_good_copy(tmp_path, fetch_here, serve):
     site, gone = serve(), serve()
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     urls = {sid: f"{site.base}/{sid}" for sid in [*FAULTS, *GOOD_IN_FAULT_MODE]}
@@ -255,9 +273,8 @@ def test_ingest_fetch_faults_keep_last_good_copy(tmp_path, repo_root, serve):
     _manifest(corpus, urls)
 
     # 1. Every source serves a good article: each gets a cached copy.
-    out = _run_ingest(corpus, index, repo_root, "--allow-private")
-    report = _report(out)
-    assert out.returncode == 0, out.stderr[-2000:]
+    report = fetch_here(corpus, index).report
+    assert report["documents"]["failed"] == 0, report["failures"]
     assert {s["id"]: s["status"] for s in report["sources"]} == dict.fromkeys(urls, "fetched")
     kept = {sid: _cache(corpus, sid) for sid in urls}
     for sid, files in kept.items():
@@ -270,10 +287,10 @@ def test_ingest_fetch_faults_keep_last_good_copy(tmp_path, repo_root, serve):
     site.state.mode, site.state.hits = "faulty", {}
     gone.close()
     started = time.monotonic()
-    out = _run_ingest(corpus, index, repo_root, "--allow-private")
+    ran = fetch_here(corpus, index)
     elapsed = time.monotonic() - started
-    report = _report(out)
-    assert out.returncode == 0, out.stderr[-2000:]  # fetch failures are reported, not document failures
+    report = ran.report
+    assert report["documents"]["failed"] == 0, report["failures"]  # fetch failures are reported, not document failures
     assert elapsed < 120
     sources = {s["id"]: s for s in report["sources"]}
     assert set(sources) == set(urls)
@@ -283,7 +300,7 @@ def test_ingest_fetch_faults_keep_last_good_copy(tmp_path, repo_root, serve):
         assert word in s.get("reason", "").lower(), (sid, s)
         assert s["has_text"] is True, (sid, s)  # the kept copy is still what is indexed
         assert _cache(corpus, sid) == kept[sid], f"{sid}: last good copy changed"
-        assert f"fetch {sid} failed" in out.stderr, sid
+        assert f"fetch {sid} failed" in ran.log, sid
     assert "more than 5 redirects" in sources["loop"]["reason"]
     assert "ftp" in sources["toftp"]["reason"] and sources["toftp"]["reason"].startswith("refused")
     assert f"{MAX_BYTES:,} bytes" in sources["huge"]["reason"]
@@ -308,7 +325,7 @@ def test_ingest_fetch_faults_keep_last_good_copy(tmp_path, repo_root, serve):
     assert answer["citations"][0]["publisher"] == "Desk broken"
 
 
-def test_ingest_fetch_loopback_refused_without_allow_private(tmp_path, repo_root, serve):
+def test_ingest_fetch_loopback_refused_without_allow_private(tmp_path, fetch_here, serve):
     site = serve()
     port = site.port
     corpus, index = tmp_path / "corpus", tmp_path / "index"
@@ -327,9 +344,8 @@ def test_ingest_fetch_loopback_refused_without_allow_private(tmp_path, repo_root
     _manifest(corpus, urls)
     site.state.mode = "faulty"  # /moved redirects to /target if ever asked
 
-    out = _run_ingest(corpus, index, repo_root)
-    report = _report(out)
-    assert out.returncode == 0, out.stderr[-2000:]
+    report = fetch_here(corpus, index, allow_private=False).report
+    assert report["documents"]["failed"] == 0, report["failures"]
     assert site.state.total() == 0, site.state.hits  # nothing was sent to the local server
     sources = {s["id"]: s for s in report["sources"]}
     assert set(sources) == set(urls)
@@ -386,31 +402,32 @@ class DripHandler(BaseHTTPRequestHandler):
         pass
 
 
-def test_ingest_fetch_trickled_body_time_capped(tmp_path, repo_root, serve):
+def test_ingest_fetch_trickled_body_time_capped(tmp_path, fetch_here, serve):
     site = serve(DripHandler)
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     _manifest(corpus, {"drip": f"{site.base}/drip"})
-    out = _run_ingest(corpus, index, repo_root, "--allow-private")
-    report = _report(out)
-    assert out.returncode == 0
+    report = fetch_here(corpus, index).report
+    assert report["documents"]["failed"] == 0
     s = report["sources"][0]
     assert s["status"] == "failed" and "timed out" in s.get("reason", ""), s
     assert not (corpus / ".fetched" / "drip" / "text.txt").exists()
 
 
-def test_ingest_fetch_malformed_host_reported(tmp_path, repo_root, serve):
+def test_ingest_fetch_malformed_host_reported(tmp_path, fetch_here, serve):
     """An over-long label and an unterminated IPv6 literal, in one run: each reported, no traceback."""
     site = serve()
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     bad = {"overlong": "http://" + "a" * 70 + ".example/story", "unterminated": "http://[::1/story"}
     _manifest(corpus, {**bad, "local": f"{site.base}/local"})
-    out = _run_ingest(corpus, index, repo_root)  # no --allow-private: the check itself must cope
-    assert "Traceback" not in out.stderr, out.stderr[-3000:]
-    assert site.state.total() == 0
-    if out.returncode != 0:  # also acceptable: the manifest rejects a URL, naming it
-        assert "sources.toml" in out.stderr and "'url'" in out.stderr, out.stderr
+    try:
+        ran = fetch_here(corpus, index, allow_private=False)  # the check itself must cope
+    except CaseError as exc:  # also acceptable: the manifest rejects a URL, naming it
+        assert "sources.toml" in str(exc) and "'url'" in str(exc), exc
         return
-    sources = {s["id"]: s for s in _report(out)["sources"]}
+    finally:
+        assert site.state.total() == 0
+    assert "Traceback" not in ran.log, ran.log[-3000:]
+    sources = {s["id"]: s for s in ran.report["sources"]}
     for name in bad:
         assert sources[name]["status"] == "failed" and sources[name].get("reason"), sources
     assert sources["local"]["status"] == "failed" and "non-public" in sources["local"]["reason"]
@@ -431,13 +448,12 @@ class NotModifiedHandler(BaseHTTPRequestHandler):
         pass
 
 
-def test_ingest_fetch_unconditional_304_without_copy_failed(tmp_path, repo_root, serve):
+def test_ingest_fetch_unconditional_304_without_copy_failed(tmp_path, fetch_here, serve):
     site = serve(NotModifiedHandler)
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     _manifest(corpus, {"stale": f"{site.base}/stale"})
-    out = _run_ingest(corpus, index, repo_root, "--allow-private")
-    report = _report(out)
-    assert out.returncode == 0 and site.state.hits == {"stale": 1}
+    report = fetch_here(corpus, index).report
+    assert report["documents"]["failed"] == 0 and site.state.hits == {"stale": 1}
     s = report["sources"][0]
     assert s["has_text"] is False and not (corpus / ".fetched" / "stale").exists()
     assert s["status"] == "failed" and "304" in s.get("reason", ""), s
