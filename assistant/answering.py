@@ -240,7 +240,7 @@ class Answerer:
                 if start >= 0:
                     phrase = c.sentence.text[a0:a1]
                     part_span, quote_span = (start, start + len(phrase)), (pid, (at + a0, at + a1))
-            parts.append(AnswerPart(text, numbers[pid], speaker=a.speaker, stance=str(a.stance), carried=a.carried,
+            parts.append(AnswerPart(text, numbers[pid], speaker=a.speaker, stance=str(a.stance), carried=c.sentence.served_with_speaker,
                                     short_span=part_span))
         passages = {c.passage.id: c.passage for c in chosen}
         first = {}

@@ -53,7 +53,7 @@ def served(c: ScoredSentence) -> str:
     the sentence does not name them itself."""
     a = c.sentence.attribution
     text = balance_quotes(c.sentence.text, a.quote_open)
-    return f"{a.speaker} {a.stance}: {text}" if a.carried else text
+    return f"{a.speaker} {a.stance}: {text}" if c.sentence.served_with_speaker else text
 
 
 def content_words(text: str) -> list[str]:

@@ -27,7 +27,12 @@ MODEL_FILE = Path(__file__).parent / "model.json"
 #: Raised when the file's layout changes.
 FORMAT = 2
 #: What the answerability head reads of a question part.
-QUESTION_FEATURES: tuple[str, ...] = ("best_logit", "lead", "candidates", *(f"best_{f}" for f in FEATURES))
+#: The best candidate's features the answerability head reads: all but the kind of question
+#: asked (a kind asked by a few train questions, most of them unanswerable, would otherwise
+#: teach it to decline every question of that kind).
+_HEAD = np.array([not f.startswith("asks_") for f in FEATURES])
+QUESTION_FEATURES: tuple[str, ...] = ("best_logit", "lead", "candidates",
+                                      *(f"best_{f}" for f, kept in zip(FEATURES, _HEAD) if kept))
 
 
 def _round(v: float) -> float:
@@ -86,7 +91,7 @@ def question_row(features: np.ndarray, eligible: np.ndarray, selector: Logistic)
     order = np.argsort(-logits, kind="stable")
     best = logits[order[0]]
     lead = best - logits[order[1]] if len(order) > 1 else best + 5.0
-    return np.concatenate([[best, lead, np.log1p(len(order))], x[order[0]]])
+    return np.concatenate([[best, lead, np.log1p(len(order))], x[order[0]][_HEAD]])
 
 
 @dataclass(frozen=True)

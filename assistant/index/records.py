@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -141,6 +142,19 @@ class Sentence:
     def new(cls, passage: Passage, index: int, text: str, char_start: int = 0, char_end: int = 0) -> Sentence:
         return cls(content_hash(passage.id, str(index), text), passage.id, passage.doc_id, index, text,
                    passage.position, char_start, char_end)
+
+    @property
+    def served_with_speaker(self) -> bool:
+        """Whether an answer serves the sentence after its speaker's label: it does not name its
+        speaker (``carried``), or someone other than the narrator asserts it under another name
+        than the one a reader is shown ("A former employee ... has leaked that ..." is the
+        claimant's): every served sentence says whose claim it is, in the answer's own words."""
+        a = self.attribution
+        if a.carried:
+            return True
+        if a.stance == Stance.REPORTS or not a.speaker:
+            return False
+        return re.search(r"(?<!\w)" + re.escape(a.speaker) + r"(?!\w)", self.text, re.IGNORECASE) is None
 
     def metadata(self) -> Metadata:
         a = self.attribution
