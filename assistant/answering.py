@@ -125,7 +125,8 @@ class Answerer:
                  missing: list[tuple[QuestionFrame, Near]], snap: Snapshot) -> Answer:
         """The answer from what the parts chose: each part the sources hold answered, each they
         do not named as a gap; a decline when none is answered. A question of one part asking
-        for a thing of a kind opens with that thing (the short answer)."""
+        for a thing of a kind opens with that thing (the short answer) and the sentence it is
+        taken from."""
         if not chosen:
             part, near = missing[0] if len(missing) == 1 else (frame, _nearest(m for _, m in missing))
             return self.decline(part, near)
@@ -135,7 +136,9 @@ class Answerer:
             holder = fitted[short[0]].sentence
             fitted = self._fit(chosen, len(holder.text[short[1][0]:short[1][1]].split()) + 1)  # opened with it
             at = next((i for i, c in enumerate(fitted) if c.sentence.id == holder.id), None)
-            short = (at, short[1]) if at is not None else None
+            if at is not None:  # the sentence that holds the short answer follows it at once
+                fitted.insert(0, fitted.pop(at))
+            short = (0, short[1]) if at is not None else None
         answer = self.compose(fitted, short)
         if not missing:
             return answer
@@ -194,9 +197,12 @@ class Answerer:
               snap: Snapshot) -> tuple[int, tuple[int, int]] | None:
         """Which answering sentence holds the short answer and where, if the question asks for
         a thing of a kind: of the things of that kind in them, the one the question's words
-        stand around (the earliest among equals), if it is short."""
+        stand around (the earliest among equals), if it is short. A headline card gives one
+        only when it answers first: beside a later answer its date is when it was published,
+        not when the thing asked about happened."""
         asked = set(snap.lexicon.terms(frame.text))
         found = [(score, -i, -span[0], i, span) for i, c in enumerate(chosen)
+                 if i == 0 or not c.passage.headline
                  for span, score in short_spans(c, frame, snap, asked)
                  if len(c.sentence.text[span[0]:span[1]].split()) <= SHORT_WORDS]
         if not found:

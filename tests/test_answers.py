@@ -173,8 +173,8 @@ def test_ask_short_answer_opens_with_the_phrase_asked_for(assistant, question, p
     assert d["short"] == phrase and d["answer"].startswith(phrase + " \u2014 ")
     marked = [c for c in d["citations"] if c["short_span"]]
     assert len(marked) == 1 and marked[0]["quote"][slice(*marked[0]["short_span"])] == phrase  # verbatim, cited
-    part = next(p for p in d["parts"] if p["short_span"])
-    assert part["text"][slice(*part["short_span"])] == phrase and part["n"] == marked[0]["n"]
+    part = d["parts"][0]  # the sentence it is taken from comes right after it
+    assert part["short_span"] and part["text"][slice(*part["short_span"])] == phrase and part["n"] == marked[0]["n"]
     assert format_answer(d).splitlines()[0] == phrase  # the CLI's first line
 
 
@@ -184,6 +184,21 @@ def test_ask_short_answer_none_for_why_how_and_yes_no(assistant, question):
     d = assistant.ask(question).to_dict()
     assert not d["abstained"] and d["short"] is None
     assert all(c["short_span"] is None for c in d["citations"]) and all(p["short_span"] is None for p in d["parts"])
+
+
+@pytest.mark.parametrize("question", [
+    "Has it been established that Amazon sold facial recognition technology to Russia after sanctions?",
+    "Which Russian company is involved?", "What did Amazon say about its moratorium?",
+    "What does Forrest allege about British police?",
+])
+def test_ask_every_claimed_sentence_says_whose_claim_in_words(assistant, question):
+    """A sentence someone other than the publisher asserts carries that someone's label in its
+    own served text, however the source names them ("A former employee ... has leaked ...")."""
+    d = assistant.ask(question).to_dict()
+    claimed = [p for p in d["parts"] if p["stance"] != "reports"]
+    assert claimed, d["parts"]
+    for p in claimed:
+        assert p["speaker"].lower() in p["text"].lower(), p
 
 
 def test_cli_ask_json_and_jsonl(case_index, tmp_path, repo_root):
