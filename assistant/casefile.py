@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # imported for types only: the index package imports this mod
     from .index.records import Mention, Passage, Sentence
 
 from .english import english
+from .roles import RoleKind
 
 log = logging.getLogger(__name__)
 
@@ -349,57 +350,6 @@ def _titled(text: str, at: int, form: str, person: bool = False) -> tuple[str, i
     return form, at, " ".join(role_words) or (after.group(1) if post else ""), person
 
 
-def _apposition(text: str, end: int) -> str:
-    """"Name, a former employee of X," -> "a former employee of X"."""
-    m = re.match(r",\s+((?:a|an|the)\s+[^,;:.()]{2,80}?)\s*(?:,|\.|;|$)", text[end:])
-    if not m or len(m.group(1).split()) > 9 or set(m.group(1).lower().split()) & _VERBS:
-        return ""  # "On the company, the judgment is blunt": a clause, not an apposition
-    return m.group(1)
-
-
-def _descriptor(text: str, start: int, end: int, norp: set[str]) -> str:
-    """"the Russian company Name" -> "Russian company"; "its X technology, Name," -> "X technology"."""
-    nxt = re.match(r"\s+([a-z]+)\b", text[end:])
-    if nxt and not (nxt.group(1) in _PREPOSITIONS or nxt.group(1) in _VERBS or nxt.group(1).endswith("ed")):
-        return ""  # "a former X employee": the name is not the phrase's head
-    before = text[:start]
-    head = before[:-2] if before.endswith(", ") else before
-    taken: list[str] = []
-    for w in reversed(head.split()[-6:]):
-        bare = w.strip("'\"‘’“”")
-        if bare.lower() in _DETERMINERS:
-            return " ".join(reversed(taken))
-        if bare.lower() in _PREPOSITIONS or not (bare in norp or (bare.islower() and bare.replace("-", "").isalpha())):
-            return ""
-        taken.append(bare)
-    return ""
-
-
-def _predicate(text: str, end: int) -> str:
-    """"Name imposed sanctions on X after ..." -> "imposed sanctions on X"."""
-    rest = text[end:]
-    if not rest.startswith(" "):
-        return ""
-    words = rest.split()
-    i = 0
-    while i < len(words) and words[i].lower() in _ADVERBS:
-        i += 1
-    if i >= len(words):
-        return ""
-    verb = words[i]
-    if not (verb.islower() and (verb in _VERBS or (verb.endswith("ed") and len(verb) > 4))):
-        return ""
-    segment = _SPLIT.split(rest.strip(), maxsplit=1)[0]
-    return _trim(segment) if len(segment.split()) >= 2 else ""
-
-
-def _clause(text: str, start: int) -> str:
-    for a, b in _segments(text):
-        if a <= start < b:
-            return _trim(_LEADING.sub("", text[a:b].strip()))
-    return ""
-
-
 def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: CaseProfile | None) -> list[Entity]:
     """Named things grouped into entities (alias groups, bracketed acronyms, shorter forms of a
     longer name), each with its kind, the role the sources give it and the passages naming it."""
@@ -431,9 +381,8 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
         if p is None:
             continue
         text = s.text
-        norp = {m.text for m in s.mentions if m.label == "NORP"}
         quoted = quoted_spans(text)
-        spans: list[tuple[int, int, str, str]] = []  # (start, end, form, kind)
+        spans: list[tuple[int, int, str, str, Mention]] = []  # (start, end, form, kind, mention)
         titled: dict[int, str] = {}  # where a name starts -> the title the source gives it
         for m, at in _locate(text, s.mentions):
             kind = _ENTITY_LABELS.get(m.label)
@@ -464,8 +413,8 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
             if kind == "organisation" and any(form.lower() in pub.lower().split() or form.lower() == pub.lower()
                                               for pub in publishers):
                 kind = "outlet"
-            spans.append((at, end, form, kind))
-        for at, end, form, kind in spans:
+            spans.append((at, end, form, kind, m))
+        for at, end, form, kind, m in spans:
             key = key_of(form, kind)
             records.append((key, form, rank, s, p))
             cast = casts.setdefault(key, _Cast(kind_of[key]))
@@ -475,9 +424,9 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
                 # What the sources call it (an apposition, a title, a descriptor), else what
                 # they say it did, with its name ("British police continued to use ..."); never
                 # the clause it happens to stand in.
-                finders = ((0, lambda: _apposition(text, end) or titled.get(at, "")),
-                           (1, lambda: _descriptor(text, at, end, norp)),
-                           (2, lambda: _trim(f"{form} {pred}") if (pred := _predicate(text, end)) else ""))
+                finders = ((0, lambda: (m.role if m.role_kind == RoleKind.APPOSITION else "") or titled.get(at, "")),
+                           (1, lambda: m.role if m.role_kind == RoleKind.DESCRIPTOR else ""),
+                           (2, lambda: _trim(f"{form} {m.role}") if m.role_kind == RoleKind.PREDICATE else ""))
                 for priority, find in finders[:best]:
                     role = find()
                     if role:
@@ -490,7 +439,7 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
                         cast.roles.append((priority, rank, _trim(role), *by))
                         break
             # "Amazon Web Services (AWS)": the bracketed name is the same one
-            for a2, _e2, form2, kind2 in spans:
+            for a2, _e2, form2, kind2, _m2 in spans:
                 if kind2 == kind and text[end:a2] == " (":
                     union.join(key, key_of(form2, kind2))
     # A shorter name whose words all stand in exactly one longer name is that one ("Halloran",
