@@ -94,7 +94,7 @@ def fingerprint(model: str, case: CaseProfile) -> str:
 ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 6
+ANALYSIS_VERSION = 7
 
 
 def _import_spacy() -> Any:
@@ -214,18 +214,17 @@ class Analyzer:
             new_depth = max(depth + sum(step for _, step in quote_events(s.text)), 0)
             if i in closing:
                 # Inside a quotation whose speaker is named where it closes ('"...," X said.')
-                attribution = replace(closing[i], carried=isinstance(own, Attribution) and own != closing[i]
-                                      or not isinstance(own, Attribution), quote_open=quote_open,
-                                      claim_start=0, claim_end=0)
+                attribution = replace(own, quote_open=quote_open) if own == closing[i] \
+                    else closing[i].passed_on(carried=True, quote_open=quote_open)
             elif quote_open and opener is not None:
-                attribution = replace(opener, carried=True, quote_open=True, claim_start=0, claim_end=0)
+                attribution = opener.passed_on(carried=True, quote_open=True)
             elif own is None and _opens_quote(s.text) and previous.stance != Stance.REPORTS \
                     and quote_events(items[i - 1][0].text):
                 # A quotation no one is named for, straight after someone's quoted words: theirs still.
-                attribution = replace(previous, carried=True, quote_open=False, claim_start=0, claim_end=0)
+                attribution = previous.passed_on(carried=True, quote_open=False)
             elif own == "pronoun":
-                attribution = replace(previous, carried=previous.stance != Stance.REPORTS,
-                                      stance=self._pronoun_stance(doc, previous), claim_start=0, claim_end=0)
+                attribution = previous.passed_on(carried=previous.stance != Stance.REPORTS,
+                                                 stance=self._pronoun_stance(doc, previous))
             elif isinstance(own, Attribution):
                 attribution = own
             else:
@@ -312,6 +311,9 @@ class Analyzer:
         return reporting()[verb] or Stance.STATES
 
     def _attribution(self, span: Any, stance: Stance | None) -> Attribution:
+        return replace(self._speaker_label(span, stance), speaker_start=span.start_char, speaker_end=span.end_char)
+
+    def _speaker_label(self, span: Any, stance: Stance | None) -> Attribution:
         head = span.root
         core = " ".join(t.text for t in head.lefts if t.dep_ in _HEAD_MODIFIERS) + " " + head.text
         for text in (core, span.text):

@@ -178,6 +178,14 @@ def test_ask_short_answer_opens_with_the_phrase_asked_for(assistant, question, p
     assert format_answer(d).splitlines()[0] == phrase  # the CLI's first line
 
 
+def test_ask_who_short_answer_is_the_speaker_a_sentence_names_without_a_name(assistant):
+    """"Who ... denied ...?" where the source names its speaker only by description: that
+    description, verbatim from the denial, is the short answer (not a place or a name elsewhere)."""
+    d = assistant.ask("Who at Amazon denied the allegations?").to_dict()
+    assert d["short"] == "an Amazon spokesperson"
+    assert d["parts"][0]["stance"] == "denies" and "spokesperson denied" in d["parts"][0]["text"]
+
+
 @pytest.mark.parametrize("question", ["Why was Forrest fired?", "Did Amazon deny the allegations?",
                                       "How does Amazon describe its police ban?"])
 def test_ask_short_answer_none_for_why_how_and_yes_no(assistant, question):

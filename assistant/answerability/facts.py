@@ -165,7 +165,23 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
             if not spots:
                 continue
         out.append(((spots[0], spots[0] + len(m.text)) if spots else None, m.value or m.text.lower()))
+    if labels is WHO:
+        out += _speaker_span(c, asked, snap)
     return out
+
+
+def _speaker_span(c: ScoredSentence, asked: set[str], snap: Snapshot) -> list[tuple[tuple[int, int] | None, str]]:
+    """"Who denied it?": the phrase a sentence names its own speaker by ("an Amazon spokesperson
+    denied ..."), when it names no person (a person's name is the answer then) and says more
+    than the question does."""
+    a = c.sentence.attribution
+    if not a.speaker_end:
+        return []
+    phrase = c.sentence.text[a.speaker_start:a.speaker_end]
+    if any(m.label == "PERSON" and m.text in phrase for m in c.sentence.mentions) \
+            or set(snap.lexicon.terms(phrase)) <= asked:
+        return []
+    return [((a.speaker_start, a.speaker_end), phrase.lower())]
 
 
 #: What a sort of thing may be called before its noun ("a shell company", "facial recognition

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -120,6 +120,14 @@ class Attribution:
     #: reports the filing and its date; only what follows "alleging" is X's allegation.
     claim_start: int = 0
     claim_end: int = 0
+    #: Where the sentence names its own speaker ("an Amazon spokesperson denied ..."): the
+    #: answer to "who denied it?" when no name stands there (end 0: it names none itself).
+    speaker_start: int = 0
+    speaker_end: int = 0
+
+    def passed_on(self, **changes: Any) -> Attribution:
+        """The attribution as a later sentence carries it: its spans were the earlier sentence's."""
+        return replace(self, claim_start=0, claim_end=0, speaker_start=0, speaker_end=0, **changes)
 
     def asserts_at(self, at: int) -> bool:
         """Whether what stands at character ``at`` is the speaker's, not the narrator's frame."""
@@ -166,7 +174,8 @@ class Sentence:
                 "mentions": json.dumps([[m.text, m.label, m.value, m.role, m.role_kind] for m in self.mentions],
                                        ensure_ascii=False),
                 "speaker": a.speaker, "stance": str(a.stance), "carried": a.carried, "quote_open": a.quote_open,
-                "claim_start": a.claim_start, "claim_end": a.claim_end}
+                "claim_start": a.claim_start, "claim_end": a.claim_end,
+                "speaker_start": a.speaker_start, "speaker_end": a.speaker_end}
 
     @classmethod
     def from_chroma(cls, id: str, text: str, meta: dict[str, Any]) -> Sentence:
@@ -174,7 +183,9 @@ class Sentence:
         attribution = Attribution(speaker=meta.get("speaker", ""), stance=Stance(meta.get("stance", "reports")),
                                   carried=bool(meta.get("carried", False)),
                                   quote_open=bool(meta.get("quote_open", False)),
-                                  claim_start=int(meta.get("claim_start", 0)), claim_end=int(meta.get("claim_end", 0)))
+                                  claim_start=int(meta.get("claim_start", 0)), claim_end=int(meta.get("claim_end", 0)),
+                                  speaker_start=int(meta.get("speaker_start", 0)),
+                                  speaker_end=int(meta.get("speaker_end", 0)))
         return cls(id=id, passage_id=meta["passage_id"], doc_id=meta[DOC_ID], index=int(meta["sentence"]), text=text,
                    position=int(meta.get("position", 0)), char_start=int(meta.get("char_start", 0)),
                    char_end=int(meta.get("char_end", 0)), mentions=mentions, attribution=attribution)
