@@ -319,14 +319,32 @@ def _content(words: list[Any], names: tuple[str, ...], speaker: str) -> tuple[st
     skip = english().stopwords | w.kind_words | w.generic_nouns | w.light_verbs | w.yes_no_filler | _speaking() \
         | set(speaker.lower().split())
     out = []
+    joined: set[int] = set()
     for t in words:
+        if t.i in joined:
+            continue
         low, lemma = t.lower_, t.lemma_.lower()
+        compound = _hyphenated(t)
+        if compound is not None:  # "ex-employee" is one word, not "ex" and "employee"
+            joined.add(t.i + 2)
+            if compound.lower() not in names:
+                out.append(compound.lower())
+            continue
         if t.pos_ not in ("NOUN", "VERB", "ADJ", "NUM") or low in names or low in skip or lemma in skip:
             continue
         if t.pos_ == "NUM" and not any(ch.isdigit() for ch in low):
             continue
         out.append(low)
     return tuple(dict.fromkeys(out))
+
+
+def _hyphenated(t: Any) -> str | None:
+    """The word a token starts when the parser split it at a hyphen ("ex-employee"), or None."""
+    doc = t.doc
+    if t.i + 2 >= len(doc) or t.whitespace_ or doc[t.i + 1].text != "-" or doc[t.i + 1].whitespace_:
+        return None
+    nxt = doc[t.i + 2]
+    return f"{t.text}-{nxt.text}" if t.is_alpha and nxt.is_alpha else None
 
 
 def _speaker(doc: Any) -> str:
@@ -373,6 +391,8 @@ def _phrase(doc: Any, wh: Any) -> str:
         start, end = aux.i + 1, verb.i  # the parser missed the subject: the words before the verb
     else:
         return text[:1].lower() + text[1:]
+    if all(t.is_stop or t.is_punct for t in doc[start:end]):
+        return ""  # a misparse ("the" read as the subject): the bare sentence reads better
     before = doc[: aux.i].text
     rest = doc[end:].text.rstrip("?").strip()
     if aux.lemma_ == "do":
@@ -381,8 +401,10 @@ def _phrase(doc: Any, wh: Any) -> str:
         inflected = _past(verb) if aux.tag_ == "VBD" else (_third(verb) if aux.lower_ == "does" else verb.text)
         if inflected is None:
             return ""
-        rest = doc[end:verb.i].text + " " + inflected + " " + doc[verb.i + 1:].text.rstrip("?").strip()
-        out = f"{before} {doc[start:end].text} {rest}"
+        middle = doc[end:verb.i].text  # kept joined to the subject as written ("the ex-employee")
+        rest = (doc[end - 1].whitespace_ + middle + " " if middle else " ") + inflected + " " \
+            + doc[verb.i + 1:].text.rstrip("?").strip()
+        out = f"{before} {doc[start:end].text}{rest}"
     else:
         out = f"{before} {doc[start:end].text} {aux.text} {rest}"
     out = re.sub(r"\s+", " ", out).strip().rstrip("?").strip()

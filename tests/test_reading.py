@@ -134,6 +134,23 @@ def test_read_question_in_parts_and_as_indirect_phrase(reader):
     assert reader.read("How many years did Smith work at Acme?").phrase == "how many years Smith worked at Acme"
 
 
+def test_read_question_hyphenated_word_stays_whole(reader):
+    """"ex-engineer" is one word of what the question is about, and the refusal's clause keeps
+    it as written."""
+    frame = reader.read("Where did the ex-engineer bring his case?")
+    assert "ex-engineer" in frame.content and "ex" not in frame.content
+    assert frame.phrase == "where the ex-engineer brought his case"
+
+
+def test_attribute_speaker_phrase_kept_where_the_sentence_names_it(analyzer):
+    """"Who denied it?" is answered by the phrase a sentence names its speaker by; a sentence
+    carrying an earlier sentence's speaker names none."""
+    got = analysed(analyzer, "An Acme spokesperson denied the claims.", "It further stated that every sale was lawful.")
+    a = got[0].attribution
+    assert got[0].text[a.speaker_start:a.speaker_end] == "An Acme spokesperson"
+    assert got[1].attribution.speaker == "Acme" and got[1].attribution.speaker_end == 0
+
+
 @pytest.mark.parametrize("question,counts_time", [
     ("How many years did Smith work at Acme?", True),
     ("In which city number was project Harbor-0007 audited?", False),
