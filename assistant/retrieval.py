@@ -101,7 +101,9 @@ class Snapshot:
     @cached_property
     def speller(self) -> Speller:
         """Misspelt words of a question matched to this generation's words and names."""
-        return Speller(self.vocabulary, self.names)
+        people = sorted({w.lower() for s in self.sentences for m in s.mentions if m.label == "PERSON"
+                         for w in _WORD_FORM.findall(m.text) if w[:1].isupper()})
+        return Speller(self.vocabulary, self.names, people)
 
 
 class Retriever:

@@ -1,20 +1,22 @@
 """Misspelled words and names in a question, matched to the words the sources use.
 
-rapidfuzz finds the nearest word within a small edit distance; symspellpy's English frequency
-list (82,765 words, shipped with the package) tells a real English word from a slip, so a word
-the reader meant as written is left alone. The rules, in order:
+rapidfuzz finds the nearest word within a small edit distance (a transposition counts as one
+edit); symspellpy's English frequency list (82,765 words, shipped with the package) tells a
+real English word from a slip, so a word the reader meant as written is left alone. The rules, in order:
 
 - a casual spelling is written out ("whats" -> "what's", "thru" -> "through");
 - a word the sources use stays as it is;
 - a capitalised word inside the question is a name: one the sources do not know becomes the
   one name of the sources nearest to it ("Forest" -> "Forrest"), never a different name when
-  two are as near;
+  two are as near; in a question typed without capitals, an English word one edit from one
+  person's name is that name ("who is charles forest");
 - any other word that is no English word at all becomes the nearest word of the sources (or a
   function word): "polise" -> "police", else the nearest English word ("represnts"); of
   several as near, a word of the sources, then the commonest in English;
-- a rare English word that opens the question becomes the question word one edit away when
-  that is far commoner ("wat" -> "what", "wen" -> "when"): a question's first word is its
-  wh-word more often than not.
+- a word that opens the question becomes the question word one edit away when it is no
+  English word ("wich" -> "which", not "with"), or a rare one and the question word far
+  commoner ("wat" -> "what", "wen" -> "when"): a question's first word is its wh-word more
+  often than not.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from .english import english
 
@@ -59,29 +61,32 @@ def max_edits(word: str) -> int:
 
 
 class Speller:
-    """Corrects a question against one index's words (``vocabulary``, lowercase) and names
-    (``names``: lowercase -> as the sources write it)."""
+    """Corrects a question against one index's words (``vocabulary``, lowercase), names
+    (``names``: lowercase -> as the sources write it) and the words of people's names
+    (``people``, lowercase)."""
 
-    def __init__(self, vocabulary: set[str], names: dict[str, str]) -> None:
+    def __init__(self, vocabulary: set[str], names: dict[str, str], people: list[str] | None = None) -> None:
         self.vocabulary = vocabulary
         self.names = names
+        self._people = sorted(w for w in (people or []) if w in names)
         self._name_list = sorted(names)
         self._word_list = sorted(vocabulary | english().stopwords | _QUESTION_WORDS)
         self.frequency = english_frequencies()
 
     def correct(self, question: str) -> str:
         out, last = [], 0
+        unmarked = question == question.lower()  # typed without capitals: no word is marked as a name
         for i, m in enumerate(_TOKEN.finditer(question)):
             word = m.group(0)
             if len(word) == 1 and (not word.islower() or question[m.end():m.end() + 1] == "."):
                 continue  # a letter of an abbreviation ("U.K."), not shorthand
-            fixed = self._word(word, first=i == 0)
+            fixed = self._word(word, first=i == 0, unmarked=unmarked)
             if fixed != word:
                 out.append(question[last:m.start()] + fixed)
                 last = m.end()
         return "".join(out) + question[last:] if out else question
 
-    def _word(self, word: str, first: bool) -> str:
+    def _word(self, word: str, first: bool, unmarked: bool = False) -> str:
         low = word.lower().replace("’", "'")
         if low in english().casual:  # "whats" -> "what's", "thru" -> "through"
             full = english().casual[low]
@@ -92,28 +97,35 @@ class Speller:
             name = self._nearest(low, self._name_list)
             return self.names[name] if name is not None else word
         known = self.frequency.get(low)
+        if known is not None and unmarked and not first:
+            # "who is charles forest": in a question typed without capitals an English word one
+            # edit from exactly one person's name in the sources is that name (not "times" for
+            # "Financial Times": a name of a thing is often a word too).
+            name = self._nearest(low, self._people, edits=1)
+            if name is not None:
+                return self.names[name]
         if known is not None:  # a real English word: left alone, but where a question word may be slipped
             near = self._nearest_question_word(low) if first else None
             if near is None or self.frequency.get(near, 0) < COMMONER * known:
                 return word
         else:
-            near = self._nearest_word(low)
+            near = (self._nearest_question_word(low) if first else None) or self._nearest_word(low)
             if near is None:
                 return word
         return near[:1].upper() + near[1:] if word[:1].isupper() else near
 
     def _nearest_question_word(self, word: str) -> str | None:
-        found = process.extract(word, sorted(_QUESTION_WORDS), scorer=Levenshtein.distance, score_cutoff=1,
+        found = process.extract(word, sorted(_QUESTION_WORDS), scorer=OSA.distance, score_cutoff=1,
                                 limit=None)
         return max(found, key=lambda f: (-f[1], self.frequency.get(f[0], 0), f[0]))[0] if found else None
 
     def _nearest_word(self, word: str) -> str | None:
         """The nearest word within the edit budget: of the sources or a function word, else an
         English word; of several as near, a word of the sources, then the commonest in English."""
-        found = process.extract(word, self._word_list, scorer=Levenshtein.distance, score_cutoff=max_edits(word),
+        found = process.extract(word, self._word_list, scorer=OSA.distance, score_cutoff=max_edits(word),
                                 limit=None)
         if not found:  # no word of the sources: an English word, then ("represnts")
-            found = process.extract(word, english_words(), scorer=Levenshtein.distance,
+            found = process.extract(word, english_words(), scorer=OSA.distance,
                                     score_cutoff=max_edits(word), limit=None)
         if not found:
             return None
@@ -122,10 +134,11 @@ class Speller:
         return max(tied, key=lambda w: (w in self.vocabulary, self.frequency.get(w, 0), w))
 
     @staticmethod
-    def _nearest(word: str, choices: list[str]) -> str | None:
-        """The one choice nearest ``word`` within its edit budget; None when there is none or
-        two are equally near."""
-        found = process.extract(word, choices, scorer=Levenshtein.distance, score_cutoff=max_edits(word), limit=2)
+    def _nearest(word: str, choices: list[str], edits: int | None = None) -> str | None:
+        """The one choice nearest ``word`` within its edit budget (``edits``, else by its
+        length); None when there is none or two are equally near."""
+        found = process.extract(word, choices, scorer=OSA.distance,
+                                score_cutoff=max_edits(word) if edits is None else edits, limit=2)
         if not found or len(found) > 1 and found[0][1] == found[1][1]:
             return None
         return found[0][0]

@@ -126,6 +126,19 @@ def test_correct_misspelt_words_and_names_to_the_sources():
     assert speller.correct("the U.K. ruling") == "the U.K. ruling"
 
 
+def test_correct_slips_in_questions_typed_without_capitals():
+    """Casual typing: no capitals mark the names, the first word is a question word more often
+    than not, letters swapped are one slip."""
+    from assistant.spelling import Speller
+
+    speller = Speller({"times", "filed", "company", "russian"}, {"smyth": "Smyth", "times": "Times"}, ["smyth"])
+    assert speller.correct("wich russian compny") == "which russian company"  # not "with"
+    assert speller.correct("whta did smith file") == "what did Smyth file"
+    # a word of a thing's name is often a word too: only a person's name is read into one
+    assert speller.correct("what time was it filed") == "what time was it filed"
+    assert speller.correct("What did smith file?") == "What did smith file?"  # capitals used: a word
+
+
 # --------------------------------------------------------------------------- behaviour
 
 
@@ -134,6 +147,17 @@ def test_ask_misspelt_question_answered_as_the_clean_one(assistant):
     typo = assistant.ask("Wat did Forest say abut the britsh polise?")
     assert not typo.abstained and typo.citations
     assert {c.passage_id for c in typo.citations} == {c.passage_id for c in clean.citations}
+
+
+@pytest.mark.parametrize("question,described", [
+    ("What is Amazon Rekognition?", "facial recognition technology, Amazon Rekognition"),
+    ("what is visionlabs", "the Russian company VisionLabs"),
+])
+def test_ask_definition_answered_by_the_sentence_that_says_what_it_is(assistant, question, described):
+    """"What is X?" opens with the sentence the parse finds describing X (an apposition, a
+    descriptor), not one that only names it ("has not sold X to ...")."""
+    answer = assistant.ask(question)
+    assert not answer.abstained and described in answer.parts[0].text
 
 
 def test_ask_multi_part_answers_each_part_it_can_and_names_the_gap(assistant):

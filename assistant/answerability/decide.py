@@ -76,7 +76,7 @@ class Decider:
             # A definition is answered first by a sentence that says what the thing is ("the
             # Russian company X", "Long Name (X)"), of those the model finds near enough.
             subject = frame.names or frame.content
-            judged.sort(key=lambda j: not (j.p >= self.t.keep and defines(j.c.sentence.text, subject)))
+            judged.sort(key=lambda j: not (j.p >= self.t.keep and defines(j.c.sentence, subject)))
         best = judged[0]
         if judgement.answerable < (self.t.answer_typed if asks_for_kind(frame) else self.t.answer):
             closest = max(max(j.c.dense, j.c.dense_passage) for j in judged)

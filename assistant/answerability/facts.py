@@ -16,6 +16,8 @@ import numpy as np
 
 from ..analysis import balance_quotes
 from ..english import english
+from ..index.records import Sentence
+from ..roles import RoleKind
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
 from ..text import words
@@ -238,15 +240,17 @@ def short_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
     return out
 
 
-def defines(text: str, names: tuple[str, ...]) -> bool:
-    """For "what is X" and "who is X": the sentence says what X is ("the Russian company X",
-    "X, a former employee", "X is a ...", "Long Name (X)") rather than only naming it."""
-    stop = english().stopwords
+def defines(sentence: Sentence, names: tuple[str, ...]) -> bool:
+    """For "what is X" and "who is X": the sentence says what X is rather than only naming it:
+    the parse gave X an apposition or a descriptor ("X, a former employee", "the Russian
+    company X", "its facial recognition technology, X"), or it says "X is a ..." or "Long Name (X)"."""
+    lows = {n.lower() for n in names} | {" ".join(names).lower()}  # "amazon rekognition": one name
+    if any(m.text.lower() in lows and m.role_kind in (RoleKind.APPOSITION, RoleKind.DESCRIPTOR)
+           for m in sentence.mentions):
+        return True
+    text = sentence.text
     for name in names:
         n = re.escape(name)
-        for m in re.finditer(rf"\b([a-z]{{3,}}) {n}\b", text, re.I):
-            if m.group(1).lower() not in stop:
-                return True
         if re.search(rf"\b{n}\w*, (a|an|the|its) |\b{n}\w* (is|was|are) (a|an|the) ", text, re.I):
             return True
         if re.search(rf"[A-Z][\w-]*(?: [A-Z][\w-]*)+ \((?i:{n})\)", text):

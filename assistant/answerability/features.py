@@ -187,7 +187,7 @@ class Featurizer:
                 "names_passage": sum(n <= around.terms for n in names) / len(names) if names else 1.0,
                 "typed_found": float(typed and found), "typed_missing": float(typed and not found),
                 "reason_found": float(reason), "reason_missing": float(frame.asks == Asks.REASON and not reason),
-                "defines": float(frame.asks == Asks.DEFINITION and defines(c.sentence.text, subject)),
+                "defines": float(frame.asks == Asks.DEFINITION and defines(c.sentence, subject)),
                 "card_source": float(c.passage.headline and frame.asks == Asks.SOURCE),
                 "card_other": float(c.passage.headline and frame.asks != Asks.SOURCE),
                 "speaker_asked": float(bool(speaker) and same_speaker(by, speaker)),
