@@ -103,7 +103,8 @@ def _descriptor(ent: Any, subject: Any) -> str:
         noun = doc[ent.start - 1]
     else:
         return ""
-    words = [t for left in noun.lefts if left.dep_ != "det" and left.pos_ != "PRON" for t in left.subtree] + [noun]
+    words = [t for left in noun.lefts if left.dep_ != "det" and left.pos_ not in ("PRON", "PUNCT")
+             for t in left.subtree] + [noun]
     words = sorted(words, key=lambda t: t.i)
     if [t.i for t in words] != list(range(words[0].i, words[-1].i + 1)) or len(words) > ROLE_WORDS:
         return ""
