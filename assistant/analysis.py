@@ -24,7 +24,7 @@ from .english import english
 from .errors import ModelLoadError
 from .index import CaseProfile, DocumentRecords, Passage, Sentence
 from .index.records import Attribution, Mention, Stance
-from .roles import role_of
+from .roles import group_of, name_of, role_of
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +92,11 @@ def fingerprint(model: str, case: CaseProfile) -> str:
 
 #: The entities who's who gives a role (people, organisations, places, groups, products).
 ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"})
+#: Labels of names a title may stand with (the model labels a titled person an organisation at times).
+TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 7
+ANALYSIS_VERSION = 8
 
 
 def _import_spacy() -> Any:
@@ -382,12 +384,20 @@ def _may_name(text: str) -> bool:
     return _CAPITALISED_INSIDE.search(text) is not None
 
 
+def mention_of(ent: Any) -> Mention:
+    """The mention of one entity span of a parsed sentence, as ingest stores it."""
+    text, label, title = ent.text.strip(), ent.label_, ""
+    if label in TITLED_LABELS:
+        text, title, person = name_of(ent, english().sentence.titles)
+        label = "PERSON" if person else label
+    return Mention(text, label, normalise(text) if label == "DATE" else "",
+                   *(role_of(ent) if label in ROLE_LABELS else ("", "")), title=title, group=group_of(ent))
+
+
 def _mentions(doc: Any) -> Iterator[Mention]:
     ents = [e for e in doc.ents]
     for e in ents:
-        text = e.text.strip()
-        yield Mention(text, e.label_, normalise(text) if e.label_ == "DATE" else "",
-                      *(role_of(e) if e.label_ in ROLE_LABELS else ()))
+        yield mention_of(e)
     # "between November 2022 and May 2023", "from 2022 to 2023": a period.
     dates = [e for e in ents if e.label_ == "DATE"]
     for a, b in zip(dates, dates[1:]):

@@ -99,10 +99,10 @@ class Casefile:
 
 # --------------------------------------------------------------------------- building it
 #
-# Plain-text heuristics over the stored sentences and the mentions analysis found in them
-# (no parse here: ingest has already read every sentence once, and this must stay O(n) and
-# fast enough to run on every generation). The rules are general English: clause connectives,
-# appositions, "the <adjective> <noun> <Name>" descriptors, "<Name> <verb> ..." predicates.
+# Built from the mentions ingest read in each sentence's parse (a name without its titles and
+# its title, the role the sentence gives it, the group a word of nationality qualifies:
+# assistant.roles), with no parse here: this must stay O(n) and fast enough to run on every
+# generation. The timeline still reads a dated clause by its connectives and punctuation.
 # All case knowledge (who is a party, which names are one) comes from the case profile.
 
 #: A date value ingest normalised ("2022", "2024-06", "2024-06-07"); anything else is vague.
@@ -116,16 +116,7 @@ _LEADING = re.compile(r"^(?:(?:and|but|or|so|then|also|" + "|".join(_CONNECTIVES
 _TEMPORAL = ("after", "following", "since")
 _DATE_PREPOSITIONS = r"(?:in|on|at|during|by|from|between|until|through|throughout|around|of|early|late|mid)"
 _DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "our", "this", "that", "these", "those"}
-#: Verb forms that open a predicate besides regular "-ed" ones (aux, irregular pasts, present).
-_VERBS = {"is", "was", "are", "were", "has", "had", "have", "will", "would", "can", "could", "may", "might",
-          "must", "should", "did", "does", "do", "began", "begins", "sold", "sells", "made", "makes", "told",
-          "tells", "says", "said", "claims", "denies", "wrote", "writes", "took", "takes", "gave", "gives",
-          "got", "gets", "knew", "knows", "held", "holds", "kept", "keeps", "left", "leads", "led", "ran",
-          "runs", "built", "builds", "sent", "sends", "brought", "brings", "bought", "buys", "paid", "pays",
-          "won", "wins", "lost", "loses", "became", "becomes", "uses", "provides", "continues", "imposes",
-          "alleges", "accuses", "argues", "insists", "maintains", "owns", "operates", "supplies", "offers"}
 _PREPOSITIONS = {"of", "to", "in", "on", "for", "with", "by", "at", "from", "into", "against", "about", "and", "or"}
-_ADVERBS = {"also", "still", "then", "later", "allegedly", "reportedly", "repeatedly", "never", "not", "once"}
 _ENTITY_LABELS = {"PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "FAC": "place",
                   "PRODUCT": "product", "NORP": "group"}
 _MAX_WORDS = 12
@@ -318,38 +309,6 @@ class _Cast:
     refs: dict[str, PassageRef] = field(default_factory=dict)
 
 
-def _titled(text: str, at: int, form: str, person: bool = False) -> tuple[str, int, str, bool]:
-    """A name with its titles (the data file's list): ("Ruth Calloway", where it starts,
-    "Assistant Chief Constable", True) for "Assistant Chief Constable Ruth Calloway", whatever
-    label the parser gave it; a name with a title before or after it ("Judge X", "X MP",
-    "X KC") is a person's. Titles before the name go into the role; after it, they stay part
-    of the name as the source writes it ("Fenella Stroud KC")."""
-    titles = english().sentence.titles
-    words = form.split()
-    lead = 0
-    while lead < len(words) - 1 and words[lead].lower().strip(".") in titles:
-        lead += 1
-    run: list[str] = []  # the capitalised words right before the name ("Employment Judge")
-    for w in reversed(text[:at].split()[-4:]):
-        if not re.fullmatch(r"[A-Z][\w.-]*", w):
-            break
-        run.insert(0, w)
-    role_words = run + words[:lead]
-    if not any(w.lower().strip(".") in titles for w in role_words):
-        role_words = []
-        if person and run and run[-1].lower() not in english().stopwords:
-            # "Fenella Stroud KC" read as "Stroud KC": the capitalised word before is the first name.
-            at -= len(run[-1]) + 1
-            form = f"{run[-1]} {form}"
-    after = re.match(r"\s+([A-Z]{2,3})\b", text[at + len(form):])
-    post = after is not None and after.group(1).lower() in titles
-    person = person or bool(role_words) or post or words[-1].lower().strip(".") in titles
-    if lead:
-        at += len(" ".join(words[:lead])) + 1
-        form = " ".join(words[lead:])
-    return form, at, " ".join(role_words) or (after.group(1) if post else ""), person
-
-
 def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: CaseProfile | None) -> list[Entity]:
     """Named things grouped into entities (alias groups, bracketed acronyms, shorter forms of a
     longer name), each with its kind, the role the sources give it and the passages naming it."""
@@ -389,25 +348,15 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
             if kind is None:
                 continue
             form = m.text
-            if kind in ("person", "organisation"):
-                form, at, title, person = _titled(text, at, form, kind == "person")
-                if person:
-                    kind = "person"
-                if title:
-                    titled[at] = title
+            if m.title:
+                titled[at] = m.title
             end = at + len(form)
-            if m.label == "NORP":  # "British police": the group the adjective qualifies
-                nouns: list[str] = []
-                for w in re.match(r"[\sa-z-]*", text[end:]).group(0).split()[:3]:  # type: ignore[union-attr]
-                    if w in _VERBS or w in _ADVERBS or w in _DETERMINERS or w in _PREPOSITIONS or w.endswith("ed"):
-                        break
-                    nouns.append(w)
-                if nouns:
-                    phrase = f"{m.text} {' '.join(nouns)}"
-                    if text.startswith(phrase, at) and text[at + len(phrase):].lstrip()[:1].isupper():
-                        continue  # "the Russian company VisionLabs": a descriptor of the name after it
-                    form, end = phrase, at + len(phrase)
-                    kind = "agency" if {w.lower() for w in nouns} & _agency_nouns() else "group"
+            if m.group:  # "British police": the group the adjective qualifies
+                if any(o.role_kind == RoleKind.DESCRIPTOR and m.group in o.role for o in s.mentions):
+                    continue  # "the Russian company VisionLabs": a descriptor of the name after it
+                form, end = m.group, at + len(m.group)
+                nouns = m.group[len(m.text):].split()
+                kind = "agency" if {w.lower() for w in nouns} & _agency_nouns() else "group"
             elif kind == "organisation" and form.split()[-1].lower() in _org_agency_nouns():
                 kind = "agency"
             if kind == "organisation" and any(form.lower() in pub.lower().split() or form.lower() == pub.lower()

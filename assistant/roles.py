@@ -128,3 +128,60 @@ def _predicate(ent: Any, subject: Any) -> str:
         return ""
     run = _run(kept, after[0])
     return _text([ent.doc[i] for i in run]) if len(run) >= 2 and verb.i in run else ""
+
+
+def _capitalised(token: Any) -> bool:
+    return token.is_title or (token.is_upper and token.is_alpha)
+
+
+def name_of(ent: Any, titles: frozenset[str]) -> tuple[str, str, bool]:
+    """(name, title, person) of a named entity as the source writes it: the titles the parse
+    attaches to it (capitalised compounds before it, titles inside its span) come off the name
+    ("Employment Judge" of "Employment Judge Priya Halloran", "Assistant Chief Constable" of
+    "Assistant Chief Constable Ruth Calloway", which the model may label an organisation); a
+    first name it left out comes back ("Fenella" of "Fenella Stroud KC"); a title after it
+    ("KC", "MP") stays in it as written. A name with a title is a person's. ``titles``: the
+    data file's list, lowercase."""
+    doc = ent.doc
+    tokens = list(ent)
+    lead = 0
+    while lead < len(tokens) - 1 and tokens[lead].lower_.strip(".") in titles:
+        lead += 1
+    inside = {t.i for t in tokens}
+    run: list[Any] = []  # capitalised compounds right before the name, attached to it
+    i = ent.start - 1
+    while i >= 0 and len(run) < 4:
+        t = doc[i]
+        if not (_capitalised(t) and t.dep_ == "compound" and (t.head.i in inside or t.head.i > t.i)):
+            break
+        run.insert(0, t)
+        inside.add(t.i)
+        i -= 1
+    title_words = run + tokens[:lead]
+    named = tokens[lead:]
+    person = ent.label_ == "PERSON"
+    if not any(t.lower_.strip(".") in titles for t in title_words):
+        title_words = []
+        if person and run and not run[-1].is_stop:
+            named = [run[-1]] + named  # "Fenella Stroud KC" read as "Stroud KC"
+    after = doc[ent.end] if ent.end < len(doc) else None
+    post = after is not None and after.is_upper and 2 <= len(after.text) <= 3 and after.lower_ in titles
+    person = person or bool(title_words) or post or named[-1].lower_.strip(".") in titles
+    title = _text(title_words) or (after.text if post else "")
+    return _text(named), title, person
+
+
+def group_of(ent: Any) -> str:
+    """"British police": the group a word of nationality qualifies, the noun and the words
+    between ("Russian state security agencies"); "" where it qualifies no noun. (Where the
+    phrase describes a name, "the Russian company VisionLabs", it is that name's descriptor.)"""
+    root = ent.root
+    if ent.label_ != "NORP" or root.dep_ != "amod" or root.head.pos_ not in _NOUNS or root.head.i < root.i:
+        return ""
+    noun = root.head
+    doc = ent.doc
+    between = doc[ent.end:noun.i]
+    if any(t.head.i != noun.i and t.head.i not in range(ent.end, noun.i) or t.pos_ not in ("NOUN", "ADJ", "PROPN")
+           for t in between):
+        return ""
+    return _text(list(doc[ent.start:noun.i + 1]))

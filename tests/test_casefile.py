@@ -15,7 +15,7 @@ import pytest
 from assistant.casefile import Casefile, build_casefile
 from assistant.index.manifest import CaseProfile, Party
 from assistant.index.records import Attribution, Mention, Passage, Sentence, Stance
-from assistant.roles import role_of
+from assistant.analysis import mention_of
 from shared_support import need_shared
 
 CASE = CaseProfile(aliases=[["acme", "acme labs"], ["freedonia", "freedonian"]],
@@ -40,7 +40,7 @@ def _sentence(passage: Passage, index: int, text: str, mentions: list[tuple[str,
         if doc is not None:  # a name told twice: its next place
             seen[m[0]] = start = text.index(m[0], seen.get(m[0], -1) + 1)
             span = doc.char_span(start, start + len(m[0]), label=m[1])
-        made.append(Mention(*m, *(role_of(span) if span is not None else ())))
+        made.append(replace(mention_of(span), value=m[2]) if span is not None else Mention(*m))
     return Sentence(base.id, base.passage_id, base.doc_id, index, text, passage.position,
                     mentions=tuple(made),
                     attribution=Attribution(speaker=speaker or passage.publisher, stance=stance,

@@ -64,6 +64,19 @@ def test_attribute_quotation_across_sentences_carries_its_speaker(analyzer):
     assert balance_quotes(got[1].text, got[1].attribution.quote_open) == "'No part was ever sold to Zentrix.'"
 
 
+def test_mentions_name_people_without_their_titles_and_groups_whole(analyzer):
+    """The parse takes a title off a name and makes it a person's ("Assistant Chief Constable
+    Ruth Calloway", which the model may call an organisation); a first name it left out comes
+    back; a word of nationality stands with the group it qualifies."""
+    got = analysed(analyzer, "Assistant Chief Constable Ruth Calloway said the trial had ended.",
+                   "Fenella Stroud KC, for Acme, argued that the sales were lawful.",
+                   "He said Freedonian border police kept buying them.")
+    mentions = {m.text: m for s in got for m in s.mentions}
+    assert mentions["Ruth Calloway"].label == "PERSON" and mentions["Ruth Calloway"].title == "Assistant Chief Constable"
+    assert mentions["Fenella Stroud KC"].label == "PERSON"
+    assert mentions["Freedonian"].group == "Freedonian border police"
+
+
 def test_mentions_hold_entities_dates_and_periods(analyzer):
     s = analysed(analyzer, "Smith worked at Zentrix in London between November 2022 and May 2023.")[0]
     found = {(m.label, m.value or m.text) for m in s.mentions}

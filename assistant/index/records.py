@@ -96,13 +96,16 @@ class Stance(StrEnum):
 class Mention:
     """A named thing in a sentence: spaCy's entity label, for a date or period its value
     normalised ("2024-06", "2022", "2022-11/2023-05"), and for a name what the sentence calls
-    it, read from the parse at ingest (assistant.roles)."""
+    it, read from the parse at ingest (assistant.roles). A name's text is as the source
+    writes it without the titles before it; a titled name is a person's."""
 
     text: str
     label: str
     value: str = ""
     role: str = ""  # what the sentence calls it (assistant.roles): "a former AWS employee"
     role_kind: str = ""  # "apposition", "descriptor" or "predicate"
+    title: str = ""  # the titles the source gives a name: "Employment Judge", "MP"
+    group: str = ""  # for a word of nationality, the group it qualifies: "British police"
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,8 @@ class Sentence:
         a = self.attribution
         return {DOC_ID: self.doc_id, "passage_id": self.passage_id, "sentence_id": self.id, "sentence": self.index,
                 "position": self.position, "char_start": self.char_start, "char_end": self.char_end,
-                "mentions": json.dumps([[m.text, m.label, m.value, m.role, m.role_kind] for m in self.mentions],
+                "mentions": json.dumps([[m.text, m.label, m.value, m.role, m.role_kind, m.title, m.group]
+                                        for m in self.mentions],
                                        ensure_ascii=False),
                 "speaker": a.speaker, "stance": str(a.stance), "carried": a.carried, "quote_open": a.quote_open,
                 "claim_start": a.claim_start, "claim_end": a.claim_end,
