@@ -16,15 +16,16 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from .dates import normalise
+from .dates import normalise, span
 from .english import english
 from .errors import ModelLoadError
 from .index import CaseProfile, DocumentRecords, Passage, Sentence
 from .index.records import Attribution, Mention, Stance
-from .roles import group_of, name_of, role_of
+from .roles import RoleKind, event_of, group_of, name_of, role_of
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 8
+ANALYSIS_VERSION = 10
 
 
 def _import_spacy() -> Any:
@@ -202,12 +203,14 @@ class Analyzer:
 
     def _passage(self, passage: Passage, items: list[tuple[Sentence, Any]]) -> Iterator[Sentence]:
         narrator = Attribution(speaker=passage.publisher or passage.title, stance=Stance.REPORTS)
+        published = span(passage.date[:10])
+        written = published[0] if published else None
         closing = self._closing_speakers(items)
         depth = 0
         opener: Attribution | None = None
         previous = narrator
         for i, (s, doc) in enumerate(items):
-            mentions = tuple(_mentions(doc))
+            mentions = tuple(_mentions(doc, written))
             if passage.headline:
                 yield replace(s, mentions=mentions, attribution=narrator)
                 continue
@@ -384,27 +387,33 @@ def _may_name(text: str) -> bool:
     return _CAPITALISED_INSIDE.search(text) is not None
 
 
-def mention_of(ent: Any) -> Mention:
-    """The mention of one entity span of a parsed sentence, as ingest stores it."""
+def mention_of(ent: Any, written: date | None = None) -> Mention:
+    """The mention of one entity span of a parsed sentence, as ingest stores it (``written``:
+    when its source was published, the year of a date given without one)."""
     text, label, title = ent.text.strip(), ent.label_, ""
     if label in TITLED_LABELS:
         text, title, person = name_of(ent, english().sentence.titles)
         label = "PERSON" if person else label
-    return Mention(text, label, normalise(text) if label == "DATE" else "",
-                   *(role_of(ent) if label in ROLE_LABELS else ("", "")), title=title, group=group_of(ent))
+    if label == "DATE":
+        event = event_of(ent)
+        return Mention(text, label, normalise(text, written), event, str(RoleKind.EVENT) if event else "")
+    return Mention(text, label, "", *(role_of(ent) if label in ROLE_LABELS else ("", "")), title=title,
+                   group=group_of(ent))
 
 
-def _mentions(doc: Any) -> Iterator[Mention]:
+def _mentions(doc: Any, written: date | None = None) -> Iterator[Mention]:
     ents = [e for e in doc.ents]
     for e in ents:
-        yield mention_of(e)
+        yield mention_of(e, written)
     # "between November 2022 and May 2023", "from 2022 to 2023": a period.
     dates = [e for e in ents if e.label_ == "DATE"]
     for a, b in zip(dates, dates[1:]):
         between = doc.text[a.end_char:b.start_char].strip().lower()
         before = doc[a.start - 1].lower_ if a.start > 0 else ""
         if between in ("and", "to", "until", "till", "-", "–") and before in ("between", "from"):
-            va, vb = normalise(a.text), normalise(b.text)
+            va, vb = normalise(a.text, written), normalise(b.text, written)
             if va and vb:
-                yield Mention(doc.text[a.start_char:b.end_char], "PERIOD", f"{va}/{vb}")
+                event = event_of(a)
+                yield Mention(doc.text[a.start_char:b.end_char], "PERIOD", f"{va}/{vb}", event,
+                              str(RoleKind.EVENT) if event else "")
 

@@ -102,7 +102,8 @@ class Casefile:
 # Built from the mentions ingest read in each sentence's parse (a name without its titles and
 # its title, the role the sentence gives it, the group a word of nationality qualifies:
 # assistant.roles), with no parse here: this must stay O(n) and fast enough to run on every
-# generation. The timeline still reads a dated clause by its connectives and punctuation.
+# generation. A date's event is the parse's where it names who did what (or the thing the
+# date qualifies); else the timeline reads the clause the date stands in by its connectives.
 # All case knowledge (who is a party, which names are one) comes from the case profile.
 
 #: A date value ingest normalised ("2022", "2024-06", "2024-06-07"); anything else is vague.
@@ -218,6 +219,8 @@ def _date_events(sentence: Sentence, passage: Passage) -> Iterator[tuple[str, st
         else:
             label = (before[:prep.start()] if prep else before) + after
         label = _trim(_LEADING.sub("", label.strip()))
+        if mention.role_kind == RoleKind.EVENT:  # who did what, as the parse read it
+            label = mention.role
         if len(label.split()) < 2:  # "In June 2024, the claim was filed": the clause that follows
             nxt = segments[seg + 1] if seg + 1 < len(segments) else segments[seg - 1] if seg else None
             label = _trim(_LEADING.sub("", text[nxt[0]:nxt[1]].strip())) if nxt else ""

@@ -23,17 +23,34 @@ def _parser():  # type: ignore[no-untyped-def]
 
 _FORMAT = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
 _ISO_PREFIX = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+#: How many times farther ahead than behind a day without its year may stand from its source's.
+AHEAD = 3
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 
-def normalise(text: str) -> str:
+def normalise(text: str, written: date | None = None) -> str:
     """"2024-06" for "June 2024", "2022" for "2022", "" for what is not a calendar date
-    ("three years", "last year": relative to an unknown day)."""
+    ("three years", "last year": relative to an unknown day). A day or month without its year
+    ("a hearing on 23 November") is the one nearest ``written``, the day the source was
+    published, a day ahead counting a third as far as one behind (news names days to come
+    months ahead, days past only recent ones); "" without it (dateparser would take this
+    year's)."""
     if not any(ch.isdigit() for ch in text):
         return ""  # "last year", "Tuesday": relative to a day the text does not give
     data = _parser().get_date_data(text)
     if data.date_obj is None or data.period not in _FORMAT:
         return ""
-    return data.date_obj.strftime(_FORMAT[data.period])
+    found = data.date_obj.date()
+    if not _YEAR.search(text):
+        if written is None or data.period == "year":
+            return ""
+        found = min((_same_day(found, written.year + k) for k in (-1, 0, 1)),
+                    key=lambda d: (d - written).days / AHEAD if d >= written else (written - d).days)
+    return found.strftime(_FORMAT[data.period])
+
+
+def _same_day(d: date, year: int) -> date:
+    return date(year, d.month, min(d.day, calendar.monthrange(year, d.month)[1]))
 
 
 def human(value: str) -> str:

@@ -30,6 +30,7 @@ class RoleKind(StrEnum):
     APPOSITION = "apposition"
     DESCRIPTOR = "descriptor"
     PREDICATE = "predicate"
+    EVENT = "event"  # of a date: what it dates
 
 
 def role_of(ent: Any) -> tuple[str, str]:
@@ -185,3 +186,59 @@ def group_of(ent: Any) -> str:
            for t in between):
         return ""
     return _text(list(doc[ent.start:noun.i + 1]))
+
+
+#: Dependents of a verb that belong to the event a date dates (not another clause, not an aside).
+_EVENT_PARTS = frozenset({"nsubj", "nsubjpass", "aux", "auxpass", "neg", "prt", "dobj", "attr", "acomp", "prep",
+                          "agent", "dative", "oprd"})
+#: The longest event, in words.
+EVENT_WORDS = 14
+
+
+def event_of(date: Any) -> str:
+    """What a date dates, from the parse: who did what, the clause of the verb its phrase hangs
+    on without the date ("Charles Forrest filed a lawsuit at an employment tribunal in London"
+    for "in June 2024", "Gareth Penhallow MP sent the letters"), only where the verb has a
+    subject that names someone (not "he", "which"); or the thing a date qualifies ("a further
+    case management hearing" for "on 23 November"). Otherwise "", and the timeline reads the
+    clause the date stands in."""
+    doc = date.doc
+    if not doc.has_annotation("DEP"):
+        return ""
+    dates = {t.i for e in doc.ents if e.label_ == "DATE" for t in e}
+    phrase = date.root
+    if phrase.dep_ == "pobj" and phrase.head.dep_ == "prep":
+        phrase = phrase.head
+    verb = phrase.head
+    leave = {t.i for t in phrase.subtree} | dates
+    if verb.pos_ in _NOUNS and verb.dep_ in ("dobj", "nsubjpass", "attr") and verb.head.pos_ in _VERBS:
+        verb = verb.head  # "the 2022 invasion ..." as the object of what someone did
+    elif verb.pos_ in _NOUNS and verb.dep_ not in ("nsubj", "nsubjpass"):
+        # "with a further case management hearing on 23 November": the thing it dates
+        words = [doc[i] for i in sorted(_kept(verb, _ASIDE) - leave)]
+        return _text(words) if 2 <= len(words) <= EVENT_WORDS and words[-1] == verb else ""
+    if verb.pos_ in _VERBS and verb.dep_ == "acl" and verb.head.pos_ in _NOUNS:
+        # "a judgment handed down on Tuesday, 17 March 2026": the thing, and what was done with it
+        noun = verb.head
+        kept = {t.i for left in noun.lefts if left.dep_ not in _ASIDE for t in left.subtree} | {noun.i, verb.i}
+        kept |= {t.i for c in verb.children if c.dep_ in ("prt", "auxpass", "agent") for t in c.subtree}
+        words = [doc[i] for i in sorted(kept - leave)]
+        return _text(words) if 3 <= len(words) <= EVENT_WORDS else ""
+    subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    if verb.pos_ not in _VERBS or subject is None or subject.pos_ == "PRON" or subject.tag_.startswith("W"):
+        return ""
+    kept = {verb.i}
+    for child in verb.children:
+        if child.dep_ in _EVENT_PARTS and child.i not in leave:
+            kept |= _kept(child, _ASIDE)
+    words = [doc[i] for i in sorted(kept - leave)]
+    while words and (words[-1].is_punct or words[-1].dep_ in ("cc", "prep")):
+        words.pop()
+    if len(words) < 3 or len(words) > EVENT_WORDS or any(t.tag_.startswith("W") for t in words):
+        return ""
+    out = ""
+    for prev, t in zip([None, *words], words):
+        if prev is not None:
+            out += prev.whitespace_ if t.i == prev.i + 1 else " "
+        out += t.text
+    return out

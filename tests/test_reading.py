@@ -77,6 +77,30 @@ def test_mentions_name_people_without_their_titles_and_groups_whole(analyzer):
     assert mentions["Freedonian"].group == "Freedonian border police"
 
 
+def test_mentions_date_carries_who_did_what_from_the_parse(analyzer):
+    """A date's event is its verb's clause with a subject that names someone, the date left
+    out; with only a pronoun for subject the timeline reads the clause instead."""
+    got = analysed(analyzer, "Jane Smith filed a claim in May 2024 at a court in Springfield.",
+                   "He was dismissed in 2023.")
+    dated = {m.text: m for s in got for m in s.mentions if m.label == "DATE"}
+    assert dated["May 2024"].role == "Jane Smith filed a claim at a court in Springfield"
+    assert dated["May 2024"].role_kind == "event" and dated["May 2024"].value == "2024-05"
+    assert dated["2023"].role == ""
+
+
+def test_normalise_date_without_year_from_when_its_source_was_published():
+    """"A hearing on 23 November" in a March 2025 report is 23 November 2025, not this year's
+    (which is what the date parser fills in); without a publication date it is no date."""
+    from datetime import date
+
+    from assistant.dates import normalise
+
+    assert normalise("23 November", date(2025, 3, 14)) == "2025-11-23"  # ahead, later that year
+    assert normalise("20 December", date(2025, 1, 5)) == "2024-12-20"  # just behind
+    assert normalise("5 January", date(2025, 12, 20)) == "2026-01-05"  # just ahead
+    assert normalise("23 November") == "" and normalise("7 June 2024") == "2024-06-07"
+
+
 def test_mentions_hold_entities_dates_and_periods(analyzer):
     s = analysed(analyzer, "Smith worked at Zentrix in London between November 2022 and May 2023.")[0]
     found = {(m.label, m.value or m.text) for m in s.mentions}

@@ -102,8 +102,8 @@ class Mention:
     text: str
     label: str
     value: str = ""
-    role: str = ""  # what the sentence calls it (assistant.roles): "a former AWS employee"
-    role_kind: str = ""  # "apposition", "descriptor" or "predicate"
+    role: str = ""  # what the sentence calls it (assistant.roles): "a former AWS employee"; or what a date dates
+    role_kind: str = ""  # "apposition", "descriptor" or "predicate"; for a date "event": what it dates
     title: str = ""  # the titles the source gives a name: "Employment Judge", "MP"
     group: str = ""  # for a word of nationality, the group it qualifies: "British police"
 
