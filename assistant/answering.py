@@ -15,7 +15,7 @@ import numpy as np
 
 from .answerability import (AnswerModel, Decider, Featurizer, FollowUp, Judged, Judgement, Near, WordMeaning,
                             question_facts)
-from .answerability.facts import served, short_spans
+from .answerability.facts import asks_for_kind, served, short_spans, typed_things
 from .language import LanguageGate
 from .question import AskRequest, validate
 from .reading import QuestionFrame, QuestionReader
@@ -112,7 +112,10 @@ class Answerer:
             prior = self.prior(frame, part, i, history, chosen, snap)
             got = decider.choose(part, weigh(i, part, prior), prior, snap)
             if isinstance(got, Near):
-                missing.append((part, got))
+                asked = set(snap.lexicon.terms(part.text))
+                if not (asks_for_kind(part) and any(typed_things(c, part, snap, asked) for c in chosen)):
+                    missing.append((part, got))
+                # else "Who filed the claim, and when?": the earlier part's sentence gives the date too
                 continue
             seen = {x.sentence.id for x in chosen}
             for c in got:

@@ -160,6 +160,13 @@ def test_ask_definition_answered_by_the_sentence_that_says_what_it_is(assistant,
     assert not answer.abstained and described in answer.parts[0].text
 
 
+def test_ask_multi_part_kind_held_by_an_earlier_parts_sentence_is_no_gap(assistant):
+    """"Who brought the claim, and when?": one sentence answers both parts; "the sources don't
+    say when" beside the date would be a false refusal."""
+    answer = assistant.ask("Who brought the tribunal claim, and when?")
+    assert not answer.abstained and all(p.n for p in answer.parts) and "June 2024" in answer.answer
+
+
 def test_ask_multi_part_answers_each_part_it_can_and_names_the_gap(assistant):
     answer = assistant.ask("Who filed the claim, and which judge is hearing it?")
     assert not answer.abstained and "Forrest" in answer.answer
