@@ -245,8 +245,8 @@ def defines(sentence: Sentence, names: tuple[str, ...]) -> bool:
     the parse gave X an apposition or a descriptor ("X, a former employee", "the Russian
     company X", "its facial recognition technology, X"), or it says "X is a ..." or "Long Name (X)"."""
     lows = {n.lower() for n in names} | {" ".join(names).lower()}  # "amazon rekognition": one name
-    if any(m.text.lower() in lows and m.role_kind in (RoleKind.APPOSITION, RoleKind.DESCRIPTOR)
-           for m in sentence.mentions):
+    if any((m.text.lower() in lows or m.text.lower().rsplit(" ", 1)[-1] in lows)  # "Amazon Rekognition"
+           and m.role_kind in (RoleKind.APPOSITION, RoleKind.DESCRIPTOR) for m in sentence.mentions):
         return True
     text = sentence.text
     for name in names:
