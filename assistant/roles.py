@@ -49,7 +49,13 @@ def role_of(ent: Any) -> tuple[str, str]:
 
 
 def _text(tokens: list[Any]) -> str:
-    return "".join(t.text_with_ws for t in tokens).strip()
+    """The tokens as written; where tokens between them are left out, one space."""
+    out = ""
+    for prev, t in zip([None, *tokens], tokens):
+        if prev is not None:
+            out += prev.whitespace_ if t.i == prev.i + 1 else " "
+        out += t.text
+    return out.strip()
 
 
 def _kept(token: Any, drop: frozenset[str]) -> set[int]:
@@ -236,9 +242,4 @@ def event_of(date: Any) -> str:
         words.pop()
     if len(words) < 3 or len(words) > EVENT_WORDS or any(t.tag_.startswith("W") for t in words):
         return ""
-    out = ""
-    for prev, t in zip([None, *words], words):
-        if prev is not None:
-            out += prev.whitespace_ if t.i == prev.i + 1 else " "
-        out += t.text
-    return out
+    return _text(words)
