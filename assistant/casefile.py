@@ -214,13 +214,11 @@ def _date_events(sentence: Sentence, passage: Passage) -> Iterator[tuple[str, st
                            and re.match(r"\s+[a-z]", after))
         prep = re.search(rf"\b{_DATE_PREPOSITIONS}\s+$", before, re.IGNORECASE)
         when = (prep.group(0) if prep and not attributive else "") + mention.text
-        if attributive:  # "the 2022 invasion of Ukraine": the date names the event
-            label = clause
-        else:
-            label = (before[:prep.start()] if prep else before) + after
-        label = _trim(_LEADING.sub("", label.strip()))
         if mention.role_kind == RoleKind.EVENT:  # who did what, as the parse read it
             label = mention.role
+        else:  # the clause less the date; "the 2022 invasion of Ukraine": the date names the event
+            told = clause if attributive else (before[:prep.start()] if prep else before) + after
+            label = _trim(_LEADING.sub("", told.strip()))
         if len(label.split()) < 2:  # "In June 2024, the claim was filed": the clause that follows
             nxt = segments[seg + 1] if seg + 1 < len(segments) else segments[seg - 1] if seg else None
             label = _trim(_LEADING.sub("", text[nxt[0]:nxt[1]].strip())) if nxt else ""
