@@ -386,7 +386,12 @@ def _phrase(doc: Any, wh: Any) -> str:
     subj = next((t for t in doc if t.dep_ in ("nsubj", "nsubjpass") and t.i > aux.i), None)
     verb = next((t for t in doc if t.i > aux.i and t.pos_ == "VERB"), None)
     if subj is not None:
-        start, end = subj.left_edge.i, subj.right_edge.i + 1
+        # The subject's words after the auxiliary only (a misparse may hang the wh-phrase on
+        # it), and its head is the verb the auxiliary goes with, whatever tag the parser gave
+        # it ("did Forrest allegedly neglect, according to ..." has "neglect" as an adjective).
+        start, end = max(subj.left_edge.i, aux.i + 1), subj.right_edge.i + 1
+        if subj.head.i >= end and subj.head.dep_ == "ROOT" and subj.head.pos_ != "AUX":
+            verb = subj.head
     elif verb is not None and verb.i > aux.i + 1:
         start, end = aux.i + 1, verb.i  # the parser missed the subject: the words before the verb
     else:
@@ -402,7 +407,7 @@ def _phrase(doc: Any, wh: Any) -> str:
         if inflected is None:
             return ""
         middle = doc[end:verb.i].text  # kept joined to the subject as written ("the ex-employee")
-        rest = (doc[end - 1].whitespace_ + middle + " " if middle else " ") + inflected + " " \
+        rest = (doc[end - 1].whitespace_ + middle + " " if middle else " ") + inflected + verb.whitespace_ \
             + doc[verb.i + 1:].text.rstrip("?").strip()
         out = f"{before} {doc[start:end].text}{rest}"
     else:

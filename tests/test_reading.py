@@ -171,6 +171,14 @@ def test_read_question_in_parts_and_as_indirect_phrase(reader):
     assert reader.read("How many years did Smith work at Acme?").phrase == "how many years Smith worked at Acme"
 
 
+def test_read_question_misparsed_verb_still_gives_a_grammatical_clause(reader):
+    """The parser tags "neglect" an adjective here and hangs the wh-phrase on the subject: the
+    clause a refusal names the gap with is still built on the subject's own verb, never the
+    question twice nor a participle turned into a verb ("accorded to")."""
+    phrase = reader.read("Which duties did Smith allegedly neglect, according to Acme?").phrase
+    assert phrase == "which duties Smith allegedly neglected, according to Acme"
+
+
 def test_read_question_hyphenated_word_stays_whole(reader):
     """"ex-engineer" is one word of what the question is about, and the refusal's clause keeps
     it as written."""
