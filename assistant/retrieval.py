@@ -33,6 +33,11 @@ _WORD_FORM = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 log = logging.getLogger(__name__)
 
 
+def _name_words(text: str) -> list[str]:
+    """The capitalised words of a name as written ("Charles", "Forrest")."""
+    return [w for w in _WORD_FORM.findall(text) if w[:1].isupper()]
+
+
 @dataclass
 class ScoredSentence:
     sentence: Sentence
@@ -90,8 +95,7 @@ class Snapshot:
         self.vocabulary.update(w for p in self.passages.values() for w in words(p.title + " " + p.publisher))
         #: The names the sources write (lowercase -> as written): words of what the parser found
         #: named, as they stand capitalised in the text.
-        self.names = {w.lower(): w for s in self.sentences for m in s.mentions if m.label not in _UNNAMED
-                      for w in _WORD_FORM.findall(m.text) if w[:1].isupper()}
+        self.names = {w.lower(): w for m in self._mentions() if m.label not in _UNNAMED for w in _name_words(m.text)}
         self.bm25 = bm25s.BM25()
         self.bm25.index([ts or ["\x00"] for ts in sentence_terms], show_progress=False)
 
@@ -101,9 +105,11 @@ class Snapshot:
     @cached_property
     def speller(self) -> Speller:
         """Misspelt words of a question matched to this generation's words and names."""
-        people = sorted({w.lower() for s in self.sentences for m in s.mentions if m.label == "PERSON"
-                         for w in _WORD_FORM.findall(m.text) if w[:1].isupper()})
+        people = sorted({w.lower() for m in self._mentions() if m.label == "PERSON" for w in _name_words(m.text)})
         return Speller(self.vocabulary, self.names, people)
+
+    def _mentions(self):
+        return (m for s in self.sentences for m in s.mentions)
 
 
 class Retriever:
