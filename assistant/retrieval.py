@@ -13,6 +13,7 @@ import math
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,6 +22,7 @@ import numpy as np
 from .embedding import Embedder
 from .index import IndexLayout, Passage, Sentence
 from .index.reader import IndexReader
+from .index.records import Mention
 from .casefile import Casefile
 from .settings import Settings
 from .spelling import Speller
@@ -108,7 +110,8 @@ class Snapshot:
         people = sorted({w.lower() for m in self._mentions() if m.label == "PERSON" for w in _name_words(m.text)})
         return Speller(self.vocabulary, self.names, people)
 
-    def _mentions(self):
+    def _mentions(self) -> Iterator[Mention]:
+        """Every entity the parser found in this generation's sentences."""
         return (m for s in self.sentences for m in s.mentions)
 
 
