@@ -11,10 +11,12 @@ export CASE_INDEX_DIR ?= data/index
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	# torch first, pinned, so that nothing resolves to a CUDA build
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test]'
+	# torch first, pinned, by pip (which finds the machine's CPU wheel), so that nothing resolves
+	# to a CUDA build; then the rest by uv, which installs the same versions in parallel: 25 s
+	# against pip's 56 s here, bytecode included (this machine sets PYTHONDONTWRITEBYTECODE, so
+	# modules are compiled at install or on every import). pip does it where uv cannot reach the index.
+	$(PY) -m pip install --quiet torch==2.13.0 uv
+	$(PY) -m uv pip install --quiet --compile-bytecode --python $(PY) -e '.[test]' || $(PY) -m pip install --quiet -e '.[test]'
 	# The embedding model in ONNX Runtime: ingest and questions then never import PyTorch.
 	$(PY) -m assistant export-model --if-missing
 	touch $(STAMP)
