@@ -38,7 +38,9 @@ chromium:
 # The suite runs its ingest and retrieval tests against a Chroma server too: start one
 # on loopback for the run, and stop it however the run ends.
 CHROMA_TEST_PORT ?= 8765
-test: $(STAMP) chromium
+# The Python install and Chromium's (apt) run side by side: on a fresh machine each takes tens of seconds.
+test:
+	@$(MAKE) --no-print-directory -j2 $(STAMP) chromium
 	@data=$$(mktemp -d); \
 	$(VENV)/bin/chroma run --path $$data --host 127.0.0.1 --port $(CHROMA_TEST_PORT) >$$data.log 2>&1 & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; rm -rf $$data $$data.log' EXIT; \

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from playwright.sync_api import expect
@@ -241,7 +240,7 @@ def test_browser_empty_question_ignored_and_feedback_saved(browser, hostile_serv
     page.context.close()
 
 
-def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_root, tmp_path):
+def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_root, tmp_path, fresh_real_copy):
     url, _ = hostile_server
     page, _, _ = open_page(browser, url, 1280, 800)
     page.get_by_role("tab", name="Sources").click()
@@ -249,9 +248,8 @@ def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_ro
     assert page.locator("#refresh-sources").count() == 0
     page.context.close()
 
-    corpus = tmp_path / "corpus"
-    shutil.copytree(repo_root / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
-    proc, admin_url = start_app(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(tmp_path / "index"),
+    corpus = fresh_real_copy.corpus  # indexed already: the refresh is what this test times
+    proc, admin_url = start_app(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(fresh_real_copy.index),
                                             "CASE_AUTH": f"{USER}:{PASSWORD}"}, tmp_path / "app.log", "--admin")
     try:
         page, errors, _ = open_page(browser, admin_url, 1280, 800, login=(USER, PASSWORD))
