@@ -114,16 +114,13 @@ def test_browser_session_views_clear_and_own_origin_only(browser, hostile_server
     page.context.close()
 
 
-def test_browser_page_opened_after_ingest_shows_new_timeline_and_cast(browser, repo_root, tmp_path, ingest_here):
+def test_browser_page_opened_after_ingest_shows_new_timeline_and_cast(browser, repo_root, tmp_path, ingest_here,
+                                                                     fresh_real_copy):
     """A page opened after an ingest the app did not run itself (`ingest --watch`, another
     process) shows the generation its answers come from, in every tab."""
-    import shutil
-
     from servers import start_app, stop_app
 
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(repo_root / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
-    ingest_here(corpus, index)
+    corpus, index = fresh_real_copy.corpus, fresh_real_copy.index
     proc, url = start_app(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(index)},
                           tmp_path / "app.log")
     try:

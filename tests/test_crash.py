@@ -46,7 +46,7 @@ def _killed_ingest(corpus: Path, index: Path, repo_root: Path, after: float) -> 
     return proc.wait(timeout=60)
 
 
-def test_ingest_killed_at_any_point_then_rerun_equals_clean(tmp_path, repo_root):
+def test_ingest_killed_at_any_point_then_rerun_equals_clean(tmp_path, repo_root, ingest_ok):
     corpus = tmp_path / "corpus"
     paths = write_corpus(corpus, 24)
     clean = tmp_path / "clean"
@@ -73,7 +73,7 @@ def test_ingest_killed_at_any_point_then_rerun_equals_clean(tmp_path, repo_root)
     paths[-1].unlink()
     (corpus / "late.md").write_text("A late note about project Zeta-9999 being audited twice.\n")
     clean2 = tmp_path / "clean2"
-    _ingest(corpus, clean2, repo_root)
+    ingest_ok(corpus, clean2)  # the reference only: in this process, with the session's model
     after_edit = _status(clean2, repo_root)["digest"]
     before = _status(index, repo_root)["digest"]
     for share in (0.6,):
@@ -83,14 +83,14 @@ def test_ingest_killed_at_any_point_then_rerun_equals_clean(tmp_path, repo_root)
     assert _status(index, repo_root)["digest"] == after_edit
 
 
-def test_reader_during_ingest_sees_old_or_new_never_missing(tmp_path, repo_root):
+def test_reader_during_ingest_sees_old_or_new_never_missing(tmp_path, repo_root, ingest_ok):
     from assistant import Assistant
 
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 36)
     target = corpus / "report-0007.md"
     index = tmp_path / "index"
-    _ingest(corpus, index, repo_root)
+    ingest_ok(corpus, index)  # the old index; the ingest that races the reader is another process
     reader = Assistant(index_dir=index)
     question = "In which city number was project Harbor-0007 audited?"
     assert "107" in reader.ask(question).answer
