@@ -248,7 +248,7 @@ def test_browser_refresh_sources_only_for_admin(browser, hostile_server, repo_ro
     assert page.locator("#refresh-sources").count() == 0
     page.context.close()
 
-    corpus = fresh_real_copy.corpus  # indexed already: the refresh is what this test times
+    corpus = fresh_real_copy.corpus  # indexed already, so the app starts without a first ingest
     proc, admin_url = start_app(repo_root, {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(fresh_real_copy.index),
                                             "CASE_AUTH": f"{USER}:{PASSWORD}"}, tmp_path / "app.log", "--admin")
     try:
