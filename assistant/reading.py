@@ -411,9 +411,26 @@ def _phrase(doc: Any, wh: Any) -> str:
             + doc[verb.i + 1:].text.rstrip("?").strip()
         out = f"{before} {doc[start:end].text}{rest}"
     else:
-        out = f"{before} {doc[start:end].text} {aux.text} {rest}"
+        if rest and (doc[end].pos_ in ("NOUN", "PROPN") or doc[end].text[:1] in "'’"
+                     or any(t.dep_ == "dep" for t in doc[end:])):
+            return ""  # the parser cut the subject short ("the name of acmes | face scan product")
+        out = f"{before} {doc[start:end].text} {_written_out(aux, doc[end] if rest else None)} {rest}"
     out = re.sub(r"\s+", " ", out).strip().rstrip("?").strip()
     return out[:1].lower() + out[1:]
+
+
+def _written_out(aux: Any, following: Any) -> str:
+    """An auxiliary as it stands apart from its subject: "what's X called" -> "what X is called"
+    (the tokenizer's norm: "'re" is "are"; "'s" is "has" before "been", else by its lemma)."""
+    if aux.text[:1] not in "'’":
+        return aux.text
+    if aux.norm_[:1] not in "'’":
+        return aux.norm_
+    from lemminflect import getInflection
+
+    lemma = "have" if following is not None and following.lemma_ == "be" and following.tag_ == "VBN" else aux.lemma_
+    forms = getInflection(lemma, tag=aux.tag_)
+    return forms[0] if forms else aux.text
 
 
 def _past(verb: Any) -> str | None:

@@ -179,6 +179,16 @@ def test_read_question_misparsed_verb_still_gives_a_grammatical_clause(reader):
     assert phrase == "which duties Smith allegedly neglected, according to Acme"
 
 
+def test_read_question_contraction_or_cut_subject_gives_clause_or_none(reader):
+    """A refusal's clause writes a contracted auxiliary out where it moves ("what's" -> "what
+    ... is", "has" before "been"), and is left out when the parser cut the subject short,
+    rather than strand an "'s" mid-phrase."""
+    assert reader.read("What's Acme's product called?").phrase == "what Acme's product is called"
+    assert reader.read("What's Smith been accused of?").phrase == "what Smith has been accused of"
+    assert reader.read("Where're the hearings held?").phrase == "where the hearings are held"
+    assert "'s" not in reader.read("what's the name of acmes face scan product").phrase
+
+
 def test_read_question_hyphenated_word_stays_whole(reader):
     """"ex-engineer" is one word of what the question is about, and the refusal's clause keeps
     it as written."""
