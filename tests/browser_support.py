@@ -43,13 +43,17 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def hostile_server(repo_root, tmp_path_factory):
-    """The real corpus plus a document full of markup, served by the real app."""
+def hostile_server(repo_root, tmp_path_factory, real_corpus_index, ingest_ok):
+    """The real corpus plus a document full of markup, served by the real app. Its index starts
+    from the session's and takes the document in this process (the app's own first-start
+    ingest is test_app's to prove)."""
     base = tmp_path_factory.mktemp("hostile")
-    corpus = base / "corpus"
-    shutil.copytree(repo_root / "corpus", corpus, ignore=shutil.ignore_patterns(".fetched"))
+    corpus, index = base / "corpus", base / "index"
+    shutil.copytree(real_corpus_index.corpus, corpus)
+    shutil.copytree(real_corpus_index.index, index, ignore=shutil.ignore_patterns(".lock"))
     (corpus / "hostile.md").write_text(HOSTILE)
-    env = {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(base / "index"),
+    ingest_ok(corpus, index)
+    env = {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(index),
            "CASE_FEEDBACK_FILE": str(base / "feedback.jsonl")}
     proc, url = start_app(repo_root, env, base / "app.log")
     yield url, base

@@ -83,14 +83,21 @@ def test_answer_model_file_is_the_features_the_code_computes():
 
 
 @pytest.mark.slow
-def test_train_reproduces_the_shipped_model(tmp_path, shared_embedder):
+def test_train_reproduces_the_shipped_model(tmp_path, shared_embedder, real_corpus_index):
     """What `python -m assistant train` runs, in this process with the session's model: the
-    same file, byte for byte, from the same questions."""
+    same file, byte for byte, from the same questions. Its two indexes start from the session's
+    index of the same corpus (ingest brings them up to date: nothing for the case corpus, the
+    follow-up documents for the other)."""
     needs_shared()
+    import shutil
+
     from assistant.answerability.model import MODEL_FILE
-    from assistant.answerability.training import train
+    from assistant.answerability.training import CASE, UPDATES, train
     from assistant.settings import Settings
 
+    for name in (CASE, UPDATES):
+        shutil.copytree(real_corpus_index.index, tmp_path / "work" / f"index-{name}",
+                        ignore=shutil.ignore_patterns(".lock"))
     out = tmp_path / "model.json"
     train(Settings.load(eval_work_dir=tmp_path / "work"), tmp_path / "work", out, embeddings=shared_embedder)
     assert out.read_text(encoding="utf-8") == MODEL_FILE.read_text(encoding="utf-8")

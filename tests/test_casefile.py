@@ -287,18 +287,17 @@ def test_cli_people_json_gives_speaker_and_stance_per_role(case_index, capsys):
 
 
 @pytest.mark.slow
-def test_ingest_people_with_follow_up_documents_names_each_person_once(fresh_real_copy, repo_root):
+def test_ingest_people_with_follow_up_documents_names_each_person_once(fresh_real_copy, repo_root, ingest_ok,
+                                                                       shared_analyzer):
     """The three public follow-up documents added: a short name joins its full name (across the
     parser's person/organisation confusion), titles mark people, a place is never a person,
     and a role is a short phrase, never one starting with a verb."""
     import shutil
 
-    from conftest import run_ingest_cli
-
     docs = need_shared(repo_root.parent / "shared" / "eval" / "updates" / "docs", "the public follow-up documents")
     for doc in sorted(docs.glob("*.md")):
         shutil.copy(doc, fresh_real_copy.corpus / doc.name)
-    assert run_ingest_cli(fresh_real_copy.corpus, fresh_real_copy.index).returncode == 0
+    ingest_ok(fresh_real_copy.corpus, fresh_real_copy.index)
     entities = _casefile_of(fresh_real_copy.index).entities
 
     def named(word: str) -> list:
@@ -314,10 +313,7 @@ def test_ingest_people_with_follow_up_documents_names_each_person_once(fresh_rea
     assert _entity(cast, "Daniel Okonjo-Reeve").role == "counsel for Forrest"
     assert _entity(cast, "Harcourt Vell LLP").role == "Forrest's solicitors"
     assert "legitimate" not in _entity(cast, "Dijkstein Analytics B.V.").role  # "no finding that Dijkstein was ..."
-    from assistant.analysis import load_pipeline
-    from assistant.settings import Settings
-
-    nlp = load_pipeline(Settings().spacy_model)
+    nlp = shared_analyzer.nlp
     for e in entities:
         assert len(e.role.split()) <= 12, e
         first = nlp(e.role)[0] if e.role else None  # a phrase for it, not the rest of a clause
