@@ -48,7 +48,7 @@ def _killed_ingest(corpus: Path, index: Path, repo_root: Path, after: float) -> 
 
 def test_ingest_killed_at_any_point_then_rerun_equals_clean(tmp_path, repo_root, ingest_ok):
     corpus = tmp_path / "corpus"
-    paths = write_corpus(corpus, 24)
+    paths = write_corpus(corpus, 12)  # enough for every phase (the edits below need ten); each more costs five runs
     clean = tmp_path / "clean"
     started = time.monotonic()
     _ingest(corpus, clean, repo_root)
