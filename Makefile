@@ -11,11 +11,15 @@ export CASE_INDEX_DIR ?= data/index
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	# torch first, pinned, by pip (which finds the machine's CPU wheel), so that nothing resolves
-	# to a CUDA build; then the rest by uv, which installs the same versions in parallel: 25 s
-	# against pip's 56 s here, bytecode included (this machine sets PYTHONDONTWRITEBYTECODE, so
+	# torch first, pinned, so that nothing resolves to a CUDA build; then the rest by uv, which
+	# installs the same versions in parallel: 25 s against pip's 56 s here, bytecode included (this machine sets PYTHONDONTWRITEBYTECODE, so
 	# modules are compiled at install or on every import). pip does it where uv cannot reach the index.
-	$(PY) -m pip install --quiet torch==2.13.0 uv
+	# Where pip is pointed at a folder holding the CPU build (PIP_FIND_LINKS), uv installs it from
+	# there, twice as fast; it is asked for "+cpu" exactly, so it can never take PyPI's CUDA build.
+	$(PY) -m pip install --quiet uv
+	if ls "$${PIP_FIND_LINKS:-/nonexistent}"/torch-2.13.0+cpu-*.whl >/dev/null 2>&1; then \
+	  $(PY) -m uv pip install --quiet --python $(PY) --find-links "$$PIP_FIND_LINKS" 'torch==2.13.0+cpu'; \
+	else $(PY) -m pip install --quiet torch==2.13.0; fi
 	$(PY) -m uv pip install --quiet --compile-bytecode --python $(PY) -e '.[test]' || $(PY) -m pip install --quiet -e '.[test]'
 	# The embedding model in ONNX Runtime: ingest and questions then never import PyTorch.
 	$(PY) -m assistant export-model --if-missing
