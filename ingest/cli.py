@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -60,10 +62,23 @@ def _watch(settings: Settings, args: argparse.Namespace) -> int:
     if args.fetch or args.full:
         raise CaseError("--watch re-indexes what is on disk: run --fetch or --full on their own")
     logging.getLogger(__name__).info("watching %s (Ctrl-C to stop)", settings.corpus_dir)
+    # Ctrl-C also sets ``stop``, which ends the watch at its next wait: an interrupt that a
+    # library swallows mid-run cannot keep the watcher alive (seen once in a CI run: the
+    # watcher went back to waiting after SIGINT and never said it stopped).
+    stop = threading.Event()
+
+    def interrupted(signum: int, frame: object) -> None:
+        stop.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
     try:
-        watch_corpus(settings, tell)
+        watch_corpus(settings, tell, stop=stop)
     except KeyboardInterrupt:
-        print("stopped watching: the live index is as last published", file=sys.stderr)
+        pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print("stopped watching: the live index is as last published", file=sys.stderr)
     return 0
 
 
