@@ -12,8 +12,9 @@ export CASE_INDEX_DIR ?= data/index
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned, so that nothing resolves to a CUDA build; then the rest by uv, which
-	# installs the same versions in parallel: 25 s against pip's 56 s here, bytecode included (this machine sets PYTHONDONTWRITEBYTECODE, so
-	# modules are compiled at install or on every import). pip does it where uv cannot reach the index.
+	# installs the same versions in parallel: 25 s against pip's 56 s here, bytecode included
+	# (this machine sets PYTHONDONTWRITEBYTECODE, so modules are compiled at install or on every
+	# import). pip does it where uv cannot reach the index.
 	# Where pip is pointed at a folder holding the CPU build (PIP_FIND_LINKS), uv installs it from
 	# there, twice as fast; it is asked for "+cpu" exactly, so it can never take PyPI's CUDA build.
 	$(PY) -m pip install --quiet uv

@@ -403,7 +403,8 @@ def _phrase(doc: Any, wh: Any) -> str:
     if aux.lemma_ == "do":
         if verb is None or verb.i < end:
             return ""
-        inflected = _past(verb) if aux.tag_ == "VBD" else (_third(verb) if aux.lower_ == "does" else verb.text)
+        inflected = _inflect(verb.lemma_, "VBD") if aux.tag_ == "VBD" else \
+            (_inflect(verb.lemma_, "VBZ") if aux.lower_ == "does" else verb.text)
         if inflected is None:
             return ""
         middle = doc[end:verb.i].text  # kept joined to the subject as written ("the ex-employee")
@@ -426,22 +427,13 @@ def _written_out(aux: Any, following: Any) -> str:
         return aux.text
     if aux.norm_[:1] not in "'’":
         return aux.norm_
-    from lemminflect import getInflection
-
     lemma = "have" if following is not None and following.lemma_ == "be" and following.tag_ == "VBN" else aux.lemma_
-    forms = getInflection(lemma, tag=aux.tag_)
-    return forms[0] if forms else aux.text
+    return _inflect(lemma, aux.tag_) or aux.text
 
 
-def _past(verb: Any) -> str | None:
+def _inflect(lemma: str, tag: str) -> str | None:
+    """The form of ``lemma`` for the Penn ``tag`` ("VBD": its past), or None when lemminflect has none."""
     from lemminflect import getInflection
 
-    forms = getInflection(verb.lemma_, tag="VBD")
-    return forms[0] if forms else None
-
-
-def _third(verb: Any) -> str | None:
-    from lemminflect import getInflection
-
-    forms = getInflection(verb.lemma_, tag="VBZ")
+    forms = getInflection(lemma, tag=tag)
     return forms[0] if forms else None
