@@ -83,7 +83,7 @@ def test_answer_model_file_is_the_features_the_code_computes():
 
 
 @pytest.mark.slow
-def test_train_reproduces_the_shipped_model(tmp_path, shared_embedder, real_corpus_index):
+def test_train_reproduces_the_shipped_model(tmp_path, shared_embedder, shared_analyzer, real_corpus_index):
     """What `python -m assistant train` runs, in this process with the session's model: the
     same file, byte for byte, from the same questions. Its two indexes start from the session's
     index of the same corpus (ingest brings them up to date: nothing for the case corpus, the
@@ -99,7 +99,8 @@ def test_train_reproduces_the_shipped_model(tmp_path, shared_embedder, real_corp
         shutil.copytree(real_corpus_index.index, tmp_path / "work" / f"index-{name}",
                         ignore=shutil.ignore_patterns(".lock"))
     out = tmp_path / "model.json"
-    train(Settings.load(eval_work_dir=tmp_path / "work"), tmp_path / "work", out, embeddings=shared_embedder)
+    train(Settings.load(eval_work_dir=tmp_path / "work"), tmp_path / "work", out, embeddings=shared_embedder,
+          analyzer=shared_analyzer)
     assert out.read_text(encoding="utf-8") == MODEL_FILE.read_text(encoding="utf-8")
 
 

@@ -28,18 +28,20 @@ import re
 import shutil
 import warnings
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
+from ..analysis import Analyzer
 from ..answering import Answerer, Candidates
 from ..embedding import Embedder
 from ..errors import CaseError
 from ..evaluation import Verdict, load_questions, verdict
+from ..index import CaseProfile
 from ..reading import QuestionFrame
+from ..retrieval import Retriever, Snapshot
 from ..settings import Settings
 from ..types import Answer
 from .decide import Decider, Judged, Judgement
@@ -154,21 +156,22 @@ def read_split(items: list[Item], path: Path = SPLIT_FILE) -> tuple[list[Item], 
 class Indexes:
     """The two indexes the question sets are asked of, built (incrementally) under ``work``:
     the case corpus as the project has it (fetched copies aside, so a fit does not depend on
-    what a machine could fetch), and the same with the follow-up documents added."""
+    what a machine could fetch), and the same with the follow-up documents added. ``analyzer``:
+    a language pipeline already loaded (else one is loaded when an ingest first needs it)."""
 
-    def __init__(self, settings: Settings, work: Path, embeddings: Embedder, model: AnswerModel) -> None:
+    def __init__(self, settings: Settings, work: Path, embeddings: Embedder, model: AnswerModel,
+                 analyzer: Analyzer | None = None) -> None:
         self.settings = settings
         self.work = work
         self.embeddings = embeddings
         self.model = model
+        self.analyzer = analyzer
         self._answerers: dict[str, Answerer] = {}
 
     def answerer(self, name: str) -> Answerer:
         """The answerer of index ``name``, deciding with ``model`` (the language pipelines and the
         words' vectors are the first answerer's for all)."""
         if name not in self._answerers:
-            from ..retrieval import Retriever
-
             first = next(iter(self._answerers.values()), None)
             settings = self._settings(name)
             self._answerers[name] = Answerer(Retriever(settings, self.embeddings), settings, self.model,
@@ -177,18 +180,11 @@ class Indexes:
                                              featurizer=first.featurizer if first else None)
         return self._answerers[name]
 
-    @cached_property
-    def _analyzers(self) -> list:
-        return []
-
-    def _analyzer(self):
+    def _analyzer(self) -> Analyzer:
         """One language pipeline for both indexes' ingest."""
-        from ..analysis import Analyzer
-        from ..index import CaseProfile
-
-        if not self._analyzers:
-            self._analyzers.append(Analyzer(self.settings.spacy_model, CaseProfile()))
-        return self._analyzers[0]
+        if self.analyzer is None:
+            self.analyzer = Analyzer(self.settings.spacy_model, CaseProfile())
+        return self.analyzer
 
     def _settings(self, name: str) -> Settings:
         from ingest.pipeline import run_ingest
@@ -220,6 +216,7 @@ class Asked:
     frame: QuestionFrame
     parts: list[Candidates]
     labels: list[np.ndarray]
+    snap: Snapshot  # the generation it was read against, which every simulated answer reads too
 
 
 def _norm(s: str) -> str:
@@ -254,7 +251,7 @@ def ask(item: Item, answerer: Answerer) -> Asked:
         got = answerer.candidates(part, prior, snap)
         parts.append(got)
         labels.append(np.array([answers(item, served(c), c.passage.text) for c in got.sentences], dtype=bool))
-    return Asked(item, frame, parts, labels)
+    return Asked(item, frame, parts, labels, snap)
 
 
 def ask_all(items: list[Item], indexes: Indexes) -> list[Asked]:
@@ -391,7 +388,7 @@ def _cross_fit(asked: list[Asked], folds: list[np.ndarray]) -> tuple[dict[str, L
 def simulate(a: Asked, selector: list[np.ndarray], answerable: list[float], thresholds: Thresholds,
              answerer: Answerer) -> Answer:
     """The answer the answerer gives ``a`` with these judgements and thresholds."""
-    snap = answerer.retriever.snapshot()
+    snap = a.snap
     refused = answerer.not_english(a.item.gold["question"], snap)
     if refused is not None:
         return refused
@@ -483,15 +480,15 @@ def _digest(keys: list[str]) -> str:
 
 
 def train(settings: Settings, work: Path, out: Path = MODEL_FILE, resplit: bool = False,
-          embeddings: Embedder | None = None) -> AnswerModel:
-    """Fit on the train split and write the model file; returns the model. ``embeddings``: a
-    model already loaded (the same as the settings name)."""
+          embeddings: Embedder | None = None, analyzer: Analyzer | None = None) -> AnswerModel:
+    """Fit on the train split and write the model file; returns the model. ``embeddings`` and
+    ``analyzer``: models already loaded (the same as the settings name)."""
     embeddings = embeddings or Embedder.for_settings(settings)
     items = load_items(settings)
     if resplit:
         SPLIT_FILE.write_text(json.dumps(make_split(items), indent=1) + "\n", encoding="utf-8")
     train_items, _ = read_split(items)
-    indexes = Indexes(settings, work, embeddings, AnswerModel.untrained())  # features need no model
+    indexes = Indexes(settings, work, embeddings, AnswerModel.untrained(), analyzer)  # features need no model
     asked = ask_all(train_items, indexes)
     model = fit(asked, indexes, settings.eval_max_words).model
     out.write_text(model.to_json(), encoding="utf-8")
