@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 10
+ANALYSIS_VERSION = 11
 
 
 def _import_spacy() -> Any:
@@ -391,6 +391,8 @@ def mention_of(ent: Any, written: date | None = None) -> Mention:
     """The mention of one entity span of a parsed sentence, as ingest stores it (``written``:
     when its source was published, the year of a date given without one)."""
     text, label, title = ent.text.strip(), ent.label_, ""
+    if label == "MONEY" and text.lower().endswith(tuple(english().sentence.percent)):
+        label = "PERCENT"  # the small English model reads "20 per cent" as money
     if label in TITLED_LABELS:
         text, title, person = name_of(ent, english().sentence.titles)
         label = "PERSON" if person else label

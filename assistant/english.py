@@ -44,6 +44,7 @@ class QuestionWords(_Strict):
     sort_nouns: Words
     anyone: Words
     source_verbs: Words
+    money_words: Words
     auxiliaries: Words
     imperatives: Words
     pointers: Words
@@ -68,6 +69,7 @@ class SentenceWords(_Strict):
     agency_nouns: Words
     general_agency_nouns: Words
     titles: Words
+    percent: Words
 
 
 class Places(_Strict):

@@ -26,6 +26,7 @@ class Asks(StrEnum):
     CITY = "city"
     DATE = "date or period"
     NUMBER = "amount or number"
+    MONEY = "amount of money"
     REASON = "reason"
     MANNER = "manner"
     YES_NO = "yes/no"
@@ -170,6 +171,8 @@ class QuestionReader:
                 if nxt is not None and nxt.lower_ in ("many", "much"):
                     asks = Asks.NUMBER
                     head = nxt.head if nxt.head.pos_ == "NOUN" else None
+                    if head is None and any(t.lemma_.lower() in _w().money_words for t in words):
+                        asks = Asks.MONEY
                 elif nxt is not None and nxt.lower_ in ("long", "soon", "often"):
                     asks = Asks.DATE
                 else:
@@ -211,11 +214,13 @@ class QuestionReader:
                     sort_of = obj
                 head = obj
             lemma = head.lemma_.lower()
-            kind = type_nouns().get(lemma)
+            kind = type_nouns().get(lemma) or type_nouns().get(head.lower_)  # "damages" is no plural of damage
             if head.tag_ in ("NNS", "NNPS") and kind not in (Asks.DATE, Asks.NUMBER):
                 plural = True
             if sort_of is not None and asks in (None, Asks.ORGANISATION, Asks.PRODUCT, Asks.THING):
                 asks = Asks.THING  # a sort of company is no company's name
+            elif asks == Asks.NUMBER and kind == Asks.MONEY:
+                asks = kind  # "how much compensation": an amount of money, not a share or a count
             elif asks is None or asks in (Asks.PERSON, Asks.NAMED) and kind is not None:
                 asks = kind or asks or Asks.THING
             if wants_name and asks == Asks.THING:

@@ -106,11 +106,18 @@ def test_mentions_hold_entities_dates_and_periods(analyzer):
     found = {(m.label, m.value or m.text) for m in s.mentions}
     assert ("ORG", "Zentrix") in found and ("GPE", "London") in found
     assert ("DATE", "2022-11") in found and ("PERIOD", "2022-11/2023-05") in found
+    # a share written out is a percentage, whatever the small model says (it reads it as money)
+    s = analysed(analyzer, "The award of £418,250 was reduced by 20 per cent.")[0]
+    labels = {m.text: m.label for m in s.mentions}
+    assert labels.get("20 per cent") == "PERCENT" and labels.get("418,250") == "MONEY"
 
 
 @pytest.mark.parametrize("question,asks,focus", [
     ("Which law firm represents Acme?", Asks.ORGANISATION, ()),
-    ("What damages did the tribunal award?", Asks.THING, ("damage",)),
+    ("What damages did the tribunal award?", Asks.MONEY, ()),
+    ("How much compensation is Smith seeking?", Asks.MONEY, ()),
+    ("How much did Acme pay Zentrix?", Asks.MONEY, ()),
+    ("How much of the market does Acme hold?", Asks.NUMBER, ()),
     ("What was the tribunal's ruling?", Asks.THING, ("ruling",)),
     ("In which city is Zentrix headquartered?", Asks.CITY, ()),
     ("How many years did Smith work at Acme?", Asks.NUMBER, ()),

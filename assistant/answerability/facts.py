@@ -32,6 +32,7 @@ LABELS: dict[Asks, tuple[str, ...]] = {
     Asks.CITY: ("GPE", "LOC"),
     Asks.DATE: ("DATE", "PERIOD", "EVENT"),
     Asks.NUMBER: ("CARDINAL", "MONEY", "QUANTITY", "PERCENT"),
+    Asks.MONEY: ("MONEY",),
     Asks.NAMED: ("PERSON", "ORG", "GPE", "NORP"),
 }
 TYPED = frozenset(LABELS)

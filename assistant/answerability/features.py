@@ -28,7 +28,7 @@ _HOW_DO_I = re.compile(r"^\s*how (do|can|should|could|would) (i|we)\b", re.I)
 #: The kinds of question, as the model tells them apart (a kind and its narrower forms together).
 KINDS: dict[str, tuple[Asks, ...]] = {
     "person": (Asks.PERSON,), "organisation": (Asks.ORGANISATION, Asks.PRODUCT, Asks.NAMED),
-    "place": (Asks.PLACE, Asks.COUNTRY, Asks.CITY), "date": (Asks.DATE,), "number": (Asks.NUMBER,),
+    "place": (Asks.PLACE, Asks.COUNTRY, Asks.CITY), "date": (Asks.DATE,), "number": (Asks.NUMBER, Asks.MONEY),
     "reason": (Asks.REASON,), "manner": (Asks.MANNER,), "yes_no": (Asks.YES_NO,),
     "definition": (Asks.DEFINITION,), "source": (Asks.SOURCE,), "thing": (Asks.THING,),
 }
