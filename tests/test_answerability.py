@@ -189,6 +189,25 @@ def test_ask_why_about_a_dismissal_gives_each_side_with_its_speaker(assistant):
     assert "serious misconduct" in answer.answer and "whistleblowing" in answer.answer
 
 
+def test_read_speaker_described_as_no_one_in_the_sources_tells_no_sentence_apart(assistant):
+    """"According to the filing, ...": the sources quote no "filing", so no sentence is anyone
+    else's; a party or a quoted speaker is still told apart."""
+    from assistant.answerability.features import asked_speaker
+
+    answerer = assistant.answerer
+    snap = answerer.retriever.snapshot()
+
+    def speaker(question: str) -> str:
+        return asked_speaker(answerer.reader.read(question), snap)
+
+    assert speaker("According to the filing, what did Forrest blow the whistle on?") == ""
+    assert speaker("What happened in 2023, according to the article?") == ""
+    assert speaker("What does the former AWS employee say about the police?") == "forrest"
+    assert speaker("How did Amazon respond?") == "amazon"
+    answer = assistant.ask("According to the filing, what did Forrest blow the whistle on before he lost his job?")
+    assert not answer.abstained and answer.citations
+
+
 def test_ask_response_follow_up_answers_the_other_side_of_the_last_claim(assistant):
     first = assistant.ask("Which Russian company did Amazon allegedly give access to Rekognition?")
     history = [{"role": "user", "content": "Which Russian company did Amazon allegedly give access to Rekognition?"},

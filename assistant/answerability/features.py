@@ -102,11 +102,15 @@ def question_facts(frame: QuestionFrame, snap: Snapshot) -> QuestionFacts:
 
 
 def asked_speaker(frame: QuestionFrame, snap: Snapshot) -> str:
-    """The label (lowercase) of the speaker whose words the question asks for, or ""."""
+    """The label (lowercase) of the speaker whose words the question asks for, or "": also when
+    it is described as no speaker of the sources is ("according to the filing", "the article",
+    "both sides"): no sentence can then be told to be someone else's."""
     if not frame.speaker:
         return ""
     party = snap.manifest.case.party_of(frame.speaker) if snap.manifest is not None else None
-    return (party.label if party else frame.speaker).lower()
+    if party is not None:
+        return party.label.lower()
+    return frame.speaker.lower() if any(same_speaker(s, frame.speaker) for s in snap.speakers) else ""
 
 
 def _mean(values: list[float]) -> float:
