@@ -208,6 +208,14 @@ def test_read_speaker_described_as_no_one_in_the_sources_tells_no_sentence_apart
     assert not answer.abstained and answer.citations
 
 
+def test_ask_yes_no_nearest_a_headline_gives_the_claim_and_the_reply(assistant):
+    """An outlet's headline only reports the claim: a yes/no question it comes nearest to is
+    answered by the claim's speaker and the other side, not by the headline and the claim."""
+    answer = assistant.ask("Did Amazon violate UK sanctions?")
+    assert not answer.abstained
+    assert {"Forrest", "Amazon"} <= {p.speaker for p in answer.parts}, [p.speaker for p in answer.parts]
+
+
 def test_ask_response_follow_up_answers_the_other_side_of_the_last_claim(assistant):
     first = assistant.ask("Which Russian company did Amazon allegedly give access to Rekognition?")
     history = [{"role": "user", "content": "Which Russian company did Amazon allegedly give access to Rekognition?"},

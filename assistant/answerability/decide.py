@@ -94,11 +94,15 @@ class Decider:
         chosen = [best.c]
         if frame.asks in (Asks.YES_NO, Asks.REASON) or frame.both_sides:
             # A dispute: the claim, then the other side's answer to it (or the answer, then
-            # the claim it answers).
-            reply = self._reply(best, judged, snap)
+            # the claim it answers). An outlet's headline only reports one side's claim: the
+            # dispute is then the nearest sentence that takes a side, and its reply.
+            sided = next((j for j in judged if not j.c.passage.headline and j.p >= self.t.side
+                          and j.c.sentence.attribution.stance != Stance.REPORTS), None)
+            anchor = sided if best.c.passage.headline and sided is not None else best
+            reply = self._reply(anchor, judged, snap)
             if reply is not None:
                 claim_first = reply.c.sentence.attribution.stance == Stance.ALLEGES
-                pair = [reply.c, best.c] if claim_first else [best.c, reply.c]
+                pair = [reply.c, anchor.c] if claim_first else [anchor.c, reply.c]
                 return pair[:1] + self._with_opener(pair[1:], snap, exclude=pair[0])
             return chosen
         asked = set(snap.lexicon.terms(frame.text))
