@@ -107,6 +107,7 @@ class Answerer:
         weigh = weigh or (lambda i, part, prior: self.weigh(part, prior, snap))
         decider = decider or self.decider
         chosen: list[ScoredSentence] = []
+        leads: set[str] = set()  # each part's answer: its first sentence, and the other side's reply
         missing: list[tuple[QuestionFrame, Near]] = []
         for i, part in enumerate(frame.parts or (frame,)):
             prior = self.prior(frame, part, i, history, chosen, snap)
@@ -118,22 +119,25 @@ class Answerer:
                 # else "Who filed the claim, and when?": the earlier part's sentence gives the date too
                 continue
             seen = {x.sentence.id for x in chosen}
-            for c in got:
-                if c.sentence.id not in seen:
-                    seen.add(c.sentence.id)
-                    chosen.append(c)
-        return self.assemble(frame, chosen, missing, snap)
+            new = [c for c in got if c.sentence.id not in seen]
+            # A claim and the other side's reply to it are one answer: both lead.
+            sides = new[:2] if len(new) > 1 and new[0].sentence.attribution.speaker != new[1].sentence.attribution.speaker \
+                else new[:1]
+            leads.update(c.sentence.id for c in sides)
+            chosen += new
+        return self.assemble(frame, chosen, missing, snap, leads)
 
     def assemble(self, frame: QuestionFrame, chosen: list[ScoredSentence],
-                 missing: list[tuple[QuestionFrame, Near]], snap: Snapshot) -> Answer:
+                 missing: list[tuple[QuestionFrame, Near]], snap: Snapshot, leads: set[str] | None = None) -> Answer:
         """The answer from what the parts chose: each part the sources hold answered, each they
         do not named as a gap; a decline when none is answered. A question of one part asking
         for a thing of a kind opens with that thing (the short answer) and the sentence it is
-        taken from."""
+        taken from. ``leads``: each part's answer (its first sentence, with the reply of a
+        dispute), which the word budget holds before any part's further sentences."""
         if not chosen:
             part, near = missing[0] if len(missing) == 1 else (frame, _nearest(m for _, m in missing))
             return self.decline(part, near)
-        fitted = self._fit(chosen)
+        fitted = self._fit(chosen, leads=leads)
         short = self.short(frame, fitted, snap) if len(frame.parts) < 2 else None
         if short is not None:
             holder = fitted[short[0]].sentence
@@ -213,17 +217,22 @@ class Answerer:
         *_, i, span = max(found)
         return i, span
 
-    def _fit(self, chosen: list[ScoredSentence], reserve: int = 0) -> list[ScoredSentence]:
+    def _fit(self, chosen: list[ScoredSentence], reserve: int = 0, leads: set[str] | None = None) -> list[ScoredSentence]:
         """As many of the chosen sentences as the word budget (less ``reserve``) holds, in the
-        order they answer."""
-        out, budget = [], self.settings.max_answer_words - reserve
-        for c in chosen:  # as many as the decider chose (a list may run longer than an answer)
-            n = len(served(c).split()) + 1
-            if out and n > budget:
-                continue
-            out.append(c)
-            budget -= n
-        return out
+        order they answer: each part's answer (``leads``) before any further sentence, so one
+        part's extra sentences never crowd out another part's answer."""
+        leads = leads or set()
+        kept, budget = set(), self.settings.max_answer_words - reserve
+        for first in (True, False):
+            for c in chosen:  # as many as the decider chose (a list may run longer than an answer)
+                if (c.sentence.id in leads) != first or c.sentence.id in kept:
+                    continue
+                n = len(served(c).split()) + 1
+                if kept and n > budget:
+                    continue
+                kept.add(c.sentence.id)
+                budget -= n
+        return [c for c in chosen if c.sentence.id in kept]
 
     def compose(self, chosen: list[ScoredSentence], short: tuple[int, tuple[int, int]] | None = None) -> Answer:
         """The chosen sentences as an answer, each with its passage's marker; ``short``: which

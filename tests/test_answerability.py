@@ -79,7 +79,7 @@ def test_answer_model_file_is_the_features_the_code_computes():
     with pytest.raises(SettingsError, match="assistant train"):
         AnswerModel.from_json(json.dumps(data))
     t = model.thresholds
-    assert 0 < t.keep < 1 and 0 < t.answer < 1 and 0 < t.answer_typed < 1
+    assert 0 < t.keep < 1 and 0.5 <= t.answer < 1 and 0.5 <= t.answer_typed < 1  # answered at even odds or better
 
 
 @pytest.mark.slow
@@ -214,6 +214,23 @@ def test_ask_yes_no_nearest_a_headline_gives_the_claim_and_the_reply(assistant):
     answer = assistant.ask("Did Amazon violate UK sanctions?")
     assert not answer.abstained
     assert {"Forrest", "Amazon"} <= {p.speaker for p in answer.parts}, [p.speaker for p in answer.parts]
+
+
+def test_fit_each_parts_answer_before_another_parts_further_sentences(assistant):
+    """A multi-part answer within the word budget: a later part's answer is kept before an
+    earlier part's further sentences, and the parts stay in order."""
+    answerer = assistant.answerer
+    _, found = answerer.retriever.search("Forrest Amazon police sanctions misconduct VisionLabs")
+    by_length = sorted(found, key=lambda c: -len(c.sentence.text.split()))
+    first_part, second_part = by_length[:3], by_length[3:4]  # three long sentences fill the budget alone
+    chosen = first_part + second_part
+    assert sum(len(c.sentence.text.split()) for c in chosen) > answerer.settings.max_answer_words
+    leads = {first_part[0].sentence.id, second_part[0].sentence.id}
+    fitted = answerer._fit(chosen, leads=leads)
+    ids = [c.sentence.id for c in fitted]
+    assert leads <= set(ids)
+    assert ids == [c.sentence.id for c in chosen if c.sentence.id in ids]  # in the parts' order
+    assert [c.sentence.id for c in answerer._fit(chosen)][-1] != second_part[0].sentence.id  # without leads: crowded out
 
 
 def test_ask_response_follow_up_answers_the_other_side_of_the_last_claim(assistant):

@@ -57,6 +57,12 @@ FOLDS = 5
 #: Regularisation strengths tried (inverse: smaller is stronger).
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 GRID = tuple(round(x, 2) for x in np.arange(0.01, 0.96, 0.02))
+#: Where the answer thresholds are looked for: at even odds or above. The answerability head is
+#: calibrated (its regularisation chosen by log loss) and a wrong answer costs as much as a false
+#: decline, so answering below even odds is never right in expectation; the pass count over the
+#: train split is too flat to tell (it scored 0.37-0.45 and 0.55-0.59 alike, and a change to one
+#: behaviour moved the fitted threshold from one stretch to the other).
+ANSWER_GRID = tuple(v for v in GRID if v >= 0.5)
 #: Kinds whose questions are about something else altogether (a decline says so).
 FAR_KINDS = frozenset({"far", "out-of-scope"})
 CASE, UPDATES = "case", "updates"
@@ -437,7 +443,8 @@ def fit_thresholds(asked: list[Asked], judgements: Judgements, indexes: Indexes,
     memo: dict[tuple, float] = {}
     for _ in range(2):
         for name in ("answer", "answer_typed", "keep", "side"):
-            scores = {v: _passed(asked, judgements, replace(t, **{name: v}), indexes, max_words, memo) for v in GRID}
+            grid = GRID if name in ("keep", "side") else ANSWER_GRID
+            scores = {v: _passed(asked, judgements, replace(t, **{name: v}), indexes, max_words, memo) for v in grid}
             t = replace(t, **{name: _middle_of_best(scores)})
     return replace(t, far=_far_threshold(asked))
 
