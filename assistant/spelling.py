@@ -11,8 +11,9 @@ real English word from a slip, so a word the reader meant as written is left alo
   two are as near; in a question typed without capitals, an English word one edit from one
   person's name is that name ("who is charles forest");
 - any other word that is no English word at all becomes the nearest word of the sources (or a
-  function word): "polise" -> "police", else the nearest English word ("represnts"); of
-  several as near, a word of the sources, then the commonest in English;
+  function word): "polise" -> "police", else the word of the sources it starts ("recog" ->
+  "recognition"), else the nearest English word ("represnts"); of several as near, a word of
+  the sources, then the commonest in English;
 - a word that opens the question becomes the question word one edit away when it is no
   English word ("wich" -> "which", not "with"), or a rare one and the question word far
   commoner ("wat" -> "what", "wen" -> "when"): a question's first word is its wh-word more
@@ -36,6 +37,8 @@ _QUESTION_WORDS = frozenset("what when where which who whom whose why how".split
 #: A word this much rarer in English than a source word one edit away is taken for a slip.
 COMMONER = 100
 MIN_LENGTH = 3
+#: The fewest letters a word typed short is taken to start a word of the sources with.
+CLIPPED = 4
 
 
 @lru_cache(maxsize=1)
@@ -120,10 +123,15 @@ class Speller:
         return max(found, key=lambda f: (-f[1], self.frequency.get(f[0], 0), f[0]))[0] if found else None
 
     def _nearest_word(self, word: str) -> str | None:
-        """The nearest word within the edit budget: of the sources or a function word, else an
-        English word; of several as near, a word of the sources, then the commonest in English."""
+        """The nearest word within the edit budget: of the sources or a function word, else a
+        word of the sources it is the start of (typed short: "recog"), else an English word; of
+        several as near, a word of the sources, then the commonest in English."""
         found = process.extract(word, self._word_list, scorer=OSA.distance, score_cutoff=max_edits(word),
                                 limit=None)
+        if not found and len(word) >= CLIPPED:
+            whole = [w for w in self.vocabulary if w.startswith(word)]
+            if whole:
+                return max(whole, key=lambda w: (self.frequency.get(w, 0), w))
         if not found:  # no word of the sources: an English word, then ("represnts")
             found = process.extract(word, english_words(), scorer=OSA.distance,
                                     score_cutoff=max_edits(word), limit=None)

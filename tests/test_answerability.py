@@ -147,6 +147,17 @@ def test_correct_slips_in_questions_typed_without_capitals():
     assert speller.correct("What did smith file?") == "What did smith file?"  # capitals used: a word
 
 
+def test_correct_word_typed_short_to_the_source_word_it_starts():
+    """"face recog": a clipped word is the word of the sources it starts, not an English word
+    one edit away ("recon"); too short a start is left alone."""
+    from assistant.spelling import Speller
+
+    speller = Speller({"recognition", "recognised", "sanctions", "face"}, {})
+    assert speller.correct("the face recog product") == "the face recognition product"
+    assert speller.correct("any sanct news") == "any sanctions news"
+    assert speller.correct("the rec room") == "the rec room"
+
+
 # --------------------------------------------------------------------------- behaviour
 
 
