@@ -104,6 +104,17 @@ def test_train_reproduces_the_shipped_model(tmp_path, shared_embedder, shared_an
     assert out.read_text(encoding="utf-8") == MODEL_FILE.read_text(encoding="utf-8")
 
 
+def test_fit_threshold_in_a_broad_good_stretch_not_on_a_lone_peak():
+    from assistant.answerability.training import _middle_of_best, _smoothed
+
+    grid = [round(0.01 + 0.02 * i, 2) for i in range(48)]
+    scores = {v: 200.0 for v in grid}
+    scores.update({v: 212.0 for v in grid if 0.55 <= v <= 0.67})  # a broad stretch...
+    scores[0.73] = 212.1  # ...and one step, a trifle higher
+    assert _middle_of_best(scores) == 0.73
+    assert 0.57 <= _middle_of_best(_smoothed(scores)) <= 0.65
+
+
 def test_split_holds_out_a_whole_follow_up_document():
     needs_shared()
     from assistant.answerability.training import load_items, read_split
@@ -215,6 +226,8 @@ def test_read_speaker_described_as_no_one_in_the_sources_tells_no_sentence_apart
     assert speaker("What happened in 2023, according to the article?") == ""
     assert speaker("What does the former AWS employee say about the police?") == "forrest"
     assert speaker("How did Amazon respond?") == "amazon"
+    # someone the sources never quote is still someone: every sentence is someone else's words
+    assert speaker("What did the committee chair say about the pledge?") == "the committee chair"
     answer = assistant.ask("According to the filing, what did Forrest blow the whistle on before he lost his job?")
     assert not answer.abstained and answer.citations
 

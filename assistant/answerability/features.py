@@ -102,15 +102,22 @@ def question_facts(frame: QuestionFrame, snap: Snapshot) -> QuestionFacts:
 
 
 def asked_speaker(frame: QuestionFrame, snap: Snapshot) -> str:
-    """The label (lowercase) of the speaker whose words the question asks for, or "": also when
-    it is described as no speaker of the sources is ("according to the filing", "the article",
-    "both sides"): no sentence can then be told to be someone else's."""
+    """The label (lowercase) of the speaker whose words the question asks for, or "" when it
+    names a text or both sides rather than someone ("according to the filing", "the article",
+    "both sides") and no speaker of the sources is so called: no sentence is then anyone else's.
+    (Someone the sources never quote, "the committee chair", stays: every sentence is then
+    someone else's words.)"""
     if not frame.speaker:
         return ""
     party = snap.manifest.case.party_of(frame.speaker) if snap.manifest is not None else None
     if party is not None:
         return party.label.lower()
-    return frame.speaker.lower() if any(same_speaker(s, frame.speaker) for s in snap.speakers) else ""
+    if any(same_speaker(s, frame.speaker) for s in snap.speakers):
+        return frame.speaker.lower()
+    said_by = words(frame.speaker)
+    if frame.both_sides or said_by and said_by[-1] in english().question.words.documents:
+        return ""
+    return frame.speaker.lower()
 
 
 def _mean(values: list[float]) -> float:
