@@ -121,9 +121,8 @@ class Answerer:
             seen = {x.sentence.id for x in chosen}
             new = [c for c in got if c.sentence.id not in seen]
             # A claim and the other side's reply to it are one answer: both lead.
-            sides = new[:2] if len(new) > 1 and new[0].sentence.attribution.speaker != new[1].sentence.attribution.speaker \
-                else new[:1]
-            leads.update(c.sentence.id for c in sides)
+            two_sides = len(new) > 1 and new[0].sentence.attribution.speaker != new[1].sentence.attribution.speaker
+            leads.update(c.sentence.id for c in new[:2 if two_sides else 1])
             chosen += new
         return self.assemble(frame, chosen, missing, snap, leads)
 
