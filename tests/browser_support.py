@@ -47,10 +47,12 @@ def hostile_server(repo_root, tmp_path_factory, real_corpus_index, ingest_ok):
     """The real corpus plus a document full of markup, served by the real app. Its index starts
     from the session's and takes the document in this process (the app's own first-start
     ingest is test_app's to prove)."""
+    from assistant.index.layout import LOCK
+
     base = tmp_path_factory.mktemp("hostile")
     corpus, index = base / "corpus", base / "index"
     shutil.copytree(real_corpus_index.corpus, corpus)
-    shutil.copytree(real_corpus_index.index, index, ignore=shutil.ignore_patterns(".lock"))
+    shutil.copytree(real_corpus_index.index, index, ignore=shutil.ignore_patterns(LOCK))
     (corpus / "hostile.md").write_text(HOSTILE)
     ingest_ok(corpus, index)
     env = {"CASE_CORPUS_DIR": str(corpus), "CASE_INDEX_DIR": str(index),

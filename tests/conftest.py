@@ -261,10 +261,12 @@ def real_corpus_index(tmp_path_factory) -> BuiltIndex:
 @pytest.fixture
 def fresh_real_copy(real_corpus_index, tmp_path) -> BuiltIndex:
     """A private copy of the session corpus and its index, free to change."""
+    from assistant.index.layout import LOCK
+
     corpus = tmp_path / "corpus"
     index = tmp_path / "index"
     shutil.copytree(real_corpus_index.corpus, corpus)
-    shutil.copytree(real_corpus_index.index, index, ignore=shutil.ignore_patterns(".lock"))
+    shutil.copytree(real_corpus_index.index, index, ignore=shutil.ignore_patterns(LOCK))
     return BuiltIndex(corpus, index, real_corpus_index.run)
 
 

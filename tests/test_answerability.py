@@ -93,11 +93,12 @@ def test_train_reproduces_the_shipped_model(tmp_path, shared_embedder, shared_an
 
     from assistant.answerability.model import MODEL_FILE
     from assistant.answerability.training import CASE, UPDATES, train
+    from assistant.index.layout import LOCK
     from assistant.settings import Settings
 
     for name in (CASE, UPDATES):
         shutil.copytree(real_corpus_index.index, tmp_path / "work" / f"index-{name}",
-                        ignore=shutil.ignore_patterns(".lock"))
+                        ignore=shutil.ignore_patterns(LOCK))
     out = tmp_path / "model.json"
     train(Settings.load(eval_work_dir=tmp_path / "work"), tmp_path / "work", out, embeddings=shared_embedder,
           analyzer=shared_analyzer)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.index.layout import CURRENT, MANIFEST, RECORDS
+from assistant.index.layout import CURRENT, LOCK, MANIFEST, RECORDS
 from synthetic import document, fact, write_corpus
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,7 @@ Phase = Callable[[Path, float], bool]  # (index folder, when the run started) ->
 
 def _encoding(index: Path, started: float) -> bool:
     """The writer holds the index (documents read, vectors being computed) for a moment."""
-    lock = index / ".lock"
+    lock = index / LOCK
     return lock.exists() and time.time() > lock.stat().st_ctime + 0.2
 
 
@@ -66,7 +66,6 @@ def _writing(index: Path, started: float) -> bool:
     return any((g / RECORDS).exists() and not (g / MANIFEST).exists() for g in _new_generations(index, started))
 
 
-
 def _killed_ingest(corpus: Path, index: Path, repo_root: Path, phase: Phase) -> int:
     """An ingest in another process, SIGKILLed the moment ``phase`` holds (or left to finish)."""
     started = time.time() - 1.0  # file times are coarser than the clock
@@ -81,7 +80,7 @@ def _killed_ingest(corpus: Path, index: Path, repo_root: Path, phase: Phase) -> 
 
 def test_ingest_killed_at_any_point_then_rerun_equals_clean(tmp_path, repo_root, ingest_ok):
     corpus = tmp_path / "corpus"
-    paths = write_corpus(corpus, 12)  # enough for every phase (the edits below need ten); each more costs five runs
+    paths = write_corpus(corpus, 12)  # the edits below need ten; each more slows every run
     clean = tmp_path / "clean"
     ingest_ok(corpus, clean)  # the reference only: in this process, with the session's model
     expected = _status(clean, repo_root)

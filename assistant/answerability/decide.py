@@ -96,9 +96,9 @@ class Decider:
             # A dispute: the claim, then the other side's answer to it (or the answer, then
             # the claim it answers). An outlet's headline only reports one side's claim: the
             # dispute is then the nearest sentence that takes a side, and its reply.
-            sided = next((j for j in judged if not j.c.passage.headline and j.p >= self.t.side
-                          and j.c.sentence.attribution.stance != Stance.REPORTS), None)
-            anchor = sided if best.c.passage.headline and sided is not None else best
+            anchor = best if not best.c.passage.headline else next(
+                (j for j in judged if not j.c.passage.headline and j.p >= self.t.side
+                 and j.c.sentence.attribution.stance != Stance.REPORTS), best)
             reply = self._reply(anchor, judged, snap)
             if reply is not None:
                 claim_first = reply.c.sentence.attribution.stance == Stance.ALLEGES

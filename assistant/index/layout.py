@@ -22,6 +22,7 @@ from .manifest import IndexManifest
 log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
+LOCK = ".lock"  # held by the one writer of an index folder (IndexWriter.locked)
 MANIFEST = "manifest.json"
 PASSAGES = "passages"
 SENTENCES = "sentences"

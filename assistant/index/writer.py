@@ -27,7 +27,7 @@ from tqdm import tqdm
 from ..casefile import Casefile, build_casefile
 from ..errors import CaseError
 from ..settings import Settings
-from .layout import (CASEFILE, MANIFEST, PASSAGES, RECORDS, SENTENCES, IndexLayout, chroma_client, collection_name,
+from .layout import (CASEFILE, LOCK, MANIFEST, PASSAGES, RECORDS, SENTENCES, IndexLayout, chroma_client, collection_name,
                      write_atomic)
 from .manifest import IndexManifest
 from .reader import IndexReader
@@ -55,7 +55,7 @@ class IndexWriter:
     def locked(self) -> Iterator[None]:
         root = Path(self.settings.index_dir)
         root.mkdir(parents=True, exist_ok=True)
-        with open(root / ".lock", "w") as fh:
+        with open(root / LOCK, "w") as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
