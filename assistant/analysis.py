@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 11
+ANALYSIS_VERSION = 12
 
 
 def _import_spacy() -> Any:
@@ -231,7 +231,7 @@ class Analyzer:
                 attribution = previous.passed_on(carried=previous.stance != Stance.REPORTS,
                                                  stance=self._pronoun_stance(doc, previous))
             elif isinstance(own, Attribution):
-                attribution = own
+                attribution = self._on_behalf(own, doc, previous) if i else own
             else:
                 attribution = narrator
             if depth == 0 and new_depth > 0:
@@ -307,6 +307,22 @@ class Analyzer:
                     return _claim(self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1],
                                                     reporting()[verb.lemma_.lower()]), verb)
         return None
+
+    def _on_behalf(self, own: Attribution, doc: Any, previous: Attribution) -> Attribution:
+        """A speaker introduced only as "a spokesperson" or "a lawyer", with nothing to say whose,
+        straight after a named speaker's sentence speaks for that speaker: news says whose role it
+        is ("a spokesperson for X", "X's lawyer") when it is anyone else's. A definite role ("the
+        judge") is someone already known, not the previous speaker's voice."""
+        if previous.stance == Stance.REPORTS or not own.speaker_end:
+            return own
+        span = doc.char_span(own.speaker_start, own.speaker_end, alignment_mode="expand")
+        if span is None or span.ents or self.case.party_of(span.text) is not None:
+            return own
+        head = span.root
+        modifiers = list(head.children)
+        unowned = (head.pos_ == "NOUN" and len(modifiers) == 1 and modifiers[0].dep_ == "det"
+                   and modifiers[0].lower_ in ("a", "an"))
+        return replace(own, speaker=previous.speaker) if unowned else own
 
     def _pronoun_stance(self, doc: Any, previous: Attribution) -> Stance:
         root = next((t for t in doc if t.dep_ == "ROOT"), None)

@@ -213,6 +213,19 @@ def test_attribute_speaker_phrase_kept_where_the_sentence_names_it(analyzer):
     assert got[1].attribution.speaker == "Acme" and got[1].attribution.speaker_end == 0
 
 
+def test_attribute_unowned_role_to_the_speaker_before_it(analyzer):
+    """"Zentrix said it would appeal. 'We disagree,' a spokesperson said." is Zentrix speaking;
+    a role that says whose it is, or a definite one, keeps its own label."""
+    said = "Zentrix said it would appeal the ruling."
+    speakers = [labels(analysed(analyzer, said, second))[1][0] for second in (
+        "A spokesperson said the company was disappointed.",
+        "A spokesperson for the council said the decision stood.",
+        "The judge said the decision stood.")]
+    assert speakers[0] == "Zentrix" and "Zentrix" not in speakers[1:]
+    assert labels(analysed(analyzer, "The plant opened in 2019.",
+                           "A spokesperson said the company was disappointed."))[1][0] != "Daily Wire"
+
+
 @pytest.mark.parametrize("question,counts_time", [
     ("How many years did Smith work at Acme?", True),
     ("In which city number was project Harbor-0007 audited?", False),
