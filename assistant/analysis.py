@@ -25,7 +25,7 @@ from .english import english
 from .errors import ModelLoadError
 from .index import CaseProfile, DocumentRecords, Passage, Sentence
 from .index.records import Attribution, Mention, Stance
-from .roles import RoleKind, event_of, group_of, name_of, role_of
+from .roles import RoleKind, event_of, event_words_of, group_of, name_of, role_of
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 12
+ANALYSIS_VERSION = 14
 
 
 def _import_spacy() -> Any:
@@ -414,9 +414,10 @@ def mention_of(ent: Any, written: date | None = None) -> Mention:
         label = "PERSON" if person else label
     if label == "DATE":
         event = event_of(ent)
-        return Mention(text, label, normalise(text, written), event, str(RoleKind.EVENT) if event else "")
+        return Mention(text, label, normalise(text, written), event, str(RoleKind.EVENT) if event else "",
+                       event_words=event_words_of(ent))
     return Mention(text, label, "", *(role_of(ent) if label in ROLE_LABELS else ("", "")), title=title,
-                   group=group_of(ent))
+                   group=group_of(ent), event_words=event_words_of(ent))
 
 
 def _mentions(doc: Any, written: date | None = None) -> Iterator[Mention]:
@@ -433,5 +434,5 @@ def _mentions(doc: Any, written: date | None = None) -> Iterator[Mention]:
             if va and vb:
                 event = event_of(a)
                 yield Mention(doc.text[a.start_char:b.end_char], "PERIOD", f"{va}/{vb}", event,
-                              str(RoleKind.EVENT) if event else "")
+                              str(RoleKind.EVENT) if event else "", event_words=event_words_of(a))
 

@@ -201,6 +201,29 @@ _EVENT_PARTS = frozenset({"nsubj", "nsubjpass", "aux", "auxpass", "neg", "prt", 
 EVENT_WORDS = 14
 
 
+#: The parts of a clause that say which event it is: the verb's subject, object, complement
+#: and the objects of its prepositions.
+_EVENT_ARGUMENTS = ("nsubj", "nsubjpass", "dobj", "attr", "pobj")
+
+
+def event_words_of(ent: Any) -> str:
+    """The words of the event a name or date belongs to, from the parse: the lemma of the
+    nearest verb above it and the heads of that verb's subject, object and prepositional
+    objects ("engage aws misconduct issue" for "between November 2022 and May 2023" in "AWS had
+    engaged in misconduct on multiple issues between ..."; "dismiss he company" for "he was
+    dismissed by the company in 2023"). It tells which of a sentence's dates or names goes
+    with what a question asks about. "" where the parse has no verb above it."""
+    if not ent.doc.has_annotation("DEP"):
+        return ""
+    for token in ent.root.ancestors:
+        if token.pos_ == "VERB":
+            heads = [c for c in token.children if c.dep_ in _EVENT_ARGUMENTS]
+            heads += [g for c in token.children if c.dep_ in ("prep", "agent") for g in c.children if g.dep_ == "pobj"]
+            own = {t.i for t in ent}
+            return " ".join([token.lemma_.lower()] + [h.lemma_.lower() for h in heads if h.i not in own])
+    return ""
+
+
 def event_of(date: Any) -> str:
     """What a date dates, from the parse: who did what, the clause of the verb its phrase hangs
     on without the date ("Charles Forrest filed a lawsuit at an employment tribunal in London"

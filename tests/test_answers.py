@@ -178,6 +178,23 @@ def test_ask_short_answer_opens_with_the_phrase_asked_for(assistant, question, p
     assert format_answer(d).splitlines()[0] == phrase  # the CLI's first line
 
 
+@pytest.mark.parametrize("question,phrase", [
+    ("When was Forrest dismissed?", "2023"),
+    ("When did the alleged misconduct take place?", "November 2022 and May 2023"),
+])
+def test_ask_date_short_answer_is_the_one_of_the_event_asked_about(assistant, question, phrase):
+    """One sentence dates three events (the claim, the dismissal, the misconduct): the date
+    given is the one the parse hangs on the event the question names."""
+    assert assistant.ask(question).to_dict()["short"] == phrase
+
+
+def test_ask_finer_date_than_the_sources_give_is_declined(assistant):
+    """The sources date the dismissal to the year only: "which month" is not answered by
+    another event's month in that year."""
+    answer = assistant.ask("In which month of 2023 was Forrest dismissed?")
+    assert answer.abstained and "May" not in answer.answer
+
+
 def test_ask_who_short_answer_is_the_speaker_a_sentence_names_without_a_name(assistant):
     """"Who ... denied ...?" where the source names its speaker only by description: that
     description, verbatim from the denial, is the short answer (not a place or a name elsewhere)."""

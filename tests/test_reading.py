@@ -88,6 +88,17 @@ def test_mentions_date_carries_who_did_what_from_the_parse(analyzer):
     assert dated["2023"].role == ""
 
 
+def test_mentions_carry_the_event_they_belong_to(analyzer):
+    """Which of a sentence's dates goes with which event: the verb above it and that verb's
+    subject and objects; a phrase without a verb above it has none (and reading it ends)."""
+    got = analysed(analyzer, "Jane Smith said she was dismissed by Acme in 2023 after staff had complained "
+                             "about safety between May 2022 and June 2022.", "Acme's 2023 results.")
+    dated = {m.text: m for m in got[0].mentions if m.label == "DATE"}
+    assert dated["2023"].event_words.split()[0] == "dismiss"
+    assert dated["May 2022"].event_words.split()[:1] == ["complain"] and "safety" in dated["May 2022"].event_words
+    assert got[1].mentions and all(m.event_words == "" for m in got[1].mentions)
+
+
 def test_normalise_date_without_year_from_when_its_source_was_published():
     """"A hearing on 23 November" in a March 2025 report is 23 November 2025, not this year's
     (which is what the date parser fills in); without a publication date it is no date."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..analysis import balance_quotes
 from ..english import english
-from ..index.records import Sentence
+from ..index.records import Mention, Sentence
 from ..roles import RoleKind
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
@@ -144,14 +144,15 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
         return out
     year = _YEAR.search(frame.text) if frame.asks == Asks.DATE else None
     units = english().question.words.time_units
-    for m in c.sentence.mentions:
-        # The parser takes a bare four-digit number for a year: a number all the same, unless
-        # the question counts time ("how many years").
-        bare_number = frame.asks == Asks.NUMBER and m.label == "DATE" and m.text.isdigit() and not frame.counts_time
-        if m.label not in labels and not bare_number:
-            continue
+    def given(m: Mention) -> bool:
         ts = set(snap.lexicon.terms(m.text))
-        if not ts or ts <= asked or (m.value and m.value in frame.text):
+        return not ts or ts <= asked or bool(m.value and m.value in frame.text)
+
+    # A name the question gives is who the event is about, not its answer; a date it gives is
+    # the event's time told coarser ("which month of 2023"), so it still says which event.
+    kinds = [m for m in _of_kind(c, frame, labels) if frame.asks == Asks.DATE or not given(m)]
+    for m in _governed_first(kinds, frame, snap):
+        if given(m):
             continue
         if frame.asks == Asks.COUNTRY and m.label == "GPE" and not is_country(m.text):
             continue
@@ -171,6 +172,23 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
     if labels is WHO:
         out += _speaker_span(c, asked, snap)
     return out
+
+
+def _of_kind(c: ScoredSentence, frame: QuestionFrame, labels: tuple[str, ...]) -> list[Mention]:
+    """The sentence's mentions of the kind asked for."""
+    # The parser takes a bare four-digit number for a year: a number all the same, unless the
+    # question counts time ("how many years").
+    return [m for m in c.sentence.mentions if m.label in labels or (
+        frame.asks == Asks.NUMBER and m.label == "DATE" and m.text.isdigit() and not frame.counts_time)]
+
+
+def _governed_first(mentions: list[Mention], frame: QuestionFrame, snap: Snapshot) -> list[Mention]:
+    """Where some of the things belong to an event the question's words name ("dismissed ...
+    in 2023" for "when was he dismissed?"), those only: a sentence's other dates and names go
+    with other events ("engaged in misconduct between November 2022 and May 2023")."""
+    about = set(snap.lexicon.terms(" ".join(frame.content)))
+    governed = [m for m in mentions if m.event_words and not about.isdisjoint(snap.lexicon.terms(m.event_words))]
+    return governed or mentions
 
 
 def _speaker_span(c: ScoredSentence, asked: set[str], snap: Snapshot) -> list[tuple[tuple[int, int] | None, str]]:
