@@ -25,7 +25,7 @@ from .english import english
 from .errors import ModelLoadError
 from .index import CaseProfile, DocumentRecords, Passage, Sentence
 from .index.records import Attribution, Mention, Stance
-from .roles import RoleKind, event_of, event_words_of, group_of, name_of, role_of
+from .roles import RoleKind, clause_of, event_of, event_words_of, group_of, name_of, role_of
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 14
+ANALYSIS_VERSION = 15
 
 
 def _import_spacy() -> Any:
@@ -417,7 +417,8 @@ def mention_of(ent: Any, written: date | None = None) -> Mention:
         return Mention(text, label, normalise(text, written), event, str(RoleKind.EVENT) if event else "",
                        event_words=event_words_of(ent))
     return Mention(text, label, "", *(role_of(ent) if label in ROLE_LABELS else ("", "")), title=title,
-                   group=group_of(ent), event_words=event_words_of(ent))
+                   group=group_of(ent), event_words=event_words_of(ent),
+                   clause=clause_of(ent) if label in TITLED_LABELS else "")
 
 
 def _mentions(doc: Any, written: date | None = None) -> Iterator[Mention]:

@@ -67,10 +67,16 @@ class Entity:
     party_stance: str = ""  # a party's usual stance in what it asserts ("alleges", "denies"); else ""
     speaker: str = ""  # who gives the role ("GIGAZINE" reporting it, "Forrest" alleging it)
     stance: str = ""  # how: reports | alleges | denies | states ("" without a role)
+    #: What a question may call it instead of its name: every role and title the sources give
+    #: it ("Employment Judge", "MP"), and what relative clauses on its name say it does
+    #: ("chairs the Commons Digital Oversight Committee": "the committee chair").
+    described: tuple[str, ...] = ()
+    does: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["aliases"] = list(self.aliases)
+        d["described"], d["does"] = list(self.described), list(self.does)
         d["mentions"] = [asdict(m) for m in self.mentions]
         return d
 
@@ -92,6 +98,7 @@ class Casefile:
 
         events = tuple(Event(**{**e, "source": ref(e["source"])}) for e in data.get("events", []))
         entities = tuple(Entity(**{**e, "aliases": tuple(e.get("aliases", ())),
+                                   "described": tuple(e.get("described", ())), "does": tuple(e.get("does", ())),
                                    "mentions": tuple(ref(m) for m in e.get("mentions", ()))})
                          for e in data.get("entities", []))
         return cls(events, entities, data.get("built_at", ""))
@@ -308,6 +315,8 @@ class _Cast:
     forms: Counter = field(default_factory=Counter)
     roles: list[tuple[int, int, str, str, str]] = field(default_factory=list)  # (priority, rank, role, speaker, stance)
     refs: dict[str, PassageRef] = field(default_factory=dict)
+    described: dict[str, None] = field(default_factory=dict)  # in the order first read
+    does: dict[str, None] = field(default_factory=dict)
 
 
 def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: CaseProfile | None) -> list[Entity]:
@@ -368,6 +377,13 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
             key = key_of(form, kind)
             records.append((key, form, rank, s, p))
             cast = casts.setdefault(key, _Cast(kind_of[key]))
+            if not p.headline:
+                for description in (m.role if m.role_kind in (RoleKind.APPOSITION, RoleKind.DESCRIPTOR) else "",
+                                    titled.get(at, "")):
+                    if description:
+                        cast.described.setdefault(description)
+                if m.clause:
+                    cast.does.setdefault(m.clause)
             # Only a better kind of role than the one already found can win (earliest first).
             best = min(cast.roles)[0] if cast.roles else 4
             if not p.headline and best > 0:
@@ -426,6 +442,8 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
         cast.refs.setdefault(p.id, _ref(s, p))
     for key, cast in casts.items():
         merged[union.find(key)].roles.extend(cast.roles)
+        merged[union.find(key)].described.update(cast.described)
+        merged[union.find(key)].does.update(cast.does)
     # Outlets: every publisher is one, cited by its headline card or its document's first passage.
     first_sentence: dict[str, Sentence] = {}
     for s in sentences:
@@ -453,7 +471,8 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
         stance = stances.get(party.label, "") if party else ""
         refs = sorted(cast.refs.values(), key=lambda r: (r.doc_id, r.passage_id))
         out.append(Entity(name=name, kind=cast.kind, role=role, aliases=tuple(f for f in forms if f != name),
-                          mentions=tuple(refs), party_stance=stance, speaker=role_by, stance=role_stance))
+                          mentions=tuple(refs), party_stance=stance, speaker=role_by, stance=role_stance,
+                          described=tuple(cast.described), does=tuple(cast.does)))
     return sorted(out, key=lambda e: (-len(e.mentions), e.name.lower()))
 
 

@@ -77,6 +77,27 @@ def _run(kept: set[int], start: int) -> list[int]:
     return run
 
 
+def clause_of(ent: Any) -> str:
+    """What a relative clause on a name says the entity does: "chairs the Commons Digital
+    Oversight Committee" of "Gareth Penhallow MP, who chairs the ...". Not a role (a role is
+    a noun phrase), but what a question may call the entity by ("the committee chair")."""
+    if not ent.doc.has_annotation("DEP"):
+        return ""
+    hosts = list(ent) + ([ent.root.head] if ent.root.dep_ == "compound" else [])
+    for host in hosts:
+        for verb in host.children:
+            if verb.dep_ != "relcl" or verb.i < ent.start:
+                continue
+            pronoun = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass") and c.tag_ in ("WP", "WDT")),
+                           None)
+            if pronoun is None:
+                continue
+            words = [t for t in verb.subtree if t.i != pronoun.i and not t.is_punct]
+            if 2 <= len(words) <= ROLE_WORDS and [t.i for t in words] == list(range(words[0].i, words[-1].i + 1)):
+                return _text(words)
+    return ""
+
+
 def _apposition(ent: Any, subject: Any) -> str:
     """"Name, a former employee of X," -> "a former employee of X"; "X, counsel for Y," too;
     and a phrase set off by commas right after the name ("Name, for Amazon, argued")."""

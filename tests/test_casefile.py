@@ -313,6 +313,14 @@ def test_ingest_people_with_follow_up_documents_names_each_person_once(fresh_rea
     assert _entity(cast, "Daniel Okonjo-Reeve").role == "counsel for Forrest"
     assert _entity(cast, "Harcourt Vell LLP").role == "Forrest's solicitors"
     assert "legitimate" not in _entity(cast, "Dijkstein Analytics B.V.").role  # "no finding that Dijkstein was ..."
+    # what a question may call them instead: titles, and what a relative clause says one does
+    chair = _entity(cast, "Gareth Penhallow")
+    assert "MP" in chair.described and chair.does == ("chairs the Commons Digital Oversight Committee",)
+    from assistant.service import Assistant
+
+    asked = Assistant(index_dir=fresh_real_copy.index).ask(
+        "What did the committee chair say about the pledge Amazon made in 2020?").to_dict()
+    assert asked["parts"][0]["speaker"] == "Penhallow", asked["answer"]
     nlp = shared_analyzer.nlp
     for e in entities:
         assert len(e.role.split()) <= 12, e

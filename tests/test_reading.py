@@ -99,6 +99,12 @@ def test_mentions_carry_the_event_they_belong_to(analyzer):
     assert got[1].mentions and all(m.event_words == "" for m in got[1].mentions)
 
 
+def test_mentions_keep_what_a_relative_clause_says_a_name_does(analyzer):
+    got = analysed(analyzer, "Jane Smith MP, who chairs the Harbour Committee, wrote to Acme on Monday.")
+    clauses = {m.text: m.clause for m in got[0].mentions}
+    assert clauses["Jane Smith"] == "chairs the Harbour Committee" and clauses.get("Acme", "") == ""
+
+
 def test_normalise_date_without_year_from_when_its_source_was_published():
     """"A hearing on 23 November" in a March 2025 report is 23 November 2025, not this year's
     (which is what the date parser fills in); without a publication date it is no date."""

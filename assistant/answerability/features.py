@@ -101,17 +101,38 @@ def question_facts(frame: QuestionFrame, snap: Snapshot) -> QuestionFacts:
                          bool(_HOW_DO_I.search(frame.text)))
 
 
+def described_speaker(phrase: str, snap: Snapshot) -> str:
+    """The speaker label of the one entity the sources describe in all of ``phrase``'s words,
+    by its roles and titles ("the MP", "the judge") or else by what relative clauses on its
+    name say it does ("the committee chair" for "..., who chairs the ... Committee"); "" where
+    none or several are."""
+    wanted = set(snap.lexicon.terms(phrase))
+    if not wanted:
+        return ""
+    for ways in (lambda e: e.described, lambda e: (*e.described, *e.does)):
+        found = [e for e in snap.casefile.entities if wanted <= {t for d in ways(e) for t in snap.lexicon.terms(d)}]
+        if len(found) == 1:
+            forms = (found[0].name, *found[0].aliases)
+            return next((form.lower() for form in forms if form.lower() in snap.speakers), "")
+        if found:
+            return ""
+    return ""
+
+
 def asked_speaker(frame: QuestionFrame, snap: Snapshot) -> str:
     """The label (lowercase) of the speaker whose words the question asks for, or "" when it
     names a text or both sides rather than someone ("according to the filing", "the article",
     "both sides") and no speaker of the sources is so called: no sentence is then anyone else's.
-    (Someone the sources never quote, "the committee chair", stays: every sentence is then
-    someone else's words.)"""
+    A description the sources give one speaker ("the committee chair" for "Gareth Penhallow
+    MP, who chairs the ... Committee") is that speaker. (Someone the sources never quote
+    stays: every sentence is then someone else's words.)"""
     if not frame.speaker:
         return ""
     party = snap.manifest.case.party_of(frame.speaker) if snap.manifest is not None else None
     if party is not None:
         return party.label.lower()
+    if frame.speaker.lower() not in snap.speakers and (described := described_speaker(frame.speaker, snap)):
+        return described
     if any(same_speaker(s, frame.speaker) for s in snap.speakers):
         return frame.speaker.lower()
     said_by = words(frame.speaker)
