@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 15
+ANALYSIS_VERSION = 16
 
 
 def _import_spacy() -> Any:
@@ -340,10 +340,14 @@ class Analyzer:
         for text in (core, span.text):
             if (party := self.case.party_of(text)) is not None:
                 return Attribution(party.label, stance or Stance(party.asserts))
-        people = [e for e in span.ents if e.label_ == "PERSON"]
+        titles = english().sentence.titles
+        # A titled name is a person's, whatever the model labels it ("Assistant Chief Constable
+        # Ruth Calloway" read as an organisation).
+        people = [e for e in span.ents if e.label_ == "PERSON"
+                  or e.label_ in TITLED_LABELS and name_of(e, titles)[2]]
         orgs = [e for e in span.ents if e.label_ in ("ORG", "NORP", "GPE")]
         if people:  # a person by their surname, titles aside ("Fenella Stroud KC" is Stroud)
-            names = [w for w in people[0].text.split() if w.lower().strip(".") not in english().sentence.titles]
+            names = [w for w in people[0].text.split() if w.lower().strip(".") not in titles]
             label = (names or people[0].text.split())[-1]
         elif orgs:
             label = orgs[0].text

@@ -230,6 +230,13 @@ def test_attribute_speaker_phrase_kept_where_the_sentence_names_it(analyzer):
     assert got[1].attribution.speaker == "Acme" and got[1].attribution.speaker_end == 0
 
 
+def test_attribute_titled_name_to_the_person_by_surname(analyzer):
+    """The small model reads "Assistant Chief Constable Ruth Calloway" as an organisation: a
+    titled name is a person all the same, labelled by surname as every other person is."""
+    got = analysed(analyzer, '"The force never held a contract," Assistant Chief Constable Ruth Calloway said.')
+    assert labels(got)[0][0] == "Calloway"
+
+
 def test_attribute_unowned_role_to_the_speaker_before_it(analyzer):
     """"Zentrix said it would appeal. 'We disagree,' a spokesperson said." is Zentrix speaking;
     a role that says whose it is, or a definite one, keeps its own label."""
