@@ -47,6 +47,7 @@ _FILLER = re.compile(r"^\s*(?:(?:so|ok|okay|well|hey|um|right|now)\b[\s,]*)+", r
 _REPLY = re.compile(r"\b(?:in (?:response|reply)|(?:say|says|said|hit|hits|fire|fires|fired|push|pushed) back|"
                     r"(?:respond|responded|react|reacted|reply|replied)(?! to\b))\s*[?.!]?\s*$", re.I)
 _STANDS_FOR = re.compile(r"^\s*what (?:does|do|did) .+? (?:stand for|mean)\b", re.I)
+_MEANING_VERBS = ("stand", "mean")
 
 
 def _w():
@@ -138,7 +139,8 @@ class QuestionReader:
         exact: list[str] = []
         plural = bool(re.search(r"\b(which|what) (two|three|four|several)\b", text, re.I))
 
-        if _STANDS_FOR.match(text):
+        stands_for = bool(_STANDS_FOR.match(text))
+        if stands_for:
             asks = Asks.DEFINITION  # "What does X stand for?", "what does X mean"
         elif first.lower_ in _w().auxiliaries and (wh is None or wh.i > first.i + 2):
             asks = Asks.YES_NO
@@ -264,6 +266,8 @@ class QuestionReader:
                     if c.dep_ in ("dobj", "nsubj", "nsubjpass") and c.pos_ == "NOUN" and c is not head
                     and c.lemma_.lower() not in _w().generic_nouns and c.lemma_.lower() not in type_nouns()]
         speaker = _speaker(doc)
+        # "What does X stand for?": the verb only asks for X's meaning; no source sentence holds it.
+        asked_about = [t for t in words if not (stands_for and t.pos_ == "VERB" and t.lemma_.lower() in _MEANING_VERBS)]
         duration = wh is not None and wh.lower_ == "how" and wh.i + 1 < len(doc) and doc[wh.i + 1].lower_ == "long"
         return QuestionFrame(text, asks, tuple(dict.fromkeys(focus)), tuple(exact), names, share, plural,
                              bool(_both_sides().search(text)), self._dependent(doc, words), _phrase(doc, wh),
@@ -273,8 +277,8 @@ class QuestionReader:
                              duration,
                              head is not None and not role and (asks == Asks.PERSON and head.lemma_.lower() not in _w().anyone
                                                    or wants_name and head.lemma_.lower() not in type_nouns()),
-                             _content(words, names, speaker),
-                             _content([t for t in words if _in_main_clause(t)], names, speaker),
+                             _content(asked_about, names, speaker),
+                             _content([t for t in asked_about if _in_main_clause(t)], names, speaker),
                              sort_of.lemma_.lower() if sort_of is not None else "")
 
     @staticmethod

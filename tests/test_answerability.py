@@ -183,6 +183,7 @@ def test_ask_misspelt_question_answered_as_the_clean_one(assistant):
 @pytest.mark.parametrize("question,described", [
     ("What is Amazon Rekognition?", "facial recognition technology, Amazon Rekognition"),
     ("what is visionlabs", "the Russian company VisionLabs"),
+    ("What does the abbreviation AWS stand for?", "Amazon Web Services (AWS)"),
 ])
 def test_ask_definition_answered_by_the_sentence_that_says_what_it_is(assistant, question, described):
     """"What is X?" opens with the sentence the parse finds describing X (an apposition, a

@@ -213,6 +213,13 @@ def test_read_question_contraction_or_cut_subject_gives_clause_or_none(reader):
     assert "'s" not in reader.read("what's the name of acmes face scan product").phrase
 
 
+def test_read_question_stands_for_asks_only_for_the_meaning(reader):
+    """"What does X stand for?" asks what X is: neither the verb nor "abbreviation" is
+    something the answering sentence must hold."""
+    frame = reader.read("What does the abbreviation NHS stand for?")
+    assert frame.asks == Asks.DEFINITION and frame.content == ()
+
+
 def test_read_question_hyphenated_word_stays_whole(reader):
     """"ex-engineer" is one word of what the question is about, and the refusal's clause keeps
     it as written."""
