@@ -223,7 +223,7 @@ class Analyzer:
                     else closing[i].passed_on(carried=True, quote_open=quote_open)
             elif quote_open and opener is not None:
                 attribution = opener.passed_on(carried=True, quote_open=True)
-            elif own is None and _opens_quote(s.text) and previous.stance != Stance.REPORTS \
+            elif own is None and opens_quote(s.text) and previous.stance != Stance.REPORTS \
                     and quote_events(items[i - 1][0].text):
                 # A quotation no one is named for, straight after someone's quoted words: theirs still.
                 attribution = previous.passed_on(carried=True, quote_open=False)
@@ -251,7 +251,7 @@ class Analyzer:
         depth, start = 0, None
         for i, (s, doc) in enumerate(items):
             events = quote_events(s.text)
-            if depth == 0 and _opens_quote(s.text):
+            if depth == 0 and opens_quote(s.text):
                 start = i
             depth = max(depth + sum(step for _, step in events), 0)
             if depth == 0 and start is not None:
@@ -391,7 +391,7 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _opens_quote(text: str) -> bool:
+def opens_quote(text: str) -> bool:
     """Whether the sentence starts with a quotation mark that opens a quotation."""
     events = quote_events(text)
     return bool(events) and events[0][1] == 1 and not text[:events[0][0]].strip()

@@ -321,6 +321,8 @@ def test_ingest_people_with_follow_up_documents_names_each_person_once(fresh_rea
     asked = Assistant(index_dir=fresh_real_copy.index).ask(
         "What did the committee chair say about the pledge Amazon made in 2020?").to_dict()
     assert asked["parts"][0]["speaker"] == "Penhallow", asked["answer"]
+    # his quotation runs on over three sentences: the rest of it comes with its first
+    assert [p["speaker"] for p in asked["parts"][:3]] == ["Penhallow"] * 3 and "meant anything" in asked["answer"]
     nlp = shared_analyzer.nlp
     for e in entities:
         assert len(e.role.split()) <= 12, e

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..analysis import opens_quote
 from ..index.records import Stance
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
@@ -109,6 +110,10 @@ class Decider:
         typed = asks_for_kind(frame)
         have = typed_things(best.c, frame, snap, asked) if typed else set()
         said = set(snap.lexicon.terms(best.c.sentence.text))
+        if frame.speaker and not typed and best.c.sentence.attribution.stance != Stance.REPORTS:
+            # "What did X say about Y?": the rest of X's quotation comes with its sentence.
+            chosen += self._continuation(best.c, snap)[:self.max_sentences - 1]
+            said |= {t for c in chosen[1:] for t in snap.lexicon.terms(c.sentence.text)}
         # A list ("which outlets") runs to the word budget (the composer's), not to a few sentences.
         most = LIST_SENTENCES if frame.plural and typed else self.max_sentences
         for j in judged[1:]:
@@ -179,6 +184,21 @@ class Decider:
         if opener is None or exclude is not None and opener.sentence.id == exclude.sentence.id:
             return reply
         return [opener, *reply]
+
+    @staticmethod
+    def _continuation(c: ScoredSentence, snap: Snapshot) -> list[ScoredSentence]:
+        """The sentences after ``c`` in its passage that go on with its speaker's quotation
+        (they start inside it, or carry the speaker on with a quotation no one else is named
+        for): one utterance, which news splits into sentences."""
+        out: list[ScoredSentence] = []
+        speaker = c.sentence.attribution.speaker
+        for sid in snap.by_passage.get(c.sentence.passage_id, [])[c.sentence.index + 1:]:
+            s = snap.sentences[snap.sentence_pos[sid]]
+            a = s.attribution
+            if a.speaker != speaker or not (a.quote_open or a.carried and opens_quote(s.text)):
+                break
+            out.append(ScoredSentence(s, c.passage, c.dense, c.dense_passage, c.lexical, c.coverage, c.score))
+        return out
 
     @staticmethod
     def _opener(c: ScoredSentence, snap: Snapshot) -> ScoredSentence | None:
