@@ -77,6 +77,18 @@ def _run(kept: set[int], start: int) -> list[int]:
     return run
 
 
+def acts(ent: Any) -> bool:
+    """Whether the sentence has the name do something: the subject of its verb, or the agent of
+    a passive ("by X"), directly or in a list of them. "Russia denied it" has Russia act; "a
+    tribunal in London", "a former AWS employee" do not."""
+    if not ent.doc.has_annotation("DEP"):
+        return False
+    token = ent.root
+    while token.dep_ in ("conj", "appos") and token.head is not None and token.head.i != token.i:
+        token = token.head
+    return token.dep_ in ("nsubj", "nsubjpass") or token.dep_ == "pobj" and token.head.dep_ == "agent"
+
+
 def clause_of(ent: Any) -> str:
     """What a relative clause on a name says the entity does: "chairs the Commons Digital
     Oversight Committee" of "Gareth Penhallow MP, who chairs the ...". Not a role (a role is

@@ -188,6 +188,12 @@ def test_ask_date_short_answer_is_the_one_of_the_event_asked_about(assistant, qu
     assert assistant.ask(question).to_dict()["short"] == phrase
 
 
+def test_ask_who_short_answer_is_a_name_that_acts(assistant):
+    """"Who filed the lawsuit?": the one who filed it, not the company in "a former AWS
+    employee" nor the city in "a tribunal in London"."""
+    assert assistant.ask("Who filed the lawsuit?").to_dict()["short"] in ("Forrest", "Charles Forrest")
+
+
 def test_ask_finer_date_than_the_sources_give_is_declined(assistant):
     """The sources date the dismissal to the year only: "which month" is not answered by
     another event's month in that year."""

@@ -105,6 +105,15 @@ def test_mentions_keep_what_a_relative_clause_says_a_name_does(analyzer):
     assert clauses["Jane Smith"] == "chairs the Harbour Committee" and clauses.get("Acme", "") == ""
 
 
+def test_mentions_say_which_names_act(analyzer):
+    """A name acts where it is its verb's subject or a passive's agent, not where it only
+    qualifies someone ("a former Acme engineer") or places something ("a court in Springfield")."""
+    got = analysed(analyzer, "Jane Smith, a former Acme engineer, filed a claim at a court in Springfield.",
+                   "She was dismissed by Zentrix in May.")
+    acting = {m.text: m.acts for s in got for m in s.mentions if m.label != "DATE"}
+    assert acting == {"Jane Smith": True, "Acme": False, "Springfield": False, "Zentrix": True}
+
+
 def test_normalise_date_without_year_from_when_its_source_was_published():
     """"A hearing on 23 November" in a March 2025 report is 23 November 2025, not this year's
     (which is what the date parser fills in); without a publication date it is no date."""

@@ -151,7 +151,12 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
     # A name the question gives is who the event is about, not its answer; a date it gives is
     # the event's time told coarser ("which month of 2023"), so it still says which event.
     kinds = [m for m in _of_kind(c, frame, labels) if frame.asks == Asks.DATE or not given(m)]
-    for m in _governed_first(kinds, frame, snap):
+    kinds = _governed_first(kinds, frame, snap)
+    if labels is WHO:
+        # "Who ...?" asks who did it: the names the sentence has act, where it has any; a place
+        # answers only where it acts ("Russia denied it", not "a tribunal in London").
+        kinds = [m for m in kinds if m.acts] or [m for m in kinds if m.label != "GPE"]
+    for m in kinds:
         if given(m):
             continue
         if frame.asks == Asks.COUNTRY and m.label == "GPE" and not is_country(m.text):

@@ -108,6 +108,7 @@ class Mention:
     group: str = ""  # for a word of nationality, the group it qualifies: "British police"
     event_words: str = ""  # the event it belongs to (assistant.roles): "dismiss he company" for "dismissed ... in 2023"
     clause: str = ""  # what a relative clause on it says it does: "chairs the Commons Digital Oversight Committee"
+    acts: bool = False  # the sentence has it do something: its verb's subject, or a passive's agent
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ class Sentence:
         a = self.attribution
         return {DOC_ID: self.doc_id, "passage_id": self.passage_id, "sentence_id": self.id, "sentence": self.index,
                 "position": self.position, "char_start": self.char_start, "char_end": self.char_end,
-                "mentions": json.dumps([[m.text, m.label, m.value, m.role, m.role_kind, m.title, m.group, m.event_words, m.clause]
+                "mentions": json.dumps([[m.text, m.label, m.value, m.role, m.role_kind, m.title, m.group, m.event_words, m.clause, m.acts]
                                         for m in self.mentions],
                                        ensure_ascii=False),
                 "speaker": a.speaker, "stance": str(a.stance), "carried": a.carried, "quote_open": a.quote_open,
