@@ -95,6 +95,7 @@ class QuestionFrame:
     content: tuple[str, ...] = ()  # its content words as written (no names, kind words or words of saying)
     core: tuple[str, ...] = ()  # those of its main clause (not of a clause that only says which thing is meant)
     sort_of: str = ""  # "what kind of company": the noun whose sort is asked for, answered by its modifiers
+    head_adjectives: tuple[str, ...] = ()  # "Russian" of "which Russian company": said beside the head there too
     parts: tuple[QuestionFrame, ...] = field(default=())
 
 
@@ -279,7 +280,10 @@ class QuestionReader:
                                                    or wants_name and head.lemma_.lower() not in type_nouns()),
                              _content(asked_about, names, speaker),
                              _content([t for t in asked_about if _in_main_clause(t)], names, speaker),
-                             sort_of.lemma_.lower() if sort_of is not None else "")
+                             sort_of.lemma_.lower() if sort_of is not None else "",
+                             tuple(t.lower_ for t in head.lefts if t.dep_ == "amod" and t.pos_ in ("ADJ", "PROPN")
+                                   and t.lower_ not in english().stopwords and t.lower_ not in _w().alleged)
+                             if head is not None else ())
 
     @staticmethod
     def _dependent(doc: Any, words: list[Any]) -> bool:

@@ -229,6 +229,14 @@ def test_read_question_stands_for_asks_only_for_the_meaning(reader):
     assert frame.asks == Asks.DEFINITION and frame.content == ()
 
 
+def test_read_question_adjectives_of_the_thing_asked_for(reader):
+    """"Which Russian company is involved?" asks for a company the sources call Russian;
+    "involved" says nothing of which event is meant."""
+    frame = reader.read("Which Russian company is involved?")
+    assert frame.head == "company" and frame.head_adjectives == ("russian",) and "involved" not in frame.content
+    assert reader.read("Which alleged company handled it?").head_adjectives == ()
+
+
 def test_read_question_hyphenated_word_stays_whole(reader):
     """"ex-engineer" is one word of what the question is about, and the refusal's clause keeps
     it as written."""

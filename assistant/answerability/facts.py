@@ -140,6 +140,13 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
         # without naming ("an X said ...") makes a name elsewhere someone else's.
         beside = [m.start(1) for m in re.finditer(rf"\b(?:a|an)\s+(?:[\w'-]+\s+){{0,3}}?({head})\b", text,
                                                   re.I)] if head else []
+    if beside and frame.head_adjectives:
+        # "Which Russian company": the company the sentence calls Russian; where it calls its
+        # companies something else ("a global technology company"), none is the one asked for.
+        before = [re.findall(r"[\w'-]+", text[:b].lower())[-3:] for b in beside]
+        beside = [b for b, words_before in zip(beside, before) if set(frame.head_adjectives) <= set(words_before)]
+        if not beside:
+            return out
     if frame.head_named and not beside:
         return out
     year = _YEAR.search(frame.text) if frame.asks == Asks.DATE else None
