@@ -441,9 +441,10 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
         cast.forms[form] += 1
         cast.refs.setdefault(p.id, _ref(s, p))
     for key, cast in casts.items():
-        merged[union.find(key)].roles.extend(cast.roles)
-        merged[union.find(key)].described.update(cast.described)
-        merged[union.find(key)].does.update(cast.does)
+        into = merged[union.find(key)]
+        into.roles.extend(cast.roles)
+        into.described.update(cast.described)
+        into.does.update(cast.does)
     # Outlets: every publisher is one, cited by its headline card or its document's first passage.
     first_sentence: dict[str, Sentence] = {}
     for s in sentences:

@@ -268,7 +268,8 @@ class QuestionReader:
                     and c.lemma_.lower() not in _w().generic_nouns and c.lemma_.lower() not in type_nouns()]
         speaker = _speaker(doc)
         # "What does X stand for?": the verb only asks for X's meaning; no source sentence holds it.
-        asked_about = [t for t in words if not (stands_for and t.pos_ == "VERB" and t.lemma_.lower() in _MEANING_VERBS)]
+        asked_about = [t for t in words
+                       if not (stands_for and t.pos_ == "VERB" and t.lemma_.lower() in _MEANING_VERBS)]
         duration = wh is not None and wh.lower_ == "how" and wh.i + 1 < len(doc) and doc[wh.i + 1].lower_ == "long"
         return QuestionFrame(text, asks, tuple(dict.fromkeys(focus)), tuple(exact), names, share, plural,
                              bool(_both_sides().search(text)), self._dependent(doc, words), _phrase(doc, wh),
@@ -281,9 +282,7 @@ class QuestionReader:
                              _content(asked_about, names, speaker),
                              _content([t for t in asked_about if _in_main_clause(t)], names, speaker),
                              sort_of.lemma_.lower() if sort_of is not None else "",
-                             tuple(t.lower_ for t in head.lefts if t.dep_ == "amod" and t.pos_ in ("ADJ", "PROPN")
-                                   and t.lower_ not in english().stopwords and t.lower_ not in _w().alleged)
-                             if head is not None else ())
+                             _adjectives(head) if head is not None else ())
 
     @staticmethod
     def _dependent(doc: Any, words: list[Any]) -> bool:
@@ -322,6 +321,13 @@ def _in_main_clause(t: Any) -> bool:
             return False
         t = t.head
     return True
+
+
+def _adjectives(head: Any) -> tuple[str, ...]:
+    """The adjectives that say which of the things asked for is meant ("Russian" of "which
+    Russian company"), not those that only hedge it ("alleged") or function words ("other")."""
+    return tuple(t.lower_ for t in head.lefts if t.dep_ == "amod" and t.pos_ in ("ADJ", "PROPN")
+                 and t.lower_ not in english().stopwords and t.lower_ not in _w().alleged)
 
 
 def _content(words: list[Any], names: tuple[str, ...], speaker: str) -> tuple[str, ...]:

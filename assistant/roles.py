@@ -84,7 +84,7 @@ def acts(ent: Any) -> bool:
     if not ent.doc.has_annotation("DEP"):
         return False
     token = ent.root
-    while token.dep_ in ("conj", "appos") and token.head is not None and token.head.i != token.i:
+    while token.dep_ in ("conj", "appos") and token.head.i != token.i:
         token = token.head
     return token.dep_ in ("nsubj", "nsubjpass") or token.dep_ == "pobj" and token.head.dep_ == "agent"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analysis import opens_quote
-from ..index.records import Stance
+from ..index.records import Sentence, Stance
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
 from .facts import asks_for_kind, defines, typed_things
@@ -197,7 +197,7 @@ class Decider:
             a = s.attribution
             if a.speaker != speaker or not (a.quote_open or a.carried and opens_quote(s.text)):
                 break
-            out.append(ScoredSentence(s, c.passage, c.dense, c.dense_passage, c.lexical, c.coverage, c.score))
+            out.append(_beside(c, s))
         return out
 
     @staticmethod
@@ -211,4 +211,10 @@ class Decider:
         s = snap.sentences[snap.sentence_pos[before[0]]]
         if s.attribution.speaker != c.sentence.attribution.speaker:
             return None
-        return ScoredSentence(s, c.passage, c.dense, c.dense_passage, c.lexical, c.coverage, c.score)
+        return _beside(c, s)
+
+
+def _beside(c: ScoredSentence, s: Sentence) -> ScoredSentence:
+    """A sentence of ``c``'s passage served with it (its quotation's opener or continuation),
+    carrying ``c``'s scores: it was chosen for ``c``, not retrieved."""
+    return ScoredSentence(s, c.passage, c.dense, c.dense_passage, c.lexical, c.coverage, c.score)

@@ -177,8 +177,8 @@ class Sentence:
         a = self.attribution
         return {DOC_ID: self.doc_id, "passage_id": self.passage_id, "sentence_id": self.id, "sentence": self.index,
                 "position": self.position, "char_start": self.char_start, "char_end": self.char_end,
-                "mentions": json.dumps([[m.text, m.label, m.value, m.role, m.role_kind, m.title, m.group, m.event_words, m.clause, m.acts]
-                                        for m in self.mentions],
+                "mentions": json.dumps([[m.text, m.label, m.value, m.role, m.role_kind, m.title, m.group,
+                                         m.event_words, m.clause, m.acts] for m in self.mentions],
                                        ensure_ascii=False),
                 "speaker": a.speaker, "stance": str(a.stance), "carried": a.carried, "quote_open": a.quote_open,
                 "claim_start": a.claim_start, "claim_end": a.claim_end,
