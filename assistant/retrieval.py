@@ -24,9 +24,10 @@ from .index import IndexLayout, Passage, Sentence
 from .index.reader import IndexReader
 from .index.records import Mention
 from .casefile import Casefile
+from .english import english
 from .settings import Settings
-from .spelling import Speller
-from .text import Lexicon, words
+from .spelling import Speller, english_frequencies
+from .text import Lexicon, initialisms, words
 
 #: Mention labels that are no names (dates, numbers, periods).
 _UNNAMED = frozenset({"DATE", "TIME", "PERIOD", "CARDINAL", "ORDINAL", "MONEY", "QUANTITY", "PERCENT"})
@@ -63,7 +64,6 @@ class Snapshot:
 
         self.index = IndexReader.live(settings)
         self.gen_dir, self.manifest = self.index.gen_dir, self.index.manifest
-        self.lexicon = Lexicon(self.manifest.case if self.manifest else None)
         #: The timeline and who's who ingest computed for this generation.
         self.casefile: Casefile = self.index.casefile()
         self.passages: dict[str, Passage] = {p.id: p for p in self.index.passages()}
@@ -79,6 +79,14 @@ class Snapshot:
         passage_row = {pid: i for i, pid in enumerate(passage_ids)}
         self.passage_row = np.array([passage_row[s.passage_id] for s in self.sentences], dtype=np.int64)
         self.sentence_pos = {s.id: i for i, s in enumerate(self.sentences)}
+        self.vocabulary = {w for s in self.sentences for w in words(s.text)}
+        self.vocabulary.update(w for p in self.passages.values() for w in words(p.title + " " + p.publisher))
+        # An organisation, outlet or place may be asked about by its initials ("the FT"); people
+        # are rarely, and their initials often read as something else.
+        named = {m.text for m in self._mentions() if m.label not in _UNNAMED and m.label != "PERSON"}
+        named.update(p.publisher for p in self.passages.values() if p.publisher)
+        self.lexicon = Lexicon(self.manifest.case if self.manifest else None,
+                               initialisms(named, self.vocabulary | english().sentence.titles | set(english_frequencies())))
         #: Who speaks anywhere in the sources (lowercase), for "What has X said?".
         self.speakers = frozenset(s.attribution.speaker.lower() for s in self.sentences)
         #: Each sentence's place in reading order within its document.
@@ -93,8 +101,6 @@ class Snapshot:
         n = max(len(self.sentences), 1)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.max_idf = math.log(1 + n)
-        self.vocabulary = {w for s in self.sentences for w in words(s.text)}
-        self.vocabulary.update(w for p in self.passages.values() for w in words(p.title + " " + p.publisher))
         #: The names the sources write (lowercase -> as written): words of what the parser found
         #: named, as they stand capitalised in the text.
         self.names = {w.lower(): w for m in self._mentions() if m.label not in _UNNAMED for w in _name_words(m.text)}

@@ -8,6 +8,7 @@ case.toml, through the index manifest, as a :class:`Lexicon`.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 
 from .english import english
@@ -27,12 +28,43 @@ def words(text: str) -> list[str]:
     return [w.replace("’", "'").lower() for w in _WORD.findall(text)]
 
 
+_NAME_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+
+
+def _name_words(name: str) -> list[str]:
+    ws = _NAME_WORD.findall(name)
+    return ws[1:] if ws and ws[0].lower() == "the" else ws
+
+
+def initials(name: str) -> str:
+    """The initials a name is written by ("ft" for "Financial Times", "aws" for "Amazon Web
+    Services"): its capitalised words' first letters, a leading "The" aside; "" for a name of
+    one word or one with a lowercase word other than a function word ("Harcourt and sons")."""
+    ws = _name_words(name)
+    if len(ws) < 2 or any(not w[:1].isupper() and w.lower() not in english().stopwords for w in ws):
+        return ""
+    return "".join(w[0] for w in ws if w[:1].isupper()).lower()
+
+
+def initialisms(names: Iterable[str], taken: Collection[str]) -> dict[str, tuple[str, ...]]:
+    """Names a question may write by their initials, which the sources never do ("the FT's
+    headline" for the "Financial Times"): initials -> the name's words. Initials that are a word
+    already (of the sources or of English: "it", "us") or that two names share are left out."""
+    found: dict[str, set[tuple[str, ...]]] = {}
+    for name in names:
+        short = initials(name)
+        if len(short) >= 2 and short not in taken:
+            found.setdefault(short, set()).add(tuple(w.lower() for w in _name_words(name)))
+    return {short: next(iter(full)) for short, full in found.items() if len(full) == 1}
+
+
 class Lexicon:
     """One corpus's word forms: each form of a name counts as its group's first form, and a
     follow-up is recognised by a pointer word or one of the corpus's follow-up nouns."""
 
-    def __init__(self, profile: CaseProfile | None = None) -> None:
+    def __init__(self, profile: CaseProfile | None = None, short: dict[str, tuple[str, ...]] | None = None) -> None:
         profile = profile or CaseProfile()
+        self._short = short or {}  # initials of the sources' names (:func:`initialisms`)
         self._groups = [frozenset(group) for group in profile.aliases if group]
         self._terms: dict[str, tuple[str, ...]] = {}  # a text's terms, worked out once
         self._canonical = {form: group[0] for group in profile.aliases for form in group}
@@ -49,14 +81,15 @@ class Lexicon:
             if len(self._terms) > 100_000:
                 self._terms.clear()
             ws = [w[:-2] if w.endswith("'s") else w for w in words(text)]
-            ws = [self._canonical.get(w, w) for w in ws]
+            ws = [self._canonical.get(x, x) for w in ws for x in self._short.get(w, (w,))]
             stop = english().stopwords
             known = self._terms[text] = tuple(_stemmer().stemWords([w for w in ws if w not in stop]))
         return list(known)
 
     def seen(self, word: str, vocabulary: set[str]) -> bool:
         """Whether the sources mention ``word`` under this or another of its forms."""
-        return word in vocabulary or any(word in g and not g.isdisjoint(vocabulary) for g in self._groups)
+        return word in vocabulary or word in self._short \
+            or any(word in g and not g.isdisjoint(vocabulary) for g in self._groups)
 
     def points_back(self, question: str) -> bool:
         """Whether the question names something by one of the corpus's follow-up nouns ("the

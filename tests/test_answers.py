@@ -301,6 +301,28 @@ def test_terms_alias_forms_match_each_other_not_pronouns(repo_root):
     assert Lexicon().terms("Britain") != Lexicon().terms("UK")  # the forms come from the corpus, not the code
 
 
+def test_terms_initials_of_a_name_the_sources_never_abbreviate_match_the_name():
+    from assistant.text import Lexicon, initialisms
+
+    names = ["Financial Times", "the Commons Digital Oversight Committee", "Acme Web Services", "Fenella Stroud",
+             "Information Technology", "Unknown Source", "United States", "Gazette"]
+    short = initialisms(names, taken={"aws", "it"})  # "AWS" the sources write; "it" is a word
+    assert short["ft"] == ("financial", "times") and short["cdoc"][0] == "commons"
+    assert "aws" not in short and "it" not in short and "gazette" not in short
+    assert "us" not in short  # two names, one set of initials: neither
+    terms = Lexicon(short=short).terms
+    assert set(terms("the FT's headline")) >= set(terms("Financial Times")) and not Lexicon().seen("ft", set())
+
+
+def test_ask_name_written_by_its_initials(assistant):
+    """"The FT" is the Financial Times, whose headline the sources carry; "the AWS product" is
+    not AWS itself however the sources spell it out ("Amazon Web Services (AWS)")."""
+    answer = assistant.ask("What was the FT's headline?")
+    assert not answer.abstained and answer.citations[0].publisher == "Financial Times"
+    short = assistant.ask("What is the name of the AWS product at the heart of the allegations?").to_dict()["short"]
+    assert short in ("Rekognition", "Amazon Rekognition")
+
+
 def test_points_back_only_for_a_follow_up_noun_without_its_own_complement():
     from assistant.index import CaseProfile
     from assistant.text import Lexicon

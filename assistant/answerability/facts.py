@@ -20,7 +20,7 @@ from ..index.records import Mention, Sentence
 from ..roles import RoleKind
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
-from ..text import words
+from ..text import initials, words
 
 #: What the answer must hold, per kind of question: spaCy entity labels (and PERIOD).
 LABELS: dict[Asks, tuple[str, ...]] = {
@@ -151,9 +151,11 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
         return out
     year = _YEAR.search(frame.text) if frame.asks == Asks.DATE else None
     units = english().question.words.time_units
-    def given(m: Mention) -> bool:
+    written = set(words(frame.text))
+
+    def given(m: Mention) -> bool:  # the question names it, maybe by its initials ("AWS")
         ts = set(snap.lexicon.terms(m.text))
-        return not ts or ts <= asked or bool(m.value and m.value in frame.text)
+        return not ts or ts <= asked or bool(m.value and m.value in frame.text) or initials(m.text) in written
 
     # A name the question gives is who the event is about, not its answer; a date it gives is
     # the event's time told coarser ("which month of 2023"), so it still says which event.
