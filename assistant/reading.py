@@ -378,6 +378,13 @@ def _speaker(doc: Any) -> str:
         return doc[t.left_edge.i: t.i + 1].text  # the name and what stands before it, not a clause after
     for t in doc:
         if t.pos_ == "VERB" and t.lemma_.lower() in _speaking():
+            if any(c.dep_ == "auxpass" for c in t.children):
+                # "What is X called?", "How is X described by Y?": X is what is said of; the
+                # speaker, if any, is the agent
+                agent = next((o for c in t.children if c.dep_ == "agent" for o in c.children if o.dep_ == "pobj"), None)
+                if agent is not None and named(agent):
+                    return named(agent)
+                continue
             subj = next((c for c in t.children if c.dep_ == "nsubj"), None)
             if subj is not None and named(subj):
                 return named(subj)

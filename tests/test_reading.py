@@ -165,6 +165,8 @@ def test_read_question_what_it_asks_for(reader, question, asks, focus):
     ("According to Smith, who received the parts?", "Smith", False),
     ("How did Acme allegedly deal with Zentrix?", "", True),
     ("When did the plant open?", "", False),
+    ("What is the Acme product in this dispute called?", "", False),  # passive: the name of it
+    ("How is Acme described by Smith?", "Smith", False),  # passive with an agent: the agent's words
 ])
 def test_read_question_whose_words_it_asks_for(reader, question, speaker, alleged):
     frame = reader.read(question)
