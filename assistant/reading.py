@@ -408,6 +408,9 @@ def _phrase(doc: Any, wh: Any) -> str:
     # "Which law firm represents Amazon": no inversion, the text as it is.
     aux = next((t for t in doc if t.i > wh.i and t.pos_ == "AUX" and t.tag_ != "MD"), None)
     if aux is None or aux.i < wh.i:
+        after = doc[wh.head.right_edge.i + 1] if wh.head.right_edge.i + 1 < len(doc) else None
+        if wh.dep_ == "det" and after is not None and after.lower_ in _w().auxiliaries and after.lemma_ == "do":
+            return ""  # "what product does the case concern" misparsed: "does" read as the verb
         return text[:1].lower() + text[1:]
     subj = next((t for t in doc if t.dep_ in ("nsubj", "nsubjpass") and t.i > aux.i), None)
     verb = next((t for t in doc if t.i > aux.i and t.pos_ == "VERB"), None)

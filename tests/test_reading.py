@@ -222,6 +222,8 @@ def test_read_question_contraction_or_cut_subject_gives_clause_or_none(reader):
     assert reader.read("What's Smith been accused of?").phrase == "what Smith has been accused of"
     assert reader.read("Where're the hearings held?").phrase == "where the hearings are held"
     assert "'s" not in reader.read("what's the name of acmes face scan product").phrase
+    # "does" misread as the main verb: no clause, rather than the question echoed as it stands
+    assert " does " not in f" {reader.read('What Acme product does the dispute concern?').phrase} "
 
 
 def test_read_question_stands_for_asks_only_for_the_meaning(reader):
