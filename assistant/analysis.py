@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 17
+ANALYSIS_VERSION = 18
 
 
 def _import_spacy() -> Any:
@@ -427,8 +427,18 @@ def mention_of(ent: Any, written: date | None = None) -> Mention:
 
 def _mentions(doc: Any, written: date | None = None) -> Iterator[Mention]:
     ents = [e for e in doc.ents]
+    # "on Tuesday, 17 March 2026": one date, told twice; the parser reads two.
+    told_again = {a.start: b for a, b in zip(ents, ents[1:]) if a.label_ == b.label_ == "DATE"
+                  and doc.text[a.end_char:b.start_char].strip() == "," and not normalise(a.text, written)
+                  and normalise(b.text, written)}
+    joined = {b.start for b in told_again.values()}
     for e in ents:
-        yield mention_of(e, written)
+        if e.start in told_again:
+            b = told_again[e.start]
+            first = mention_of(e, written)
+            yield replace(first, text=doc.text[e.start_char:b.end_char], value=normalise(b.text, written))
+        elif e.start not in joined:
+            yield mention_of(e, written)
     # "between November 2022 and May 2023", "from 2022 to 2023": a period.
     dates = [e for e in ents if e.label_ == "DATE"]
     for a, b in zip(dates, dates[1:]):

@@ -105,6 +105,14 @@ def test_mentions_keep_what_a_relative_clause_says_a_name_does(analyzer):
     assert clauses["Jane Smith"] == "chairs the Harbour Committee" and clauses.get("Acme", "") == ""
 
 
+def test_mentions_read_a_date_told_twice_as_one(analyzer):
+    """"On Tuesday, 17 March 2026": one date with the day's value, not a bare "Tuesday" the short
+    answer could pick."""
+    got = analysed(analyzer, "In a ruling handed down on Tuesday, 17 March 2026, the judge upheld the claim.")
+    dates = [(m.text, m.value) for m in got[0].mentions if m.label == "DATE"]
+    assert dates == [("Tuesday, 17 March 2026", "2026-03-17")]
+
+
 def test_mentions_say_which_names_act(analyzer):
     """A name acts where it is its verb's subject or a passive's agent, not where it only
     qualifies someone ("a former Acme engineer") or places something ("a court in Springfield")."""
