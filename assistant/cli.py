@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", type=Path, help="where to write it (default: the shipped model file)")
     tr.add_argument("--resplit", action="store_true", help="split the question sets into train and validation "
                                                             "anew (by the fixed seed)")
+    tr.add_argument("--extend-split", action="store_true", help="put questions added to the sets since the split "
+                                                                "into it, the others where they are")
     tr.add_argument("--check", action="store_true", help="refit and compare with the model file: exit 1 if they "
                                                          "differ")
     ex = sub.add_parser("export-model", help="export the embedding model to ONNX (once per install)")
@@ -97,14 +99,15 @@ def _ask(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     if args.file is None:
         return _eval_model(args)
-    from .evaluation import EvalResult, load_questions, score_answer, unrelated_history
+    from .evaluation import EvalResult, load_questions, score_answer, unrelated_history, without_missing_documents
     from .service import Assistant
 
     settings = _settings(args)
     assistant = Assistant(settings=settings)
     result = EvalResult(max_words=settings.eval_max_words)
     by_kind: dict[str, EvalResult] = {}
-    items = load_questions(args.file)
+    held = {d.doc_id for d in assistant.documents()}
+    items = [without_missing_documents(item, held) for item in load_questions(args.file)]
     for i, item in enumerate(items):
         kinds = [item.get("kind") or ("follow-up" if item.get("history") else
                                       "unanswerable" if item.get("abstain") else "in scope")]
@@ -158,7 +161,7 @@ def _train(args: argparse.Namespace) -> int:
     target = args.out or MODEL_FILE
     out = settings.eval_work_dir / "refit.json" if args.check else target
     out.parent.mkdir(parents=True, exist_ok=True)
-    model = train(settings, settings.eval_work_dir, out, resplit=args.resplit)
+    model = train(settings, settings.eval_work_dir, out, resplit=args.resplit, extend=args.extend_split)
     t = model.thresholds
     print(f"fitted on {model.fitted['questions']} questions ({model.fitted['candidates']} candidates, "
           f"{model.fitted['answering']} answering), C={model.fitted['C_selector']}/{model.fitted['C_answerable']}; "

@@ -52,6 +52,15 @@ class EvalResult:
         return {k: v for k, v in self.__dict__.items()}
 
 
+def without_missing_documents(item: dict[str, Any], held: set[str]) -> dict[str, Any]:
+    """A question about follow-up documents (``docs``) the index does not hold is one its
+    sources cannot answer: it is scored as one to decline (as training asks it without them)."""
+    if set(item.get("docs") or ()) <= held:
+        return item
+    return {"id": item["id"], "kind": "update asked without its document", "question": item["question"],
+            "history": item.get("history"), "abstain": True}
+
+
 def load_questions(path: Path) -> list[dict[str, Any]]:
     items = []
     try:

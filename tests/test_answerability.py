@@ -129,6 +129,37 @@ def test_split_holds_out_a_whole_follow_up_document():
     assert {it.kind for it in validation} >= {"paraphrase", "near-topic", "update"}
 
 
+def test_extend_split_keeps_every_question_where_it_was_and_places_new_ones_by_document():
+    from assistant.answerability.training import Item, extend_split, make_split
+
+    def item(key: str, kind: str = "paraphrase", docs: tuple[str, ...] = ()) -> Item:
+        return Item(key, kind, {"id": key, "question": key}, "case", f"document:{docs[0]}" if docs else key, docs)
+
+    old = [item(f"p{i}") for i in range(20)] + [item(f"a{i}", "update", ("a.md",)) for i in range(3)] \
+        + [item(f"b{i}", "update", ("b.md",)) for i in range(3)]
+    split = make_split(old)
+    held_doc = split["validation_document"]
+    added = [item("new-held", "update-unanswerable", (held_doc,)),
+             item("new-other", "update-unanswerable", ({"a.md", "b.md"} - {held_doc}).pop())] \
+        + [item(f"n{i}") for i in range(10)]
+    grown = extend_split(old + added, split)
+    assert set(split["train"]) <= set(grown["train"]) and set(split["validation"]) <= set(grown["validation"])
+    assert "new-held" in grown["validation"] and "new-other" in grown["train"]
+    new_paraphrases = {f"n{i}" for i in range(10)}
+    assert new_paraphrases & set(grown["validation"]) and new_paraphrases & set(grown["train"])  # a share of each kind
+    assert extend_split(old + added, split) == grown  # the same questions, the same split
+
+
+def test_eval_question_about_a_document_the_index_lacks_is_one_to_decline():
+    from assistant.evaluation import without_missing_documents
+
+    item = {"id": "x", "kind": "update", "docs": ["ruling.md"], "question": "How much was Smith awarded?",
+            "answer_any": ["£1"], "support_any": ["£1"]}
+    assert without_missing_documents(item, {"ruling.md", "article.md"}) is item
+    alone = without_missing_documents(item, {"article.md"})
+    assert alone["abstain"] is True and alone["question"] == item["question"] and "answer_any" not in alone
+
+
 # --------------------------------------------------------------------------- spelling
 
 

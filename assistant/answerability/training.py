@@ -38,7 +38,7 @@ from ..analysis import Analyzer
 from ..answering import Answerer, Candidates
 from ..embedding import Embedder
 from ..errors import CaseError
-from ..evaluation import Verdict, load_questions, verdict
+from ..evaluation import Verdict, load_questions, verdict, without_missing_documents
 from ..index import CaseProfile
 from ..reading import QuestionFrame
 from ..retrieval import Retriever, Snapshot
@@ -111,12 +111,11 @@ def load_items(settings: Settings) -> list[Item]:
             key = f"{qs.name}:{gold['id']}"
             docs = tuple(gold.get("docs") or ())
             group = f"document:{docs[0]}" if docs else key
-            items.append(Item(key, kind, gold, qs.index, group, docs))
+            items.append(Item(key, kind, gold, UPDATES if docs else qs.index, group, docs))
             if gold.get("abstain_without"):
                 # The same question without its document: the case article does not answer it.
-                items.append(Item(f"{qs.name}-without:{gold['id']}", "update asked without its document",
-                                  {"id": gold["id"], "question": gold["question"], "history": gold.get("history"),
-                                   "abstain": True}, CASE, group, docs))
+                alone = without_missing_documents(gold, set())
+                items.append(Item(f"{qs.name}-without:{gold['id']}", alone["kind"], alone, CASE, group, docs))
     return items
 
 
@@ -129,17 +128,36 @@ def make_split(items: list[Item]) -> dict[str, Any]:
     rng = np.random.default_rng(SEED)
     documents = sorted({d for it in items for d in it.docs})
     held_doc = documents[int(rng.integers(len(documents)))] if documents else None
-    held = {it.key for it in items if held_doc in it.docs}
+    held = {it.key for it in items if held_doc in it.docs} | _shares(items, rng)
+    return {"seed": SEED, "validation_share": VALIDATION_SHARE, "validation_document": held_doc,
+            "validation": sorted(held), "train": sorted(it.key for it in items if it.key not in held)}
+
+
+def _shares(items: list[Item], rng: np.random.Generator) -> set[str]:
+    """A validation share of each kind's questions that need no follow-up document."""
     by_kind: dict[str, list[str]] = {}
     for it in items:
         if not it.docs:
             by_kind.setdefault(it.kind, []).append(it.key)
+    held: set[str] = set()
     for kind in sorted(by_kind):
         keys = sorted(by_kind[kind])
         n = int(round(VALIDATION_SHARE * len(keys))) if len(keys) >= 4 else 0
         held |= set(rng.permutation(keys)[:n].tolist())
-    return {"seed": SEED, "validation_share": VALIDATION_SHARE, "validation_document": held_doc,
-            "validation": sorted(held), "train": sorted(it.key for it in items if it.key not in held)}
+    return held
+
+
+def extend_split(items: list[Item], split: dict[str, Any]) -> dict[str, Any]:
+    """The split with questions added since it was made, the questions it holds where they
+    were: a new question about the held-out document goes to validation with it, one about
+    another document to train; the rest are split as :func:`make_split` splits, among
+    themselves (a seed of their own, so that adding questions never moves old ones)."""
+    known = set(split["train"]) | set(split["validation"])
+    new = [it for it in items if it.key not in known]
+    rng = np.random.default_rng([SEED, len(known)])
+    held = {it.key for it in new if split["validation_document"] in it.docs} | _shares(new, rng)
+    return {**split, "validation": sorted(set(split["validation"]) | held),
+            "train": sorted(set(split["train"]) | {it.key for it in new if it.key not in held})}
 
 
 def read_split(items: list[Item], path: Path = SPLIT_FILE) -> tuple[list[Item], list[Item]]:
@@ -152,7 +170,7 @@ def read_split(items: list[Item], path: Path = SPLIT_FILE) -> tuple[list[Item], 
     unknown = [it.key for it in items if it.key not in train | validation]
     if unknown:
         raise CaseError(f"{len(unknown)} questions are in no split (first: {unknown[0]}); run "
-                        "python -m assistant train --resplit")
+                        "python -m assistant train --extend-split (or --resplit to split anew)")
     return [it for it in items if it.key in train], [it for it in items if it.key in validation]
 
 
@@ -500,7 +518,7 @@ def _digest(keys: list[str]) -> str:
 # --------------------------------------------------------------------------- the command
 
 
-def train(settings: Settings, work: Path, out: Path = MODEL_FILE, resplit: bool = False,
+def train(settings: Settings, work: Path, out: Path = MODEL_FILE, resplit: bool = False, extend: bool = False,
           embeddings: Embedder | None = None, analyzer: Analyzer | None = None) -> AnswerModel:
     """Fit on the train split and write the model file; returns the model. ``embeddings`` and
     ``analyzer``: models already loaded (the same as the settings name)."""
@@ -508,6 +526,9 @@ def train(settings: Settings, work: Path, out: Path = MODEL_FILE, resplit: bool 
     items = load_items(settings)
     if resplit:
         SPLIT_FILE.write_text(json.dumps(make_split(items), indent=1) + "\n", encoding="utf-8")
+    elif extend:
+        split = extend_split(items, json.loads(SPLIT_FILE.read_text(encoding="utf-8")))
+        SPLIT_FILE.write_text(json.dumps(split, indent=1) + "\n", encoding="utf-8")
     train_items, _ = read_split(items)
     indexes = Indexes(settings, work, embeddings, AnswerModel.untrained(), analyzer)  # features need no model
     asked = ask_all(train_items, indexes)
