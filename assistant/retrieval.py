@@ -85,8 +85,10 @@ class Snapshot:
         # are rarely, and their initials often read as something else.
         named = {m.text for m in self._mentions() if m.label not in _UNNAMED and m.label != "PERSON"}
         named.update(p.publisher for p in self.passages.values() if p.publisher)
+        taken = self.vocabulary | english().sentence.titles
+        english_words = english_frequencies()
         self.lexicon = Lexicon(self.manifest.case if self.manifest else None,
-                               initialisms(named, self.vocabulary | english().sentence.titles | set(english_frequencies())))
+                               initialisms(named, lambda w: w in taken or w in english_words))
         #: Who speaks anywhere in the sources (lowercase), for "What has X said?".
         self.speakers = frozenset(s.attribution.speaker.lower() for s in self.sentences)
         #: Each sentence's place in reading order within its document.

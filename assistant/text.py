@@ -8,7 +8,7 @@ case.toml, through the index manifest, as a :class:`Lexicon`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from .english import english
@@ -31,7 +31,7 @@ def words(text: str) -> list[str]:
 _NAME_WORD = re.compile(r"[A-Za-z][\w'’-]*")
 
 
-def _name_words(name: str) -> list[str]:
+def _name_parts(name: str) -> list[str]:
     ws = _NAME_WORD.findall(name)
     return ws[1:] if ws and ws[0].lower() == "the" else ws
 
@@ -40,21 +40,21 @@ def initials(name: str) -> str:
     """The initials a name is written by ("ft" for "Financial Times", "aws" for "Amazon Web
     Services"): its capitalised words' first letters, a leading "The" aside; "" for a name of
     one word or one with a lowercase word other than a function word ("Harcourt and sons")."""
-    ws = _name_words(name)
+    ws = _name_parts(name)
     if len(ws) < 2 or any(not w[:1].isupper() and w.lower() not in english().stopwords for w in ws):
         return ""
     return "".join(w[0] for w in ws if w[:1].isupper()).lower()
 
 
-def initialisms(names: Iterable[str], taken: Collection[str]) -> dict[str, tuple[str, ...]]:
+def initialisms(names: Iterable[str], is_word: Callable[[str], bool]) -> dict[str, tuple[str, ...]]:
     """Names a question may write by their initials, which the sources never do ("the FT's
     headline" for the "Financial Times"): initials -> the name's words. Initials that are a word
     already (of the sources or of English: "it", "us") or that two names share are left out."""
     found: dict[str, set[tuple[str, ...]]] = {}
     for name in names:
         short = initials(name)
-        if len(short) >= 2 and short not in taken:
-            found.setdefault(short, set()).add(tuple(w.lower() for w in _name_words(name)))
+        if len(short) >= 2 and not is_word(short):
+            found.setdefault(short, set()).add(tuple(w.lower() for w in _name_parts(name)))
     return {short: next(iter(full)) for short, full in found.items() if len(full) == 1}
 
 

@@ -109,8 +109,7 @@ def typed_things(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked:
     if frame.asks == Asks.SOURCE:  # an outlet the question does not name already ("besides X, which ...")
         named = set(snap.lexicon.terms(c.passage.publisher)) <= asked if c.passage.publisher else False
         return {c.passage.doc_id} if c.passage.headline and not named else set()
-    text = c.sentence.text
-    return {value for _, value in typed_spans(c, frame, snap, asked)}
+    return {value for _, _, value in typed_found(c, frame, snap, asked)}
 
 
 def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
