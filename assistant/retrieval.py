@@ -23,7 +23,7 @@ from .embedding import Embedder
 from .index import IndexLayout, Passage, Sentence
 from .index.reader import IndexReader
 from .index.records import Mention
-from .casefile import Casefile
+from .casefile import Casefile, Entity
 from .english import english
 from .settings import Settings
 from .spelling import Speller, english_frequencies
@@ -51,6 +51,13 @@ class ScoredSentence:
     coverage: float  # idf-weighted share of the question's terms found in the sentence
     score: float = 0.0
     repeat_penalty: float = 0.0  # how much of ``score`` a follow-up took for saying again what was said
+
+
+@dataclass(frozen=True)
+class Described:
+    entity: Entity
+    titled: frozenset[str]  # the terms of its roles and titles
+    doing: frozenset[str]  # ...and of what relative clauses on its name say it does
 
 
 class Snapshot:
@@ -111,6 +118,17 @@ class Snapshot:
 
     def term_weight(self, term: str) -> float:
         return self.idf.get(term, self.max_idf)
+
+    @cached_property
+    def described(self) -> list[Described]:
+        """Each entity of the who's who by the terms of what the sources call it: what a
+        question's "the MP", "the committee chair" is matched against (worked out once per
+        generation, not per question)."""
+        out = []
+        for e in self.casefile.entities:
+            titled = frozenset(t for d in e.described for t in self.lexicon.terms(d))
+            out.append(Described(e, titled, titled | {t for d in e.does for t in self.lexicon.terms(d)}))
+        return out
 
     @cached_property
     def speller(self) -> Speller:

@@ -109,8 +109,8 @@ def described_speaker(phrase: str, snap: Snapshot) -> str:
     wanted = set(snap.lexicon.terms(phrase))
     if not wanted:
         return ""
-    for ways in (lambda e: e.described, lambda e: (*e.described, *e.does)):
-        found = [e for e in snap.casefile.entities if wanted <= {t for d in ways(e) for t in snap.lexicon.terms(d)}]
+    for by_titles in (True, False):  # roles and titles first, then with what the entity does
+        found = [d.entity for d in snap.described if wanted <= (d.titled if by_titles else d.doing)]
         if len(found) == 1:
             forms = (found[0].name, *found[0].aliases)
             return next((form.lower() for form in forms if form.lower() in snap.speakers), "")
