@@ -17,6 +17,9 @@ from .english import english
 from .text import words
 
 _CAPITALISED = re.compile(r"(?<=\s)[A-Z][\w'’-]*")
+#: Fewer words than this, in plain ASCII letters, are not judged: a typo of two English words
+#: reads as anything.
+MIN_WORDS = 3
 
 
 class LanguageGate:
@@ -37,8 +40,8 @@ class LanguageGate:
         """The question's language's name when it is confidently not English, else None."""
         body = _CAPITALISED.sub(" ", question)  # names say nothing of the language
         ws = words(body)
-        if len(ws) < 2 and not re.search(r"[^\x00-\x7f]", body):
-            return None
+        if len(ws) < MIN_WORDS and not re.search(r"[^\x00-\x7f]", body):
+            return None  # too few letters to tell ("whos visonlabs" read as Turkish)
         stop = english().stopwords
         share = sum(w in stop or w in vocabulary for w in ws) / (len(ws) or 1)
         if share > self.max_english_share:

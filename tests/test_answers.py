@@ -128,6 +128,8 @@ def test_ask_question_not_in_english_says_so(assistant):
     answer = assistant.ask("Warum wurde Forrest von Amazon entlassen?")
     assert answer.abstained and answer.citations == []
     assert "English" in answer.answer and "German" in answer.answer
+    # two misspelt English words are too little to tell a language by
+    assert "English" not in assistant.ask("whos visonlabs").answer
 
 
 def test_ask_headline_card_served_as_catalogue_entry(assistant):
