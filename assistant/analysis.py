@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 18
+ANALYSIS_VERSION = 19
 
 
 def _import_spacy() -> Any:
@@ -280,7 +280,8 @@ class Analyzer:
             if to is not None:
                 objs = [c for c in to.children if c.dep_ == "pobj"]
                 if objs:
-                    return self._attribution(doc[objs[0].left_edge.i: objs[0].right_edge.i + 1], None)
+                    span = doc[objs[0].left_edge.i: objs[0].right_edge.i + 1]
+                    return self._possessor(span) or self._attribution(span, None)
         roots = [t for t in doc if t.dep_ == "ROOT"]
         for root in roots[:1]:
             verbs = [root] + [c for c in root.children if c.dep_ == "conj" and c.pos_ == "VERB"]
@@ -307,6 +308,19 @@ class Analyzer:
                     return _claim(self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1],
                                                     reporting()[verb.lemma_.lower()]), verb)
         return None
+
+    def _possessor(self, span: Any) -> Attribution | None:
+        """"According to his schedule of loss, ... Forrest is seeking ...": a text or a person
+        owned by a pronoun is the owner's, the one person the rest of the sentence names (the
+        speaker phrase stays where it stands); None where the sentence names none or several."""
+        owner = next((c for c in span.root.children if c.dep_ == "poss" and c.pos_ == "PRON"), None)
+        if owner is None or span.ents:
+            return None
+        people = {e.text: e for e in span.doc.ents if e.label_ == "PERSON" and not (span.start <= e.start < span.end)}
+        if len(people) != 1:
+            return None
+        person = next(iter(people.values()))
+        return replace(self._speaker_label(person, None), speaker_start=span.start_char, speaker_end=span.end_char)
 
     def _on_behalf(self, own: Attribution, doc: Any, previous: Attribution) -> Attribution:
         """A speaker introduced only as "a spokesperson" or "a lawyer", with nothing to say whose,

@@ -99,6 +99,14 @@ def test_mentions_carry_the_event_they_belong_to(analyzer):
     assert got[1].mentions and all(m.event_words == "" for m in got[1].mentions)
 
 
+def test_attribute_according_to_a_pronouns_text_to_the_person_the_sentence_names(analyzer):
+    """"According to his schedule of loss, ... Smith is seeking ...": Smith's words, not those of
+    a speaker called "His schedule"."""
+    got = analysed(analyzer, "According to his schedule of loss, Jane Smith is seeking about £1.2 million.",
+                   "According to the filing, Smith and Brown met twice.")
+    assert [s.attribution.speaker for s in got] == ["Smith", "Filing"]
+
+
 def test_mentions_keep_what_a_relative_clause_says_a_name_does(analyzer):
     got = analysed(analyzer, "Jane Smith MP, who chairs the Harbour Committee, wrote to Acme on Monday.")
     clauses = {m.text: m.clause for m in got[0].mentions}
