@@ -44,6 +44,7 @@ class QuestionWords(_Strict):
     sort_nouns: Words
     anyone: Words
     source_verbs: Words
+    membership_verbs: Words
     money_words: Words
     documents: Words
     auxiliaries: Words

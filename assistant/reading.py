@@ -197,6 +197,8 @@ class QuestionReader:
                 verb = wh.head
                 asks = {"who": Asks.PERSON, "whom": Asks.PERSON, "when": Asks.DATE, "where": Asks.PLACE,
                         "why": Asks.REASON}.get(low, Asks.THING)
+                if low == "where" and verb.lemma_.lower() in _w().membership_verbs:
+                    asks = Asks.ORGANISATION  # "where did she work": an employer
                 # "who reported it": an outlet; "who did he report his concerns to": a person
                 if low == "who" and verb.lemma_.lower() in _w().source_verbs and not any(
                         c.lower_ == "to" for c in verb.children):

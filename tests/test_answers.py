@@ -190,6 +190,10 @@ def test_ask_date_short_answer_is_the_one_of_the_event_asked_about(assistant, qu
     assert assistant.ask(question).to_dict()["short"] == phrase
 
 
+def test_ask_where_someone_worked_gets_the_employer(assistant):
+    assert assistant.ask("Where did Forrest work?").to_dict()["short"] in ("AWS", "Amazon Web Services", "Amazon")
+
+
 def test_ask_who_short_answer_is_a_name_that_acts(assistant):
     """"Who filed the lawsuit?": the one who filed it, not the company in "a former AWS
     employee" nor the city in "a tribunal in London"."""

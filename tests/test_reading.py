@@ -222,6 +222,14 @@ def test_read_question_in_parts_and_as_indirect_phrase(reader):
     assert reader.read("How many years did Smith work at Acme?").phrase == "how many years Smith worked at Acme"
 
 
+def test_read_question_where_of_work_asks_for_an_organisation(reader):
+    """"Where did Smith work?" is answered by an employer ("a former Acme engineer"), which is
+    no place; "where did Smith live" still asks for a place."""
+    assert reader.read("Where did Smith work before the dispute?").asks == Asks.ORGANISATION
+    assert reader.read("Where was Smith employed?").asks == Asks.ORGANISATION
+    assert reader.read("Where did Smith live?").asks == Asks.PLACE
+
+
 def test_read_question_misparsed_verb_still_gives_a_grammatical_clause(reader):
     """The parser tags "neglect" an adjective here and hangs the wh-phrase on the subject: the
     clause a refusal names the gap with is still built on the subject's own verb, never the
