@@ -109,23 +109,14 @@ def typed_things(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked:
     if frame.asks == Asks.SOURCE:  # an outlet the question does not name already ("besides X, which ...")
         named = set(snap.lexicon.terms(c.passage.publisher)) <= asked if c.passage.publisher else False
         return {c.passage.doc_id} if c.passage.headline and not named else set()
-    return {value for _, _, value in typed_found(c, frame, snap, asked)}
+    return {value for _, value in typed_spans(c, frame, snap, asked)}
 
 
 def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
                 asked: set[str]) -> list[tuple[tuple[int, int] | None, str]]:
     """Where in the sentence the things of the kind asked for stand (character spans; None for
     one the parser read apart from the text as written), each with its value (a date's
-    normalised form, else its text): see :func:`typed_found`."""
-    return [(span, value) for _, span, value in typed_found(c, frame, snap, asked)]
-
-
-Found = tuple[Mention | None, tuple[int, int] | None, str]
-
-
-def typed_found(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str]) -> list[Found]:
-    """The things of the kind asked for in the sentence: each one's mention (None for a sort of
-    thing or a speaker's phrase, which are no mention), its span and its value.
+    normalised form, else its text).
 
     Where the sentence brings in the kind of thing asked for without naming it ("a shell
     company based in ..."), a name elsewhere in it is someone else's; where the question asks
@@ -133,11 +124,11 @@ def typed_found(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: 
     """
     text = c.sentence.text
     if frame.sort_of:
-        return [(None, span, text[span[0]:span[1]].lower()) for span in sort_spans(text, frame.sort_of, asked, snap)]
+        return [(span, text[span[0]:span[1]].lower()) for span in sort_spans(text, frame.sort_of, asked, snap)]
     labels = LABELS.get(frame.asks, ())
     if frame.asks == Asks.PERSON and not frame.head:
         labels = WHO  # "who denied it?": a person, or a body that speaks
-    out: list[Found] = []
+    out: list[tuple[tuple[int, int] | None, str]] = []
     head = "|".join(re.escape(form) for form in noun_forms(frame.head)) if frame.head else ""
     if frame.head_named or frame.asks in NAMED_BY_NOUN:
         # Where the sentence uses the noun the question asks a name for ("the Russian company
@@ -190,9 +181,9 @@ def typed_found(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: 
                                                for b in beside)]
             if not spots:
                 continue
-        out.append((m, (spots[0], spots[0] + len(m.text)) if spots else None, m.value or m.text.lower()))
+        out.append(((spots[0], spots[0] + len(m.text)) if spots else None, m.value or m.text.lower()))
     if labels is WHO:
-        out += [(None, span, value) for span, value in _speaker_span(c, asked, snap)]
+        out += _speaker_span(c, asked, snap)
     return out
 
 

@@ -19,7 +19,7 @@ from ..index.records import Stance
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
 from ..text import Lexicon, words
-from .facts import TextWords, WordMeaning, asks_for_kind, defines, gives_reason, said, typed_found, typed_things
+from .facts import TextWords, WordMeaning, asks_for_kind, defines, gives_reason, said, typed_things
 
 _NAME = re.compile(r"(?<![\w'])([A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.-]*)*)")
 _SENTENCE = re.compile(r"(?<=[.?!])\s+")
@@ -44,7 +44,7 @@ FEATURES: tuple[str, ...] = (
     "focus_mean", "must", "names",
     "names_passage",
     # the kind of thing asked for
-    "typed_found", "typed_missing", "typed_event", "reason_found", "reason_missing", "defines", "card_source", "card_other",
+    "typed_found", "typed_missing", "reason_found", "reason_missing", "defines", "card_source", "card_other",
     # who asserts the sentence
     "speaker_asked", "speaker_other", "alleged_match", "alleges", "denies", "states",
     # the conversation
@@ -200,11 +200,7 @@ class Featurizer:
             held = meaning.of(said(c), snap)
             around = meaning.of(c.passage.text + " " + c.sentence.attribution.speaker, snap)
             in_content = cover(content, held)
-            if typed and frame.asks != Asks.SOURCE:
-                things = typed_found(c, frame, snap, asked)
-                found = bool(things)
-            else:
-                things, found = [], typed and bool(typed_things(c, frame, snap, asked))
+            found = typed and bool(typed_things(c, frame, snap, asked))
             reason = gives_reason(c.sentence.text) if frame.asks == Asks.REASON else False
             a = c.sentence.attribution
             by = a.speaker.lower()
@@ -222,8 +218,6 @@ class Featurizer:
                 "names": sum(n <= held.terms for n in names) / len(names) if names else 1.0,
                 "names_passage": sum(n <= around.terms for n in names) / len(names) if names else 1.0,
                 "typed_found": float(typed and found), "typed_missing": float(typed and not found),
-                "typed_event": max((_mean(cover(content, meaning.of(m.event_words, snap))) for m, _, _ in things
-                                    if m is not None and m.event_words), default=0.0),
                 "reason_found": float(reason), "reason_missing": float(frame.asks == Asks.REASON and not reason),
                 "defines": float(frame.asks == Asks.DEFINITION and defines(c.sentence, subject)),
                 "card_source": float(c.passage.headline and frame.asks == Asks.SOURCE),
