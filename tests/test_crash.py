@@ -90,7 +90,7 @@ def test_ingest_killed_at_any_point_then_rerun_equals_clean(tmp_path, repo_root,
     # generation is one rename: too short a moment for a poll to land in).
     codes = [_killed_ingest(corpus, index, repo_root, phase) for phase in (_encoding, _writing)]
     assert codes == [-signal.SIGKILL] * 2, f"a run was not killed mid-way: {codes}"
-    _ingest(corpus, index, repo_root)
+    ingest_ok(corpus, index)  # the re-run: in this process (only the killed runs need their own)
     got = _status(index, repo_root)
     assert (got["digest"], got["passages"], got["documents"]) == \
         (expected["digest"], expected["passages"], expected["documents"])
@@ -107,7 +107,7 @@ def test_ingest_killed_at_any_point_then_rerun_equals_clean(tmp_path, repo_root,
     before = _status(index, repo_root)["digest"]
     assert _killed_ingest(corpus, index, repo_root, _writing) == -signal.SIGKILL
     assert _status(index, repo_root)["digest"] in (before, after_edit)  # the old index or the new, never half
-    _ingest(corpus, index, repo_root)
+    ingest_ok(corpus, index)
     assert _status(index, repo_root)["digest"] == after_edit
 
 
