@@ -148,6 +148,13 @@ def _eval_model(args: argparse.Namespace) -> int:
             n = sum(r["answerable"] + r["unanswerable"] for r in rows)
             cells.append(f"{ok}/{n} ({100 * ok / n:.0f}%)" if n else "-")
         print(f"{kind:36} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16}")
+    # Of the passed answers that lead with a short phrase, those whose phrase holds a gold one.
+    cells = []
+    for name in ("train", "validation", "k-fold"):
+        right = sum(r.get("short_right", 0) for r in figures[name].values())
+        n = sum(r.get("short", 0) for r in figures[name].values())
+        cells.append(f"{right}/{n} ({100 * right / n:.0f}%)" if n else "-")
+    print(f"{'short answer right, of those passed':36} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16}")
     if args.json:
         print(json.dumps(figures))
     return 0

@@ -89,6 +89,10 @@ class Verdict:
     right: bool  # declined when it should be; else holds the answer phrase(s) and was not declined
     supported: bool  # a citation holds a supporting phrase
     concise: bool  # within the word limit
+    #: For a passed answer that leads with a short answer: whether a gold phrase is in it (None
+    #: without one). The acceptance scorer reads the whole text only, so a wrong bolded phrase
+    #: before a right sentence passes it; this is counted apart.
+    short_right: bool | None = None
 
     @property
     def passed(self) -> bool:
@@ -104,7 +108,9 @@ def verdict(gold: dict[str, Any], answer: Answer, max_words: int) -> Verdict:
     wanted = gold.get("answer_all") or gold.get("answer_any") or []
     ok = (all if gold.get("answer_all") else any)(_has(x, hay) for x in wanted) and not answer.abstained
     sup = any(_has(x, t) for x in gold.get("support_any", []) for t in cits)
-    return Verdict(False, ok, sup, len(text.split()) <= max_words)
+    short = _norm(answer.short or "")
+    short_right = any(_has(x, short) for x in wanted) if short and wanted and ok else None
+    return Verdict(False, ok, sup, len(text.split()) <= max_words, short_right)
 
 
 def score_answer(gold: dict[str, Any], answer: Answer, result: EvalResult) -> None:

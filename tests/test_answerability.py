@@ -150,6 +150,21 @@ def test_extend_split_keeps_every_question_where_it_was_and_places_new_ones_by_d
     assert extend_split(old + added, split) == grown  # the same questions, the same split
 
 
+def test_verdict_counts_a_wrong_short_answer_apart_from_a_right_sentence():
+    """The acceptance scorer passes "Russia — ... a tribunal in London" for "which city": the
+    short answer's own verdict says it is wrong."""
+    from assistant.evaluation import verdict
+    from assistant.types import Answer
+
+    gold = {"id": "x", "question": "In which city was the claim filed?", "answer_any": ["London"],
+            "support_any": ["London"]}
+    sentence = "Smith filed a claim at a tribunal in London over sales to Russia."
+    wrong, right = (verdict(gold, Answer(f"{short} \u2014 {sentence}", [], False, (), short=short), 100)
+                    for short in ("Russia", "London"))
+    assert wrong.right and wrong.short_right is False and right.short_right is True
+    assert verdict(gold, Answer(sentence, [], False, ()), 100).short_right is None
+
+
 def test_eval_question_about_a_document_the_index_lacks_is_one_to_decline():
     from assistant.evaluation import without_missing_documents
 

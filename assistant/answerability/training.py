@@ -566,5 +566,7 @@ def evaluate(settings: Settings, work: Path, folds: int = FOLDS) -> dict[str, An
 def summary(verdicts: list[Verdict]) -> dict[str, int]:
     answerable = [v for v in verdicts if not v.abstain]
     declines = [v for v in verdicts if v.abstain]
+    shorts = [v.short_right for v in answerable if v.passed and v.short_right is not None]
     return {"answered": sum(v.passed for v in answerable), "answerable": len(answerable),
-            "declined": sum(v.passed for v in declines), "unanswerable": len(declines)}
+            "declined": sum(v.passed for v in declines), "unanswerable": len(declines),
+            "short_right": sum(shorts), "short": len(shorts)}
