@@ -15,7 +15,9 @@ import numpy as np
 
 from .answerability import (AnswerModel, Decider, Featurizer, FollowUp, Judged, Judgement, Near, WordMeaning,
                             question_facts)
-from .answerability.facts import asks_for_kind, served, short_spans, typed_things
+from .answerability.facts import asks_for_kind, served, typed_things
+from .answerability.model import Logistic
+from .answerability.shortanswer import ShortAnswers, best, logit
 from .language import LanguageGate
 from .question import AskRequest, validate
 from .reading import QuestionFrame, QuestionReader
@@ -30,8 +32,6 @@ ENGLISH_ONLY = ("This assistant reads and answers questions in English only (its
                 "the question looks like {language}. Please ask it in English.")
 #: The longest clause a decline names what is missing with ("... don't say where the case is heard").
 GAP_WORDS = 10
-#: The longest short answer an answer opens with; a longer phrase is no short answer.
-SHORT_WORDS = 8
 
 
 def follow_up(question: str, history: list[dict[str, str]], lexicon: Lexicon, dependent: bool) -> FollowUp | None:
@@ -80,6 +80,7 @@ class Answerer:
         self.reader = reader or QuestionReader.for_settings(settings)
         self.language = language or LanguageGate()
         self.featurizer = featurizer or Featurizer(WordMeaning(retriever.embeddings.vectors))
+        self.shorts = ShortAnswers(self.featurizer.meaning)
 
     def ask(self, question: object, history: object = None) -> Answer:
         return self.answer(validate(question, history, self.settings))
@@ -100,18 +101,23 @@ class Answerer:
 
     def respond(self, frame: QuestionFrame, history: list[dict[str, str]], snap: Snapshot,
                 weigh: Callable[[int, QuestionFrame, FollowUp | None], Judgement] | None = None,
-                decider: Decider | None = None) -> Answer:
+                decider: Decider | None = None, short_model: Logistic | None = None) -> Answer:
         """Each part of the question weighed (``weigh``: by default retrieval and the model; fitting
         thresholds passes judgements it already has) and decided (``decider``: by default the
-        fitted one), then assembled."""
+        fitted one), then assembled (``short_model``: what weighs the short answer, by default
+        the fitted one)."""
         weigh = weigh or (lambda i, part, prior: self.weigh(part, prior, snap))
         decider = decider or self.decider
         chosen: list[ScoredSentence] = []
+        probability: dict[str, float] = {}  # each candidate's, as the selector judged it
         leads: set[str] = set()  # each part's answer: its first sentence, and the other side's reply
         missing: list[tuple[QuestionFrame, Near]] = []
         for i, part in enumerate(frame.parts or (frame,)):
             prior = self.prior(frame, part, i, history, chosen, snap)
-            got = decider.choose(part, weigh(i, part, prior), prior, snap)
+            judged = weigh(i, part, prior)
+            for j in judged.judged:
+                probability.setdefault(j.c.sentence.id, j.p)
+            got = decider.choose(part, judged, prior, snap)
             if isinstance(got, Near):
                 asked = set(snap.lexicon.terms(part.text))
                 if not (asks_for_kind(part) and any(typed_things(c, part, snap, asked) for c in chosen)):
@@ -124,20 +130,23 @@ class Answerer:
             two_sides = len(new) > 1 and new[0].sentence.attribution.speaker != new[1].sentence.attribution.speaker
             leads.update(c.sentence.id for c in new[:2 if two_sides else 1])
             chosen += new
-        return self.assemble(frame, chosen, missing, snap, leads)
+        return self.assemble(frame, chosen, missing, snap, leads, probability, short_model)
 
     def assemble(self, frame: QuestionFrame, chosen: list[ScoredSentence],
-                 missing: list[tuple[QuestionFrame, Near]], snap: Snapshot, leads: set[str] | None = None) -> Answer:
+                 missing: list[tuple[QuestionFrame, Near]], snap: Snapshot, leads: set[str] | None = None,
+                 probability: dict[str, float] | None = None, short_model: Logistic | None = None) -> Answer:
         """The answer from what the parts chose: each part the sources hold answered, each they
         do not named as a gap; a decline when none is answered. A question of one part asking
         for a thing of a kind opens with that thing (the short answer) and the sentence it is
         taken from. ``leads``: each part's answer (its first sentence, with the reply of a
-        dispute), which the word budget holds before any part's further sentences."""
+        dispute), which the word budget holds before any part's further sentences;
+        ``probability``: the selector's, of each sentence."""
         if not chosen:
             part, near = missing[0] if len(missing) == 1 else (frame, _nearest(m for _, m in missing))
             return self.decline(part, near)
         fitted = self._fit(chosen, leads=leads)
-        short = self.short(frame, fitted, snap) if len(frame.parts) < 2 else None
+        short = self.short(frame, fitted, snap, probability or {}, short_model or self.model.short) \
+            if len(frame.parts) < 2 else None
         if short is not None:
             holder = fitted[short[0]].sentence
             fitted = self._fit(chosen, len(holder.text[short[1][0]:short[1][1]].split()) + 1)  # opened with it
@@ -199,22 +208,14 @@ class Answerer:
 
     # ------------------------------------------------------------------ composing
 
-    def short(self, frame: QuestionFrame, chosen: list[ScoredSentence],
-              snap: Snapshot) -> tuple[int, tuple[int, int]] | None:
+    def short(self, frame: QuestionFrame, chosen: list[ScoredSentence], snap: Snapshot,
+              probability: dict[str, float], model: Logistic) -> tuple[int, tuple[int, int]] | None:
         """Which answering sentence holds the short answer and where, if the question asks for
-        a thing of a kind: of the things of that kind in them, the one the question's words
-        stand around (the earliest among equals), if it is short. A headline card gives one
-        only when it answers first: beside a later answer its date is when it was published,
-        not when the thing asked about happened."""
-        asked = set(snap.lexicon.terms(frame.text))
-        found = [(score, -i, -span[0], i, span) for i, c in enumerate(chosen)
-                 if i == 0 or not c.passage.headline
-                 for span, score in short_spans(c, frame, snap, asked)
-                 if len(c.sentence.text[span[0]:span[1]].split()) <= SHORT_WORDS]
-        if not found:
-            return None
-        *_, i, span = max(found)
-        return i, span
+        a thing of a kind: the phrase the short-answer model weighs highest (shortanswer.py)."""
+        phrases, rows = self.shorts.phrases(frame, chosen, [logit(probability.get(c.sentence.id, 0.5))
+                                                            for c in chosen], snap)
+        chosen_phrase = best(phrases, model.logits(rows))
+        return None if chosen_phrase is None else (chosen_phrase.holder, chosen_phrase.span)
 
     def _fit(self, chosen: list[ScoredSentence], reserve: int = 0, leads: set[str] | None = None) -> list[ScoredSentence]:
         """As many of the chosen sentences as the word budget (less ``reserve``) holds, in the

@@ -74,10 +74,12 @@ def test_answer_model_file_is_the_features_the_code_computes():
     model = AnswerModel.load()
     text = model.to_json()
     assert AnswerModel.from_json(text).to_json() == text
-    data = json.loads(text)
-    data["features"] = data["features"][:-1]
-    with pytest.raises(SettingsError, match="assistant train"):
-        AnswerModel.from_json(json.dumps(data))
+    for key in ("features", "short_features"):
+        data = json.loads(text)
+        data[key] = data[key][:-1]
+        with pytest.raises(SettingsError, match="assistant train"):
+            AnswerModel.from_json(json.dumps(data))
+    assert model.fitted["short_questions"] > 0 and abs(model.short.coef).sum() > 0  # fitted, not even odds
     t = model.thresholds
     assert 0 < t.keep < 1 and 0.5 <= t.answer < 1 and 0.5 <= t.answer_typed < 1  # answered at even odds or better
 
@@ -103,6 +105,14 @@ def test_train_reproduces_the_shipped_model(tmp_path, shared_embedder, shared_an
     train(Settings.load(eval_work_dir=tmp_path / "work"), tmp_path / "work", out, embeddings=shared_embedder,
           analyzer=shared_analyzer)
     assert out.read_text(encoding="utf-8") == MODEL_FILE.read_text(encoding="utf-8")
+
+
+def test_read_country_by_the_name_english_gives_it():
+    """"Russia", not only ISO's "Russian Federation", is a country (so no answer to "which city")."""
+    from assistant.answerability.facts import is_country
+
+    assert all(map(is_country, ("Russia", "Russian Federation", "the Netherlands", "UK", "South Korea")))
+    assert not any(map(is_country, ("London", "Rotterdam", "Europe", "European Union")))
 
 
 def test_fit_threshold_in_a_broad_good_stretch_not_on_a_lone_peak():

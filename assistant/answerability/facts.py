@@ -66,8 +66,9 @@ def content_words(text: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def is_country(name: str) -> bool:
-    """A country by its name, ISO codes and common names (pycountry), or a short or informal
-    form the register lacks (the data file's country aliases)."""
+    """A country by its name, ISO codes and common names (pycountry), by the name English
+    usually gives it (CLDR's, through Babel: "Russia", not only "Russian Federation"), or a
+    short or informal form neither has (the data file's country aliases)."""
     import pycountry
 
     name = name.removeprefix("the ").strip()
@@ -75,7 +76,22 @@ def is_country(name: str) -> bool:
         pycountry.countries.lookup(name)
         return True
     except LookupError:
-        return name.lower() in english().places.country_aliases
+        return name.lower() in _english_country_names() or name.lower() in english().places.country_aliases
+
+
+@lru_cache(maxsize=1)
+def _english_country_names() -> frozenset[str]:
+    """CLDR's English names of the territories the ISO register counts as countries ("Russia",
+    "South Korea", "Myanmar" of "Myanmar (Burma)"): pycountry has only ISO's names and a few
+    common ones."""
+    import pycountry
+    from babel import Locale
+
+    names = set()
+    for code, label in Locale("en").territories.items():
+        if len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None:
+            names |= {label.lower(), re.sub(r"\s*\(.*\)", "", label).lower()}
+    return frozenset(names)
 
 
 @lru_cache(maxsize=4096)
@@ -109,14 +125,23 @@ def typed_things(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked:
     if frame.asks == Asks.SOURCE:  # an outlet the question does not name already ("besides X, which ...")
         named = set(snap.lexicon.terms(c.passage.publisher)) <= asked if c.passage.publisher else False
         return {c.passage.doc_id} if c.passage.headline and not named else set()
-    return {value for _, value in typed_spans(c, frame, snap, asked)}
+    return {found.value for found in typed_spans(c, frame, snap, asked)}
 
 
-def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
-                asked: set[str]) -> list[tuple[tuple[int, int] | None, str]]:
-    """Where in the sentence the things of the kind asked for stand (character spans; None for
-    one the parser read apart from the text as written), each with its value (a date's
-    normalised form, else its text).
+@dataclass(frozen=True)
+class Found:
+    """A thing of the kind asked for in a sentence: where it stands (characters; None where the
+    parser read it apart from the text as written), its value (a date's normalised form, else
+    its text) and the mention it is, when it is one (not a sort's modifiers, not a speaker's
+    own description)."""
+
+    span: tuple[int, int] | None
+    value: str
+    mention: Mention | None = None
+
+
+def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str]) -> list[Found]:
+    """Where in the sentence the things of the kind asked for stand.
 
     Where the sentence brings in the kind of thing asked for without naming it ("a shell
     company based in ..."), a name elsewhere in it is someone else's; where the question asks
@@ -124,11 +149,11 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
     """
     text = c.sentence.text
     if frame.sort_of:
-        return [(span, text[span[0]:span[1]].lower()) for span in sort_spans(text, frame.sort_of, asked, snap)]
+        return [Found(span, text[span[0]:span[1]].lower()) for span in sort_spans(text, frame.sort_of, asked, snap)]
     labels = LABELS.get(frame.asks, ())
     if frame.asks == Asks.PERSON and not frame.head:
         labels = WHO  # "who denied it?": a person, or a body that speaks
-    out: list[tuple[tuple[int, int] | None, str]] = []
+    out: list[Found] = []
     head = "|".join(re.escape(form) for form in noun_forms(frame.head)) if frame.head else ""
     if frame.head_named or frame.asks in NAMED_BY_NOUN:
         # Where the sentence uses the noun the question asks a name for ("the Russian company
@@ -181,7 +206,12 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
                                                for b in beside)]
             if not spots:
                 continue
-        out.append(((spots[0], spots[0] + len(m.text)) if spots else None, m.value or m.text.lower()))
+        length = len(m.text)
+        if m.label == "NORP" and m.group and frame.asks not in (Asks.PLACE, Asks.COUNTRY):
+            # "who got it?": "Russian state security agencies", the group the word qualifies
+            spots = [at for at in spots if text.startswith(m.group, at)] or spots
+            length = len(m.group) if spots and text.startswith(m.group, spots[0]) else length
+        out.append(Found((spots[0], spots[0] + length) if spots else None, m.value or m.text.lower(), m))
     if labels is WHO:
         out += _speaker_span(c, asked, snap)
     return out
@@ -204,7 +234,7 @@ def _governed_first(mentions: list[Mention], frame: QuestionFrame, snap: Snapsho
     return governed or mentions
 
 
-def _speaker_span(c: ScoredSentence, asked: set[str], snap: Snapshot) -> list[tuple[tuple[int, int] | None, str]]:
+def _speaker_span(c: ScoredSentence, asked: set[str], snap: Snapshot) -> list[Found]:
     """"Who denied it?": the phrase a sentence names its own speaker by ("an Amazon spokesperson
     denied ..."), when it names no person (a person's name is the answer then) and says more
     than the question does."""
@@ -215,7 +245,7 @@ def _speaker_span(c: ScoredSentence, asked: set[str], snap: Snapshot) -> list[tu
     if any(m.label == "PERSON" and m.text in phrase for m in c.sentence.mentions) \
             or set(snap.lexicon.terms(phrase)) <= asked:
         return []
-    return [((a.speaker_start, a.speaker_end), phrase.lower())]
+    return [Found((a.speaker_start, a.speaker_end), phrase.lower())]
 
 
 #: What a sort of thing may be called before its noun ("a shell company", "facial recognition
@@ -241,34 +271,6 @@ def sort_spans(text: str, noun: str, asked: set[str], snap: Snapshot) -> list[tu
         new = [w for w in mods if not set(snap.lexicon.terms(w.group(0))) <= asked]
         if new:
             out.append((mods[-1].start(), m.end()))
-    return out
-
-
-#: How many words either side of a short answer the question's own words are looked for.
-SHORT_WINDOW = 6
-
-
-def short_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot,
-                asked: set[str]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """The things of the kind asked for in the sentence, each with how well it stands where the
-    question's words are: how many of them within a few words, then (negated) how near the
-    nearest. The best is the short answer: the date beside "filed" for "when did he file",
-    the company beside "Russian company" for "which Russian company"."""
-    if frame.asks == Asks.SOURCE or not (asks_for_kind(frame) or frame.sort_of):
-        return []
-    text = c.sentence.text
-    tokens = list(re.finditer(r"[\w'-]+", text))
-    hits = [(i, t.start()) for i, t in enumerate(tokens) if set(snap.lexicon.terms(t.group(0))) & asked]
-    out = []
-    for span, _ in typed_spans(c, frame, snap, asked):
-        if span is None:
-            continue
-        inside = [i for i, t in enumerate(tokens) if span[0] <= t.start() < span[1]]
-        first, last = (inside[0], inside[-1]) if inside else (0, 0)
-        near = {tokens[i].group(0).lower() for i, _ in hits
-                if first - SHORT_WINDOW <= i <= last + SHORT_WINDOW and not (first <= i <= last)}
-        distance = min((abs(at - span[0]) for _, at in hits), default=0)
-        out.append((span, (len(near), -distance)))
     return out
 
 

@@ -1,4 +1,4 @@
-"""The fitted answer model: two logistic regressions and the thresholds the answerer uses them
+"""The fitted answer model: three logistic regressions and the thresholds the answerer uses them
 with. ``python -m assistant train`` writes it (training.py); the assistant only loads it.
 
 - The *selector* weighs each candidate sentence (:data:`features.FEATURES`): the probability
@@ -6,6 +6,8 @@ with. ``python -m assistant train`` writes it (training.py); the assistant only 
 - The *answerability* head weighs the question (part) as a whole, from its best candidate's
   features, the selector's confidence in it and its lead over the next one: the probability
   that answering it, rather than declining, is right (SQuAD 2.0's no-answer decision).
+- The *short-answer* model weighs each phrase of the kind asked for in the answering sentences
+  (:data:`shortanswer.SHORT_FEATURES`): the one weighed highest opens the answer.
 
 The file is small JSON in the repository (``model.json``), so what changed in a refit is a
 readable diff, and prediction is a dot product (scikit-learn is needed to fit, not to answer).
@@ -22,10 +24,11 @@ import numpy as np
 
 from ..errors import SettingsError
 from .features import FEATURES
+from .shortanswer import SHORT_FEATURES
 
 MODEL_FILE = Path(__file__).parent / "model.json"
 #: Raised when the file's layout changes.
-FORMAT = 2
+FORMAT = 3
 #: What the answerability head reads of a question part.
 #: The best candidate's features the answerability head reads: all but the kind of question
 #: asked (a kind asked by a few train questions, most of them unanswerable, would otherwise
@@ -98,6 +101,7 @@ def question_row(features: np.ndarray, eligible: np.ndarray, selector: Logistic)
 class AnswerModel:
     selector: Logistic
     answerable: Logistic
+    short: Logistic
     thresholds: Thresholds
     #: What it was fitted on (question and candidate counts, the split's digest, the options).
     fitted: dict[str, Any] = field(default_factory=dict)
@@ -113,7 +117,8 @@ class AnswerModel:
     @classmethod
     def untrained(cls) -> AnswerModel:
         """Every candidate and question at even odds: what features are read with before a fit."""
-        return cls(Logistic.even(len(FEATURES)), Logistic.even(len(QUESTION_FEATURES)), Thresholds(0.5, 0.5, 0.5, 0.5, 0.0))
+        return cls(Logistic.even(len(FEATURES)), Logistic.even(len(QUESTION_FEATURES)),
+                   Logistic.even(len(SHORT_FEATURES)), Thresholds(0.5, 0.5, 0.5, 0.5, 0.0))
 
     def to_json(self) -> str:
         """Rounded to 6 significant digits, so a refit on the same data writes the same file."""
@@ -123,6 +128,8 @@ class AnswerModel:
             "selector": self.selector.to_dict(),
             "question_features": list(QUESTION_FEATURES),
             "answerable": self.answerable.to_dict(),
+            "short_features": list(SHORT_FEATURES),
+            "short": self.short.to_dict(),
             "thresholds": {k: _round(v) for k, v in asdict(self.thresholds).items()},
             "fitted": self.fitted,
         }
@@ -133,11 +140,12 @@ class AnswerModel:
         data = json.loads(text)
         if data.get("format") != FORMAT:
             raise SettingsError(f"{where}: format {data.get('format')} is not {FORMAT}; run python -m assistant train")
-        if tuple(data["features"]) != FEATURES or tuple(data["question_features"]) != QUESTION_FEATURES:
+        if tuple(data["features"]) != FEATURES or tuple(data["question_features"]) != QUESTION_FEATURES \
+                or tuple(data["short_features"]) != SHORT_FEATURES:
             raise SettingsError(f"{where}: fitted on other features than this code computes; "
                                 "run python -m assistant train")
         return cls(Logistic.from_dict(data["selector"]), Logistic.from_dict(data["answerable"]),
-                   Thresholds(**data["thresholds"]), data.get("fitted", {}))
+                   Logistic.from_dict(data["short"]), Thresholds(**data["thresholds"]), data.get("fitted", {}))
 
     @classmethod
     def load(cls, path: Path | None = None) -> AnswerModel:

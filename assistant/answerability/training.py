@@ -47,6 +47,7 @@ from ..types import Answer
 from .decide import Decider, Judged, Judgement
 from .facts import served
 from .model import MODEL_FILE, AnswerModel, Logistic, Thresholds, question_row
+from .shortanswer import SHORT_FEATURES, logit
 
 log = logging.getLogger(__name__)
 
@@ -251,16 +252,21 @@ def _has(phrase: str, text: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(_norm(phrase)) + r"(?!\w)", text) is not None
 
 
-def answers(item: Item, sentence: str, passage: str) -> bool:
-    """Whether a candidate, served as ``sentence`` from ``passage``, answers the item: it holds a
-    gold answer phrase, and it or its passage a supporting one."""
+def holds_answer(item: Item, text: str) -> bool:
+    """Whether ``text`` holds one of the item's gold answer phrases."""
     gold = item.gold
     if gold.get("abstain"):
         return False
-    wanted = (gold.get("answer_all") or []) + (gold.get("answer_any") or [])
+    text = _norm(text)
+    return any(_has(w, text) for w in (gold.get("answer_all") or []) + (gold.get("answer_any") or []))
+
+
+def answers(item: Item, sentence: str, passage: str) -> bool:
+    """Whether a candidate, served as ``sentence`` from ``passage``, answers the item: it holds a
+    gold answer phrase, and it or its passage a supporting one."""
     text, around = _norm(sentence), _norm(passage)
-    return any(_has(w, text) for w in wanted) and any(_has(s, text) or _has(s, around)
-                                                       for s in gold.get("support_any", []))
+    return holds_answer(item, sentence) and any(_has(s, text) or _has(s, around)
+                                                for s in item.gold.get("support_any", []))
 
 
 def ask(item: Item, answerer: Answerer) -> Asked:
@@ -410,8 +416,8 @@ def _cross_fit(asked: list[Asked], folds: list[np.ndarray]) -> tuple[dict[str, L
 
 
 def simulate(a: Asked, selector: list[np.ndarray], answerable: list[float], thresholds: Thresholds,
-             answerer: Answerer) -> Answer:
-    """The answer the answerer gives ``a`` with these judgements and thresholds."""
+             answerer: Answerer, short: Logistic) -> Answer:
+    """The answer the answerer gives ``a`` with these judgements, thresholds and short-answer model."""
     snap = a.snap
     refused = answerer.not_english(a.item.gold["question"], snap)
     if refused is not None:
@@ -420,7 +426,8 @@ def simulate(a: Asked, selector: list[np.ndarray], answerable: list[float], thre
                   for part, probs, pa in zip(a.parts, selector, answerable)]
     decider = Decider(thresholds, answerer.settings.max_answer_sentences)
     history = a.item.history[-answerer.settings.follow_up_messages:]
-    return answerer.respond(a.frame, history, snap, weigh=lambda i, part, prior: judgements[i], decider=decider)
+    return answerer.respond(a.frame, history, snap, weigh=lambda i, part, prior: judgements[i], decider=decider,
+                            short_model=short)
 
 
 #: What one more sentence served costs in the threshold search: a hundred answers longer by a
@@ -428,7 +435,7 @@ def simulate(a: Asked, selector: list[np.ndarray], answerable: list[float], thre
 SENTENCE_COST = 1e-2
 
 
-def _passed(asked: list[Asked], judgements: Judgements, thresholds: Thresholds, indexes: Indexes,
+def _passed(asked: list[Asked], judgements: Judgements, thresholds: Thresholds, short: Logistic, indexes: Indexes,
             max_words: int, memo: dict[tuple, float]) -> float:
     """How many items the scorer passes with these thresholds, less a trifle per sentence served.
 
@@ -441,7 +448,7 @@ def _passed(asked: list[Asked], judgements: Judgements, thresholds: Thresholds, 
         key = (a.item.key, tuple((pa >= thresholds.answer, pa >= thresholds.answer_typed, tuple(p >= thresholds.keep),
                                   tuple(p >= thresholds.side)) for p, pa in zip(probabilities, answerable)))
         if key not in memo:
-            answer = simulate(a, probabilities, answerable, thresholds, indexes.answerer(a.item.index))
+            answer = simulate(a, probabilities, answerable, thresholds, indexes.answerer(a.item.index), short)
             memo[key] = verdict(a.item.gold, answer, max_words).passed - SENTENCE_COST * len(answer.parts)
         score += memo[key]
     return score
@@ -468,7 +475,8 @@ def _middle_of_best(scores: dict[float, float]) -> float:
     return best[len(best) // 2]
 
 
-def fit_thresholds(asked: list[Asked], judgements: Judgements, indexes: Indexes, max_words: int) -> Thresholds:
+def fit_thresholds(asked: list[Asked], judgements: Judgements, short: Logistic, indexes: Indexes,
+                   max_words: int) -> Thresholds:
     """Answer (two: questions that ask for a kind of thing, and the rest), keep and side thresholds by coordinate search over the grid, maximising what the
     acceptance scorer passes; the far closeness by the best split of far and near declines."""
     t = Thresholds(answer=0.5, answer_typed=0.5, keep=0.5, side=0.5, far=0.0)
@@ -476,7 +484,8 @@ def fit_thresholds(asked: list[Asked], judgements: Judgements, indexes: Indexes,
     for _ in range(2):
         for name in ("answer", "answer_typed", "keep", "side"):
             grid = GRID if name in ("keep", "side") else ANSWER_GRID
-            scores = {v: _passed(asked, judgements, replace(t, **{name: v}), indexes, max_words, memo) for v in grid}
+            scores = {v: _passed(asked, judgements, replace(t, **{name: v}), short, indexes, max_words, memo)
+                      for v in grid}
             t = replace(t, **{name: _middle_of_best(_smoothed(scores))})
     return replace(t, far=_far_threshold(asked))
 
@@ -491,6 +500,53 @@ def _far_threshold(asked: list[Asked]) -> float:
     return _middle_of_best(scores)
 
 
+#: How many of a question's likeliest candidates the short-answer model learns phrases from
+#: (an answer serves about as many).
+SHORT_SENTENCES = 3
+
+
+def _short_groups(asked: list[Asked], judgements: Judgements, indexes: Indexes) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each answerable one-part question's phrases of the kind asked for in its likeliest
+    candidates (by the out-of-fold selector), with labels: the phrase holds a gold answer. A
+    question none of whose phrases does is left out: it teaches nothing of which to choose."""
+    groups = []
+    for a in asked:
+        if a.item.gold.get("abstain") or len(a.parts) != 1:
+            continue
+        probabilities = judgements.selector[a.item.key][0]
+        top = [k for k in np.argsort(-probabilities, kind="stable")[:SHORT_SENTENCES] if probabilities[k] > 0]
+        sentences = [a.parts[0].sentences[k] for k in top]
+        phrases, x = indexes.answerer(a.item.index).shorts.phrases(
+            a.frame, sentences, [logit(probabilities[k]) for k in top], a.snap)
+        y = np.array([holds_answer(a.item, sentences[f.holder].sentence.text[f.span[0]:f.span[1]]) for f in phrases],
+                     dtype=int)
+        if y.any():
+            groups.append((x, y))
+    return groups
+
+
+def fit_short(groups: list[tuple[np.ndarray, np.ndarray]]) -> tuple[Logistic, float]:
+    """The short-answer model, its regularisation chosen by how often, in cross-validation over
+    questions, the phrase it weighs highest holds the answer (the earliest among equals, as
+    the answerer takes it)."""
+    if not groups:
+        return Logistic.even(len(SHORT_FEATURES)), C_GRID[0]
+    from sklearn.model_selection import KFold
+
+    folds = [test for _, test in KFold(FOLDS, shuffle=True, random_state=SEED).split(np.zeros(len(groups)))]
+    best_c, best_right = C_GRID[0], -1
+    for c in C_GRID:
+        right = 0
+        for test in folds:
+            inside = set(test.tolist())
+            rest = [g for i, g in enumerate(groups) if i not in inside]
+            model = _fit_logistic(np.vstack([x for x, _ in rest]), np.concatenate([y for _, y in rest]), c)
+            right += sum(int(groups[i][1][int(np.argmax(model.logits(groups[i][0])))]) for i in test)
+        if right > best_right:
+            best_c, best_right = c, right
+    return _fit_logistic(np.vstack([x for x, _ in groups]), np.concatenate([y for _, y in groups]), best_c), best_c
+
+
 @dataclass
 class Fitted:
     model: AnswerModel
@@ -500,15 +556,18 @@ class Fitted:
 def fit(asked: list[Asked], indexes: Indexes, max_words: int) -> Fitted:
     folds = _item_folds(asked, FOLDS)
     selectors, judgements, c_sel, c_ans = _cross_fit(asked, folds)
-    thresholds = fit_thresholds(asked, judgements, indexes, max_words)
+    groups = _short_groups(asked, judgements, indexes)
+    short, c_short = fit_short(groups)
+    thresholds = fit_thresholds(asked, judgements, short, indexes, max_words)
     x, y = _selector_rows(asked)
     selector = _fit_logistic(x, y, c_sel)
     _, xq, yq = _question_rows(asked, dict.fromkeys((a.item.key for a in asked), selector))
     answerable = _fit_logistic(xq, yq, c_ans)
     fitted = {"questions": len(asked), "candidates": int(len(y)), "answering": int(y.sum()),
-              "question_rows": int(len(yq)), "C_selector": c_sel, "C_answerable": c_ans, "folds": FOLDS,
+              "question_rows": int(len(yq)), "short_questions": len(groups), "C_selector": c_sel,
+              "C_answerable": c_ans, "C_short": c_short, "folds": FOLDS,
               "seed": SEED, "train": _digest(sorted(a.item.key for a in asked))}
-    return Fitted(AnswerModel(selector, answerable, thresholds, fitted), judgements)
+    return Fitted(AnswerModel(selector, answerable, short, thresholds, fitted), judgements)
 
 
 def _digest(keys: list[str]) -> str:
@@ -558,7 +617,8 @@ def evaluate(settings: Settings, work: Path, folds: int = FOLDS) -> dict[str, An
             a = asked[i]
             probs = [predict(fold_model.selector, p) for p in a.parts]
             answerable = [fold_model.answerability(p.features, p.eligible) for p in a.parts]
-            answer = simulate(a, probs, answerable, fold_model.thresholds, indexes.answerer(a.item.index))
+            answer = simulate(a, probs, answerable, fold_model.thresholds, indexes.answerer(a.item.index),
+                              fold_model.short)
             figures["k-fold"].setdefault(a.item.kind, []).append(verdict(a.item.gold, answer, settings.eval_max_words))
     return {name: {kind: summary(vs) for kind, vs in by_kind.items()} for name, by_kind in figures.items()}
 
