@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 19
+ANALYSIS_VERSION = 20
 
 
 def _import_spacy() -> Any:
@@ -436,7 +436,8 @@ def mention_of(ent: Any, written: date | None = None) -> Mention:
                        event_words=event_words_of(ent))
     return Mention(text, label, "", *(role_of(ent) if label in ROLE_LABELS else ("", "")), title=title,
                    group=group_of(ent), event_words=event_words_of(ent),
-                   clause=clause_of(ent) if label in TITLED_LABELS else "", acts=acts(ent))
+                   clause=clause_of(ent) if label in TITLED_LABELS else "",
+                   acts=acts(ent, english().sentence.titles))
 
 
 def _mentions(doc: Any, written: date | None = None) -> Iterator[Mention]:

@@ -77,13 +77,17 @@ def _run(kept: set[int], start: int) -> list[int]:
     return run
 
 
-def acts(ent: Any) -> bool:
+def acts(ent: Any, titles: frozenset[str] = frozenset()) -> bool:
     """Whether the sentence has the name do something: the subject of its verb, or the agent of
     a passive ("by X"), directly or in a list of them. "Russia denied it" has Russia act; "a
-    tribunal in London", "a former AWS employee" do not."""
+    tribunal in London", "a former AWS employee" do not. A title written after the name
+    (``titles``: "Gareth Penhallow MP, who ..., sent") is the parse's head of the name: the
+    name acts where it does."""
     if not ent.doc.has_annotation("DEP"):
         return False
     token = ent.root
+    if token.dep_ == "compound" and token.head.i == ent.end and token.head.lower_.strip(".") in titles:
+        token = token.head
     while token.dep_ in ("conj", "appos") and token.head.i != token.i:
         token = token.head
     return token.dep_ in ("nsubj", "nsubjpass") or token.dep_ == "pobj" and token.head.dep_ == "agent"

@@ -130,6 +130,14 @@ def test_mentions_say_which_names_act(analyzer):
     assert acting == {"Jane Smith": True, "Acme": False, "Springfield": False, "Zentrix": True}
 
 
+def test_mentions_name_acts_behind_a_title_written_after_it(analyzer):
+    """"Tom Hale MP, who chairs ..., sent the letters": the parse makes the title the subject;
+    the name is who sent them."""
+    got = analysed(analyzer, "Martin Keller MP, who chairs the Commons Transport Committee, sent the letters on "
+                             "4 May 2025.")
+    assert {m.text: m.acts for m in got[0].mentions if m.label == "PERSON"} == {"Martin Keller": True}
+
+
 def test_normalise_date_without_year_from_when_its_source_was_published():
     """"A hearing on 23 November" in a March 2025 report is 23 November 2025, not this year's
     (which is what the date parser fills in); without a publication date it is no date."""
