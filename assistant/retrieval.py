@@ -134,7 +134,9 @@ class Snapshot:
     def speller(self) -> Speller:
         """Misspelt words of a question matched to this generation's words and names."""
         people = sorted({w.lower() for m in self._mentions() if m.label == "PERSON" for w in _name_words(m.text)})
-        return Speller(self.vocabulary, self.names, people)
+        owners = {words[-1].lower() for m in self._mentions() if m.label in ("PERSON", "ORG", "PRODUCT")
+                  if (words := _name_words(m.text))}
+        return Speller(self.vocabulary, self.names, people, owners)
 
     def _mentions(self) -> Iterator[Mention]:
         """Every entity the parser found in this generation's sentences."""

@@ -65,13 +65,17 @@ def max_edits(word: str) -> int:
 
 class Speller:
     """Corrects a question against one index's words (``vocabulary``, lowercase), names
-    (``names``: lowercase -> as the sources write it) and the words of people's names
-    (``people``, lowercase)."""
+    (``names``: lowercase -> as the sources write it), the words of people's names
+    (``people``, lowercase) and the names that may own something (``owners``: a person's,
+    an organisation's, a product's last word, lowercase), which a casual question writes with
+    an "s" and no apostrophe ("amazons product", "forrests lawyer")."""
 
-    def __init__(self, vocabulary: set[str], names: dict[str, str], people: list[str] | None = None) -> None:
+    def __init__(self, vocabulary: set[str], names: dict[str, str], people: list[str] | None = None,
+                 owners: set[str] | None = None) -> None:
         self.vocabulary = vocabulary
         self.names = names
         self._people = sorted(w for w in (people or []) if w in names)
+        self._owners = owners or set()
         self._name_list = sorted(names)
         self._word_list = sorted(vocabulary | english().stopwords | _QUESTION_WORDS)
         self.frequency = english_frequencies()
@@ -96,6 +100,8 @@ class Speller:
             return full[:1].upper() + full[1:] if word[:1].isupper() else full
         if len(low) < MIN_LENGTH or low in self.vocabulary or low in _QUESTION_WORDS or "'" in low:
             return word
+        if low[-1] == "s" and low[:-1] in self._owners:
+            return word[:-1] + "'s"  # "amazons product": a possessive typed without its apostrophe
         if word[:1].isupper() and not first:
             name = self._nearest(low, self._name_list)
             return self.names[name] if name is not None else word

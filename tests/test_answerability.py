@@ -226,6 +226,21 @@ def test_correct_word_typed_short_to_the_source_word_it_starts():
     assert speller.correct("the rec room") == "the rec room"
 
 
+def test_correct_possessive_typed_without_its_apostrophe():
+    """"amazons product": a name that owns things plus "s" is its possessive (the parser read
+    "amazons" as the thing asked about); a plural of a word of nationality stays."""
+    from assistant.spelling import Speller
+
+    speller = Speller({"product", "russian"}, {"acme": "Acme", "russian": "Russian"}, owners={"acme"})
+    assert speller.correct("whats the name of acmes product") == "what's the name of acme's product"
+    assert speller.correct("which russians got it") == "which russians got it"
+
+
+def test_ask_casual_possessive_gets_the_product_asked_for(assistant):
+    assert assistant.ask("whats the name of amazons face recog product").to_dict()["short"] in (
+        "Rekognition", "Amazon Rekognition")
+
+
 # --------------------------------------------------------------------------- behaviour
 
 
