@@ -194,11 +194,13 @@ def test_ask_date_short_answer_is_the_one_of_the_event_asked_about(assistant, qu
     ("Whose death preceded Amazon's ban on police use of facial recognition?", "George Floyd"),
     ("Which country did Amazon allegedly sell the technology to?", "Russia"),
     ("In which city is the employment tribunal?", "London"),
+    ("Where was the lawsuit filed?", "London"),  # "in London, England": the narrower place
 ])
 def test_ask_short_answer_is_the_thing_the_question_is_about_not_another_of_its_kind(assistant, question, phrase):
     """The answering sentences name several things of the kind asked for (Amazon and George
     Floyd; the UK, Russia and Ukraine; London and England): the short-answer model takes the
-    one tied to what the question asks about, and a country is no city."""
+    one tied to what the question asks about, a country is no city, and of "London, England"
+    the place asked for is the narrower."""
     assert assistant.ask(question).to_dict()["short"] == phrase
 
 

@@ -33,6 +33,7 @@ WINDOW = 6
 #: transactions with X through what appeared to be a shell company").
 MEANING_WINDOW = 10
 _TOKEN = re.compile(r"[\w'-]+")
+_PLACES = ("GPE", "LOC")
 
 SHORT_FEATURES: tuple[str, ...] = (
     # the question's words around the phrase: how many, how near the nearest, how close in meaning
@@ -45,6 +46,8 @@ SHORT_FEATURES: tuple[str, ...] = (
     "top", "first_holder", "logit",
     # the other answering sentences giving it too; its length and where it stands
     "agree", "words", "position",
+    # a place written before the larger place it lies in ("London, England"), or that larger place
+    "narrower", "broader",
 )
 
 
@@ -105,6 +108,7 @@ class ShortAnswers:
         phrases, rows = [], []
         for i, (c, fs) in enumerate(zip(sentences, found)):
             text = c.sentence.text
+            places = [m.text for m in c.sentence.mentions if m.label in _PLACES]
             tokens = list(_TOKEN.finditer(text))
             hits = [k for k, t in enumerate(tokens) if set(snap.lexicon.terms(t.group(0))) & asked]
             for f in fs:
@@ -133,6 +137,10 @@ class ShortAnswers:
                     "agree": float(holding[f.value] - 1),
                     "words": float(len(text[f.span[0]:f.span[1]].split())),
                     "position": f.span[0] / max(len(text), 1),
+                    "narrower": float(m is not None and m.label in _PLACES
+                                      and any(text.startswith(", " + x, f.span[1]) for x in places)),
+                    "broader": float(m is not None and m.label in _PLACES
+                                     and any(text[:f.span[0]].endswith(x + ", ") for x in places)),
                 }
                 phrases.append(Phrase(i, f.span, f.value))
                 rows.append([row[name] for name in SHORT_FEATURES])
