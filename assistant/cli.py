@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--index", type=Path)
     ev.add_argument("--json", action="store_true", help="end stdout with the figures as JSON")
     ev.add_argument("--folds", type=int, default=5, help="k of the k-fold estimate (without a file)")
+    ev.add_argument("--fold-draws", type=int, default=1,
+                    help="run the k-fold over this many draws of the folds and print each total (without a file)")
     tr = sub.add_parser("train", help="fit the answer model on the train split and write it")
     tr.add_argument("--out", type=Path, help="where to write it (default: the shipped model file)")
     tr.add_argument("--resplit", action="store_true", help="split the question sets into train and validation "
@@ -136,7 +138,8 @@ def _eval_model(args: argparse.Namespace) -> int:
     from .answerability.training import evaluate
 
     settings = Settings.load()
-    figures = evaluate(settings, settings.eval_work_dir, folds=args.folds)
+    figures = evaluate(settings, settings.eval_work_dir, folds=args.folds, draws=args.fold_draws)
+    draws = figures.pop("k-fold draws")
     kinds = sorted({k for by_kind in figures.values() for k in by_kind})
     print(f"{'kind':36} {'train':>16} {'validation':>16} {'k-fold':>16}")
     for kind in kinds + ["all"]:
@@ -155,8 +158,12 @@ def _eval_model(args: argparse.Namespace) -> int:
         n = sum(r.get("short", 0) for r in figures[name].values())
         cells.append(f"{right}/{n} ({100 * right / n:.0f}%)" if n else "-")
     print(f"{'short answer right, of those passed':36} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16}")
+    if len(draws["passed"]) > 1:
+        passed = draws["passed"]
+        print(f"k-fold over {len(passed)} draws of the folds: {', '.join(map(str, passed))} of {draws['items']} "
+              f"(mean {sum(passed) / len(passed):.1f})")
     if args.json:
-        print(json.dumps(figures))
+        print(json.dumps({**figures, "k-fold draws": draws}))
     return 0
 
 

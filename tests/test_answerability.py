@@ -126,6 +126,21 @@ def test_fit_threshold_in_a_broad_good_stretch_not_on_a_lone_peak():
     assert 0.57 <= _middle_of_best(_smoothed(scores)) <= 0.65
 
 
+def test_fold_draws_partition_the_items_each_their_own_way():
+    """`eval --fold-draws N` runs the k-fold over N draws: each a partition keeping a group whole."""
+    from types import SimpleNamespace
+
+    from assistant.answerability.training import SEED, _item_folds
+
+    asked = [SimpleNamespace(item=SimpleNamespace(kind=("a", "b")[i % 2], group=f"g{i // 2}")) for i in range(40)]
+    draws = [_item_folds(asked, 5, SEED + d) for d in range(2)]
+    for folds in draws:
+        assert sorted(i for f in folds for i in f.tolist()) == list(range(40))
+        assert all(len({asked[i].item.group for i in f} & {asked[i].item.group for i in g}) == 0
+                   for f in folds for g in folds if f is not g)
+    assert [sorted(f.tolist()) for f in draws[0]] != [sorted(f.tolist()) for f in draws[1]]
+
+
 def test_split_holds_out_a_whole_follow_up_document():
     needs_shared()
     from assistant.answerability.training import load_items, read_split

@@ -352,13 +352,13 @@ def _question_rows(asked: list[Asked], selectors: dict[str, Logistic]) -> tuple[
     return keys, np.vstack(xs), np.array(ys)
 
 
-def _item_folds(asked: list[Asked], k: int) -> list[np.ndarray]:
+def _item_folds(asked: list[Asked], k: int, seed: int = SEED) -> list[np.ndarray]:
     """Item indices of each fold, stratified by kind with an item's group kept whole."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     kinds = [a.item.kind for a in asked]
     groups = [a.item.group for a in asked]
-    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=SEED)
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     with warnings.catch_warnings():  # a kind with fewer questions than folds is spread as it can be
         warnings.simplefilter("ignore", UserWarning)
         return [test for _, test in splitter.split(np.zeros(len(asked)), kinds, groups)]
@@ -596,31 +596,47 @@ def train(settings: Settings, work: Path, out: Path = MODEL_FILE, resplit: bool 
     return model
 
 
-def evaluate(settings: Settings, work: Path, folds: int = FOLDS) -> dict[str, Any]:
+def evaluate(settings: Settings, work: Path, folds: int = FOLDS, draws: int = 1) -> dict[str, Any]:
     """Train and validation figures of the shipped model through the assistant itself, and a
-    k-fold estimate (each fold answered by a model fitted on the others), per kind."""
+    k-fold estimate (each fold answered by a model fitted on the others), per kind. ``draws``:
+    how many draws of the folds the k-fold is run over (the first gives the per-kind figures;
+    ``"k-fold draws"`` holds each draw's total): one draw's figure moves by several questions
+    with the draw alone."""
     embeddings = Embedder.for_settings(settings)
     items = load_items(settings)
     train_items, validation_items = read_split(items)
     indexes = Indexes(settings, work, embeddings, AnswerModel.load(settings.answer_model))
-    figures: dict[str, dict[str, list[Verdict]]] = {"train": {}, "validation": {}, "k-fold": {}}
+    figures: dict[str, dict[str, list[Verdict]]] = {"train": {}, "validation": {}}
     for name, group in (("train", train_items), ("validation", validation_items)):
         for it in tqdm(group, desc=name, unit="q", disable=None):
             answerer = indexes.answerer(it.index)
             answer = answerer.ask(it.gold["question"], it.history or None)
             figures[name].setdefault(it.kind, []).append(verdict(it.gold, answer, settings.eval_max_words))
     asked = ask_all(items, indexes)
-    for test in tqdm(_item_folds(asked, folds), desc="k-fold", unit="fold", disable=None):
+    totals = []
+    for draw in range(max(draws, 1)):
+        by_kind = _k_fold(asked, indexes, folds, SEED + draw, settings.eval_max_words)
+        figures.setdefault("k-fold", by_kind)
+        totals.append(sum(v.passed for vs in by_kind.values() for v in vs))
+    out: dict[str, Any] = {name: {kind: summary(vs) for kind, vs in by_kind.items()} for name, by_kind in figures.items()}
+    out["k-fold draws"] = {"passed": totals, "items": len(asked)}
+    return out
+
+
+def _k_fold(asked: list[Asked], indexes: Indexes, folds: int, seed: int, max_words: int) -> dict[str, list[Verdict]]:
+    """Each item answered by a model fitted on the other folds, by kind."""
+    by_kind: dict[str, list[Verdict]] = {}
+    for test in tqdm(_item_folds(asked, folds, seed), desc="k-fold", unit="fold", disable=None):
         held = set(test.tolist())
-        fold_model = fit([a for i, a in enumerate(asked) if i not in held], indexes, settings.eval_max_words).model
+        fold_model = fit([a for i, a in enumerate(asked) if i not in held], indexes, max_words).model
         for i in test:
             a = asked[i]
             probs = [predict(fold_model.selector, p) for p in a.parts]
             answerable = [fold_model.answerability(p.features, p.eligible) for p in a.parts]
             answer = simulate(a, probs, answerable, fold_model.thresholds, indexes.answerer(a.item.index),
                               fold_model.short)
-            figures["k-fold"].setdefault(a.item.kind, []).append(verdict(a.item.gold, answer, settings.eval_max_words))
-    return {name: {kind: summary(vs) for kind, vs in by_kind.items()} for name, by_kind in figures.items()}
+            by_kind.setdefault(a.item.kind, []).append(verdict(a.item.gold, answer, max_words))
+    return by_kind
 
 
 def summary(verdicts: list[Verdict]) -> dict[str, int]:
