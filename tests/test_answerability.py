@@ -141,6 +141,18 @@ def test_fold_draws_partition_the_items_each_their_own_way():
     assert [sorted(f.tolist()) for f in draws[0]] != [sorted(f.tolist()) for f in draws[1]]
 
 
+def test_fit_answer_threshold_leaves_even_odds_only_for_a_gain_beyond_its_noise():
+    from assistant.answerability.training import _gain_beyond_noise, _middle_of_best
+
+    even = np.zeros(40)
+    churn = even.copy()
+    churn[:5], churn[5:9] = 1, -1  # one more passed, nine changed: luck
+    clear = even.copy()
+    clear[:6] = 1  # six more passed, nothing lost
+    assert _middle_of_best(_gain_beyond_noise({0.51: even, 0.61: churn}, 0.51)) == 0.51
+    assert _middle_of_best(_gain_beyond_noise({0.51: even, 0.61: churn, 0.71: clear}, 0.51)) == 0.71
+
+
 def test_split_holds_out_a_whole_follow_up_document():
     needs_shared()
     from assistant.answerability.training import load_items, read_split

@@ -436,13 +436,13 @@ SENTENCE_COST = 1e-2
 
 
 def _passed(asked: list[Asked], judgements: Judgements, thresholds: Thresholds, short: Logistic, indexes: Indexes,
-            max_words: int, memo: dict[tuple, float]) -> float:
-    """How many items the scorer passes with these thresholds, less a trifle per sentence served.
+            max_words: int, memo: dict[tuple, float]) -> np.ndarray:
+    """Whether the scorer passes each item with these thresholds, less a trifle per sentence served.
 
     An item's answer depends on the thresholds only through which of its judgements clear them,
     so each such pattern is answered once (``memo``) however many thresholds share it.
     """
-    score = 0.0
+    scores = []
     for a in asked:
         probabilities, answerable = judgements.selector[a.item.key], judgements.answerable[a.item.key]
         key = (a.item.key, tuple((pa >= thresholds.answer, pa >= thresholds.answer_typed, tuple(p >= thresholds.keep),
@@ -450,8 +450,8 @@ def _passed(asked: list[Asked], judgements: Judgements, thresholds: Thresholds, 
         if key not in memo:
             answer = simulate(a, probabilities, answerable, thresholds, indexes.answerer(a.item.index), short)
             memo[key] = verdict(a.item.gold, answer, max_words).passed - SENTENCE_COST * len(answer.parts)
-        score += memo[key]
-    return score
+        scores.append(memo[key])
+    return np.array(scores)
 
 
 #: Grid steps either side a threshold's score is averaged over before the best is taken.
@@ -477,17 +477,33 @@ def _middle_of_best(scores: dict[float, float]) -> float:
 
 def fit_thresholds(asked: list[Asked], judgements: Judgements, short: Logistic, indexes: Indexes,
                    max_words: int) -> Thresholds:
-    """Answer (two: questions that ask for a kind of thing, and the rest), keep and side thresholds by coordinate search over the grid, maximising what the
-    acceptance scorer passes; the far closeness by the best split of far and near declines."""
+    """Answer (two: questions that ask for a kind of thing, and the rest), keep and side
+    thresholds by coordinate search over the grid, maximising what the acceptance scorer passes;
+    the far closeness by the best split of far and near declines.
+
+    The answerability head is calibrated and a wrong answer costs as much as a false decline, so
+    an answer threshold leaves even odds only for what the move gains beyond its noise: the
+    questions it passes more, less the square root of how many it changes (the pass count is
+    flat over a broad stretch, and where in it a refit lands was one fold draw's luck)."""
     t = Thresholds(answer=0.5, answer_typed=0.5, keep=0.5, side=0.5, far=0.0)
     memo: dict[tuple, float] = {}
     for _ in range(2):
         for name in ("answer", "answer_typed", "keep", "side"):
             grid = GRID if name in ("keep", "side") else ANSWER_GRID
-            scores = {v: _passed(asked, judgements, replace(t, **{name: v}), short, indexes, max_words, memo)
+            passed = {v: _passed(asked, judgements, replace(t, **{name: v}), short, indexes, max_words, memo)
                       for v in grid}
+            scores = {v: float(x.sum()) for v, x in passed.items()} if name in ("keep", "side") \
+                else _gain_beyond_noise(passed, grid[0])
             t = replace(t, **{name: _middle_of_best(_smoothed(scores))})
     return replace(t, far=_far_threshold(asked))
+
+
+def _gain_beyond_noise(passed: dict[float, np.ndarray], anchor: float) -> dict[float, float]:
+    """Each grid value's gain over ``anchor`` in per-item scores, less its noise: the square
+    root of the summed squared changes (the spread of the gain were each changed item as likely
+    to go either way)."""
+    base = passed[anchor]
+    return {v: float((x - base).sum() - np.sqrt(((x - base) ** 2).sum())) for v, x in passed.items()}
 
 
 def _far_threshold(asked: list[Asked]) -> float:
