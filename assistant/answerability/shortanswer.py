@@ -80,10 +80,10 @@ class ShortAnswers:
         if not wants_short(frame) or not sentences:
             return [], np.zeros((0, len(SHORT_FEATURES)))
         asked = set(snap.lexicon.terms(frame.text))
-        # what the question says of the thing asked for (its content words: not the kind's noun),
-        # or where it has none of its own ("what year did they let him go?") its plain words
-        question_words = list(frame.core or frame.content) or [w for w in dict.fromkeys(words(frame.text))
-                                                 if w not in english().stopwords and not w.isdigit()]
+        # what the question says happened (its main clause's content words, else all of them), or
+        # where it has none ("what year did they let him go?") its plain words
+        plain = [w for w in dict.fromkeys(words(frame.text)) if w not in english().stopwords and not w.isdigit()]
+        question_words = list(frame.core or frame.content) or plain
         targets = self.meaning.targets(question_words, snap)
         head_words = [*frame.head_adjectives, frame.head] if frame.head else []
         head = self.meaning.targets(head_words, snap) if head_words else None
