@@ -12,12 +12,12 @@ from typing import Any
 from .errors import CaseError
 from .types import Answer
 
-def _norm(s: str | None) -> str:
+def norm_text(s: str | None) -> str:
     return re.sub(r"\s+", " ", s or "").strip().lower()
 
 
-def _has(phrase: str, text: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(_norm(phrase)) + r"(?!\w)", text) is not None
+def has_phrase(phrase: str, text: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(norm_text(phrase)) + r"(?!\w)", text) is not None
 
 
 @dataclass
@@ -100,16 +100,16 @@ class Verdict:
 
 
 def verdict(gold: dict[str, Any], answer: Answer, max_words: int) -> Verdict:
-    text = _norm(answer.answer)
+    text = norm_text(answer.answer)
     if gold.get("abstain"):
         return Verdict(True, answer.abstained, True, True)
-    cits = [_norm(" ".join(str(v or "") for v in (c.text, c.quote, c.title, c.url))) for c in answer.citations]
+    cits = [norm_text(" ".join(str(v or "") for v in (c.text, c.quote, c.title, c.url))) for c in answer.citations]
     hay = text + " " + " ".join(cits) if gold.get("match_sources") else text
     wanted = gold.get("answer_all") or gold.get("answer_any") or []
-    ok = (all if gold.get("answer_all") else any)(_has(x, hay) for x in wanted) and not answer.abstained
-    sup = any(_has(x, t) for x in gold.get("support_any", []) for t in cits)
-    short = _norm(answer.short or "")
-    short_right = any(_has(x, short) for x in wanted) if short and wanted and ok else None
+    ok = (all if gold.get("answer_all") else any)(has_phrase(x, hay) for x in wanted) and not answer.abstained
+    sup = any(has_phrase(x, t) for x in gold.get("support_any", []) for t in cits)
+    short = norm_text(answer.short or "")
+    short_right = any(has_phrase(x, short) for x in wanted) if short and wanted and ok else None
     return Verdict(False, ok, sup, len(text.split()) <= max_words, short_right)
 
 

@@ -133,10 +133,15 @@ class Snapshot:
     @cached_property
     def speller(self) -> Speller:
         """Misspelt words of a question matched to this generation's words and names."""
-        people = sorted({w.lower() for m in self._mentions() if m.label == "PERSON" for w in _name_words(m.text)})
-        owners = {words[-1].lower() for m in self._mentions() if m.label in ("PERSON", "ORG", "PRODUCT")
-                  if (words := _name_words(m.text))}
-        return Speller(self.vocabulary, self.names, people, owners)
+        people: set[str] = set()
+        owners: set[str] = set()  # the names a possessive may be typed after: a person's, a body's, a product's
+        for m in self._mentions():
+            parts = [w.lower() for w in _name_words(m.text)]
+            if m.label == "PERSON":
+                people.update(parts)
+            if parts and m.label in ("PERSON", "ORG", "PRODUCT"):
+                owners.add(parts[-1])
+        return Speller(self.vocabulary, self.names, sorted(people), owners)
 
     def _mentions(self) -> Iterator[Mention]:
         """Every entity the parser found in this generation's sentences."""

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import shutil
 import warnings
 from dataclasses import dataclass, field, replace
@@ -38,7 +37,7 @@ from ..analysis import Analyzer
 from ..answering import Answerer, Candidates
 from ..embedding import Embedder
 from ..errors import CaseError
-from ..evaluation import Verdict, load_questions, verdict, without_missing_documents
+from ..evaluation import Verdict, has_phrase, load_questions, norm_text, verdict, without_missing_documents
 from ..index import CaseProfile
 from ..reading import QuestionFrame
 from ..retrieval import Retriever, Snapshot
@@ -244,28 +243,20 @@ class Asked:
     snap: Snapshot  # the generation it was read against, which every simulated answer reads too
 
 
-def _norm(s: str) -> str:
-    return re.sub(r"\s+", " ", s or "").strip().lower()
-
-
-def _has(phrase: str, text: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(_norm(phrase)) + r"(?!\w)", text) is not None
-
-
 def holds_answer(item: Item, text: str) -> bool:
     """Whether ``text`` holds one of the item's gold answer phrases."""
     gold = item.gold
     if gold.get("abstain"):
         return False
-    text = _norm(text)
-    return any(_has(w, text) for w in (gold.get("answer_all") or []) + (gold.get("answer_any") or []))
+    text = norm_text(text)
+    return any(has_phrase(w, text) for w in (gold.get("answer_all") or []) + (gold.get("answer_any") or []))
 
 
 def answers(item: Item, sentence: str, passage: str) -> bool:
     """Whether a candidate, served as ``sentence`` from ``passage``, answers the item: it holds a
     gold answer phrase, and it or its passage a supporting one."""
-    text, around = _norm(sentence), _norm(passage)
-    return holds_answer(item, sentence) and any(_has(s, text) or _has(s, around)
+    text, around = norm_text(sentence), norm_text(passage)
+    return holds_answer(item, sentence) and any(has_phrase(s, text) or has_phrase(s, around)
                                                 for s in item.gold.get("support_any", []))
 
 
@@ -634,7 +625,8 @@ def evaluate(settings: Settings, work: Path, folds: int = FOLDS, draws: int = 1)
         by_kind = _k_fold(asked, indexes, folds, SEED + draw, settings.eval_max_words)
         figures.setdefault("k-fold", by_kind)
         totals.append(sum(v.passed for vs in by_kind.values() for v in vs))
-    out: dict[str, Any] = {name: {kind: summary(vs) for kind, vs in by_kind.items()} for name, by_kind in figures.items()}
+    out: dict[str, Any] = {name: {kind: summary(vs) for kind, vs in by_kind.items()}
+                           for name, by_kind in figures.items()}
     out["k-fold draws"] = {"passed": totals, "items": len(asked)}
     return out
 
