@@ -55,6 +55,7 @@ class QuestionWords(_Strict):
     demonstratives: Words
     speaking: Words
     sayings: Words
+    preposition_nouns: Words
     light_verbs: Words
     alleged: Words
     both_sides: Words

@@ -96,6 +96,7 @@ class QuestionFrame:
     core: tuple[str, ...] = ()  # those of its main clause (not of a clause that only says which thing is meant)
     sort_of: str = ""  # "what kind of company": the noun whose sort is asked for, answered by its modifiers
     head_adjectives: tuple[str, ...] = ()  # "Russian" of "which Russian company": said beside the head there too
+    things: tuple[str, ...] = ()  # the nouns of ``content`` but the kind asked for: what it takes the sources to speak of
     parts: tuple[QuestionFrame, ...] = field(default=())
 
 
@@ -273,6 +274,9 @@ class QuestionReader:
         asked_about = [t for t in words
                        if not (stands_for and t.pos_ == "VERB" and t.lemma_.lower() in _MEANING_VERBS)]
         duration = wh is not None and wh.lower_ == "how" and wh.i + 1 < len(doc) and doc[wh.i + 1].lower_ == "long"
+        content = _content(asked_about, names, speaker)
+        things = tuple(dict.fromkeys(t.lower_ for t in asked_about if t.pos_ == "NOUN" and t.lower_ in content
+                                     and _names_a_thing(t)))
         return QuestionFrame(text, asks, tuple(dict.fromkeys(focus)), tuple(exact), names, share, plural,
                              bool(_both_sides().search(text)), self._dependent(doc, words), _phrase(doc, wh),
                              counts_time, speaker,
@@ -281,10 +285,10 @@ class QuestionReader:
                              duration,
                              head is not None and not role and (asks == Asks.PERSON and head.lemma_.lower() not in _w().anyone
                                                    or wants_name and head.lemma_.lower() not in type_nouns()),
-                             _content(asked_about, names, speaker),
+                             content,
                              _content([t for t in asked_about if _in_main_clause(t)], names, speaker),
                              sort_of.lemma_.lower() if sort_of is not None else "",
-                             _adjectives(head) if head is not None else ())
+                             _adjectives(head) if head is not None else (), things)
 
     @staticmethod
     def _dependent(doc: Any, words: list[Any]) -> bool:
@@ -357,6 +361,17 @@ def _content(words: list[Any], names: tuple[str, ...], speaker: str) -> tuple[st
             continue
         out.append(low)
     return tuple(dict.fromkeys(out))
+
+
+def _names_a_thing(t: Any) -> bool:
+    """A noun that speaks of a thing of the world: not the kind of thing asked for ("which
+    outlet"), someone's side of it ("Amazon's account") or a text ("the reporting"), nor the
+    noun of a preposition of several words ("at the heart of")."""
+    lemma = t.lemma_.lower()
+    if lemma in type_nouns() or lemma in _w().sayings or lemma in _w().documents:
+        return False
+    return not (lemma in _w().preposition_nouns and t.dep_ == "pobj"
+                and any(c.dep_ == "prep" and c.lower_ == "of" for c in t.children))
 
 
 def _hyphenated(t: Any) -> str | None:

@@ -372,6 +372,14 @@ def test_ask_outside_the_case_says_so_without_closest_passages(assistant):
     assert answer.answer.startswith("That is outside what the sources cover")
 
 
+def test_ask_about_a_thing_the_sources_never_speak_of_is_declined(assistant):
+    """Forrest's words are near in meaning, but no source speaks of a settlement offer: the
+    question presumes what the sources lack. The same words about what they do speak of are
+    answered."""
+    assert assistant.ask("How did Forrest respond to the settlement offer?").abstained
+    assert not assistant.ask("How did Forrest describe the police ban?").abstained
+
+
 def test_decline_names_what_is_missing_in_one_short_clause_or_not_at_all(assistant):
     """Never an echo of the whole question: a clause of ten words at most, no word doubled."""
     for question in ("Which barrister is representing Amazon?", "What penalty could Amazon face if it is found to "

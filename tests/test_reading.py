@@ -207,6 +207,17 @@ def test_read_question_head_past_modifiers_and_where_relation(reader, question, 
     assert (frame.asks, frame.focus) == (asks, focus)
 
 
+@pytest.mark.parametrize("question,things", [
+    ("What did Acme say after the regulator's audit came out?", ("regulator", "audit")),
+    ("Which outlet first reported the merger?", ("merger",)),  # the kind asked for is no thing it speaks of
+    ("What is Acme's position on the merger?", ("merger",)),  # nor someone's side of it
+    ("What does the article say about the merger?", ("merger",)),  # nor a text
+    ("Which product is at the heart of the recall?", ("recall",)),  # nor the noun of "at the heart of"
+])
+def test_read_question_things_it_speaks_of(reader, question, things):
+    assert reader.read(question).things == things
+
+
 def test_read_question_what_a_name_or_event_must_stand_beside(reader):
     named = reader.read("What is the name of the Acme spokesperson who denied the claims?")
     assert named.asks == Asks.PERSON and named.head == "spokesperson" and named.head_named

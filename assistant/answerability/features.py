@@ -3,7 +3,8 @@
 Every feature is a number the model learns a weight for (``python -m assistant train``); none
 is a rule by itself and none names a word of any one case. Question-level features (the same
 for every candidate of a question) let the model decline a question whatever its nearest
-sentence looks like: a name the sources never mention, a speaker they never quote.
+sentence looks like: a name the sources never mention, a speaker they never quote, a thing no
+retrieved passage speaks of.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ FEATURES: tuple[str, ...] = (
     # the conversation
     "follow_up", "repeat",
     # the question as a whole
-    "q_unseen_names", "q_unquoted_speaker", "q_how_to",
+    "q_unseen_names", "q_unquoted_speaker", "q_how_to", "q_things_held",
     *(f"asks_{kind}" for kind in KINDS),
 )
 
@@ -195,10 +196,14 @@ class Featurizer:
         def cover(targets, held) -> list[float]:  # small lists: Python's min and sum beat NumPy's overhead
             return meaning.coverage(targets, held).tolist() if targets.words else [1.0]
 
+        things = meaning.targets(list(frame.things), snap)
+        arounds = [meaning.of(c.passage.text + " " + c.sentence.attribution.speaker, snap) for c in cands]
+        # Each thing the question speaks of, in the nearest passage that holds it: a question about
+        # "the ruling" where no passage retrieved speaks of one presumes what the sources lack.
+        things_held = min(np.max([cover(things, around) for around in arounds], axis=0)) if things.words else 1.0
         rows, ok = [], []
-        for c in cands:
+        for c, around in zip(cands, arounds):
             held = meaning.of(said(c), snap)
-            around = meaning.of(c.passage.text + " " + c.sentence.attribution.speaker, snap)
             in_content = cover(content, held)
             found = typed and bool(typed_things(c, frame, snap, asked))
             reason = gives_reason(c.sentence.text) if frame.asks == Asks.REASON else False
@@ -229,7 +234,7 @@ class Featurizer:
                 "states": float(a.stance == Stance.STATES),
                 "follow_up": float(follow_up), "repeat": c.repeat_penalty,
                 "q_unseen_names": float(bool(facts.unseen_names)), "q_unquoted_speaker": float(facts.unquoted_speaker),
-                "q_how_to": float(facts.how_to), **asks,
+                "q_how_to": float(facts.how_to), "q_things_held": float(things_held), **asks,
             }
             rows.append([row[f] for f in FEATURES])
             ok.append(eligible(frame, facts, typed, found))
