@@ -51,7 +51,7 @@ def follow_up(question: str, history: list[dict[str, str]], lexicon: Lexicon, de
 def gap(frame: QuestionFrame) -> str:
     """"The sources don't say where the case is heard.": what is missing named in the
     question's own words, when its shape gives one short clause; else the bare sentence."""
-    phrase = frame.phrase
+    phrase = frame.phrase.split("?")[0].strip()  # "who represents him? Which law firm": the first says it
     ws = phrase.split()
     repeated = any(a.lower() == b.lower() for a, b in zip(ws, ws[1:]))
     if not phrase or len(ws) > GAP_WORDS or repeated:
@@ -144,12 +144,14 @@ class Answerer:
         if not chosen:
             part, near = missing[0] if len(missing) == 1 else (frame, _nearest(m for _, m in missing))
             return self.decline(part, near)
-        fitted = self._fit(chosen, leads=leads)
+        gaps = [gap(part) for part, _ in missing]
+        reserve = sum(len(g.split()) for g in gaps)  # the gaps are said within the word budget too
+        fitted = self._fit(chosen, reserve, leads)
         short = self.short(frame, fitted, snap, probability or {}, short_model or self.model.short) \
             if len(frame.parts) < 2 else None
         if short is not None:
             holder = fitted[short[0]].sentence
-            fitted = self._fit(chosen, len(holder.text[short[1][0]:short[1][1]].split()) + 1)  # opened with it
+            fitted = self._fit(chosen, reserve + len(holder.text[short[1][0]:short[1][1]].split()) + 1)  # opened with it
             at = next((i for i, c in enumerate(fitted) if c.sentence.id == holder.id), None)
             if at is not None:  # the sentence that holds the short answer follows it at once
                 fitted.insert(0, fitted.pop(at))
@@ -157,7 +159,7 @@ class Answerer:
         answer = self.compose(fitted, short)
         if not missing:
             return answer
-        parts = answer.parts + tuple(AnswerPart(gap(part), 0) for part, _ in missing)
+        parts = answer.parts + tuple(AnswerPart(g, 0) for g in gaps)
         return Answer(" ".join(p.marked() for p in parts), answer.citations, False, parts)
 
     def prior(self, frame: QuestionFrame, part: QuestionFrame, i: int, history: list[dict[str, str]],

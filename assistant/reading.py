@@ -37,6 +37,8 @@ class Asks(StrEnum):
     THING = "thing"
 
 
+#: Questions sent as one message ("Who filed the claim? When was he fired?"): each is a part.
+_QUESTIONS = re.compile(r"(?<=\?)\s+(?=\w)")
 _PARTS = re.compile(r"(?:,\s*|\s+)(?:and|but)\s+(?=(?:what|why|how|who|whom|whose|when|where|which|did|does|do|"
                     r"is|was|are|were|has|have)\b)", re.I)
 
@@ -118,7 +120,13 @@ class QuestionReader:
 
     def read(self, question: str) -> QuestionFrame:
         question = _FILLER.sub("", question) or question
-        pieces = [p.strip() for p in _PARTS.split(question) if p and p.strip()]
+        pieces = []
+        for sentence in _QUESTIONS.split(question):
+            if pieces and not any(t.pos_ in ("VERB", "AUX") for t in self.nlp(sentence)):
+                pieces[-1] += " " + sentence  # "Who represents him? Which law firm?": one question
+                continue
+            pieces.append(sentence)
+        pieces = [p.strip() for piece in pieces for p in _PARTS.split(piece) if p and p.strip()]
         if len(pieces) > 1:
             parts = tuple(self._frame(self.nlp(p)) for p in pieces)
             whole = self._frame(self.nlp(question))

@@ -380,6 +380,13 @@ def test_ask_about_a_thing_the_sources_never_speak_of_is_declined(assistant):
     assert not assistant.ask("How did Forrest describe the police ban?").abstained
 
 
+def test_ask_two_questions_in_one_message_answers_each(assistant):
+    answer = assistant.ask("Who is the whistleblower? When did he file his claim?")
+    assert not answer.abstained and "Forrest" in answer.answer and "June 2024" in answer.answer
+    declined = assistant.ask("Who represents Forrest? Which law firm?")
+    assert declined.abstained and "?" not in declined.answer  # the gap is said once, not echoed
+
+
 def test_decline_names_what_is_missing_in_one_short_clause_or_not_at_all(assistant):
     """Never an echo of the whole question: a clause of ten words at most, no word doubled."""
     for question in ("Which barrister is representing Amazon?", "What penalty could Amazon face if it is found to "

@@ -218,6 +218,14 @@ def test_read_question_things_it_speaks_of(reader, question, things):
     assert reader.read(question).things == things
 
 
+def test_read_message_of_several_questions_as_parts(reader):
+    """Two questions in one message are two parts; a verbless one only narrows the one before."""
+    parts = reader.read("Who filed the claim? When was Smith dismissed?").parts
+    assert [(p.text, p.asks) for p in parts] == [("Who filed the claim?", Asks.PERSON),
+                                                 ("When was Smith dismissed?", Asks.DATE)]
+    assert reader.read("Who represents Acme? Which law firm?").parts == ()
+
+
 def test_read_question_what_a_name_or_event_must_stand_beside(reader):
     named = reader.read("What is the name of the Acme spokesperson who denied the claims?")
     assert named.asks == Asks.PERSON and named.head == "spokesperson" and named.head_named
