@@ -448,6 +448,8 @@ def _phrase(doc: Any, wh: Any) -> str:
             verb = subj.head
     elif verb is not None and verb.i > aux.i + 1:
         start, end = aux.i + 1, verb.i  # the parser missed the subject: the words before the verb
+    elif aux.lemma_ == "do":
+        return ""  # no verb found to carry "did" ("when did the court rule", "rule" read as a noun)
     else:
         return text[:1].lower() + text[1:]
     if all(t.is_stop or t.is_punct for t in doc[start:end]):

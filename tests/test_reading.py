@@ -275,6 +275,8 @@ def test_read_question_contraction_or_cut_subject_gives_clause_or_none(reader):
     assert "'s" not in reader.read("what's the name of acmes face scan product").phrase
     # "does" misread as the main verb: no clause, rather than the question echoed as it stands
     assert " does " not in f" {reader.read('What Acme product does the dispute concern?').phrase} "
+    # no verb found to carry "did" (the verb read as a noun): no clause, never "when did ..."
+    assert " did " not in f" {reader.read('When did the appeal court rule?').phrase} "
 
 
 def test_read_question_stands_for_asks_only_for_the_meaning(reader):
