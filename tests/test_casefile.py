@@ -318,11 +318,13 @@ def test_ingest_people_with_follow_up_documents_names_each_person_once(fresh_rea
     assert "MP" in chair.described and chair.does == ("chairs the Commons Digital Oversight Committee",)
     from assistant.service import Assistant
 
-    asked = Assistant(index_dir=fresh_real_copy.index).ask(
-        "What did the committee chair say about the pledge Amazon made in 2020?").to_dict()
+    assistant = Assistant(index_dir=fresh_real_copy.index)
+    asked = assistant.ask("What did the committee chair say about the pledge Amazon made in 2020?").to_dict()
     assert asked["parts"][0]["speaker"] == "Penhallow", asked["answer"]
     # his quotation runs on over three sentences: the rest of it comes with its first
     assert [p["speaker"] for p in asked["parts"][:3]] == ["Penhallow"] * 3 and "meant anything" in asked["answer"]
+    # "the Commons committee" is the question's own short form of the committee: who chairs it is the answer
+    assert assistant.ask("Who chairs the Commons committee?").to_dict()["short"] == "Gareth Penhallow"
     nlp = shared_analyzer.nlp
     for e in entities:
         assert len(e.role.split()) <= 12, e

@@ -177,9 +177,17 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: 
     units = english().question.words.time_units
     written = set(words(frame.text))
 
-    def given(m: Mention) -> bool:  # the question names it, maybe by its initials ("AWS")
-        ts = set(snap.lexicon.terms(m.text))
-        return not ts or ts <= asked or bool(m.value and m.value in frame.text) or initials(m.text) in written
+    # the question's words but those that say which kind of thing it asks for ("Russian agencies")
+    restated = asked - set(snap.lexicon.terms(" ".join((frame.head, *frame.head_adjectives))))
+
+    def given(m: Mention) -> bool:
+        """The question names it: all its words, its value, its initials ("AWS"), or a short form
+        of it besides the thing asked for (its last word and another: "the Commons committee"
+        for "the Commons Digital Oversight Committee")."""
+        ts = snap.lexicon.terms(m.text)
+        if not ts or set(ts) <= asked or bool(m.value and m.value in frame.text) or initials(m.text) in written:
+            return True
+        return len(ts) > 1 and ts[-1] in restated and bool(set(ts[:-1]) & restated)
 
     # A name the question gives is who the event is about, not its answer; a date it gives is
     # the event's time told coarser ("which month of 2023"), so it still says which event.
