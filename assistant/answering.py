@@ -151,7 +151,8 @@ class Answerer:
             if len(frame.parts) < 2 else None
         if short is not None:
             holder = fitted[short[0]].sentence
-            fitted = self._fit(chosen, reserve + len(holder.text[short[1][0]:short[1][1]].split()) + 1)  # opened with it
+            opening = len(holder.text[short[1][0]:short[1][1]].split()) + 1  # the answer opens with it
+            fitted = self._fit(chosen, reserve + opening)
             at = next((i for i, c in enumerate(fitted) if c.sentence.id == holder.id), None)
             if at is not None:  # the sentence that holds the short answer follows it at once
                 fitted.insert(0, fitted.pop(at))

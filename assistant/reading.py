@@ -98,7 +98,7 @@ class QuestionFrame:
     core: tuple[str, ...] = ()  # those of its main clause (not of a clause that only says which thing is meant)
     sort_of: str = ""  # "what kind of company": the noun whose sort is asked for, answered by its modifiers
     head_adjectives: tuple[str, ...] = ()  # "Russian" of "which Russian company": said beside the head there too
-    things: tuple[str, ...] = ()  # the nouns of ``content`` but the kind asked for: what it takes the sources to speak of
+    things: tuple[str, ...] = ()  # nouns of ``content`` (not the kind asked for): what it takes the sources to speak of
     parts: tuple[QuestionFrame, ...] = field(default=())
 
 
