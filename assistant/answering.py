@@ -91,8 +91,13 @@ class Answerer:
         refused = self.not_english(request.question, snap)
         if refused is not None:
             return refused
-        frame = self.reader.read(snap.speller.correct(request.question))
-        return self.respond(frame, request.messages()[-self.settings.follow_up_messages:], snap)
+        history = request.messages()[-self.settings.follow_up_messages:]
+        return self.respond(self.read(request.question, history, snap), history, snap)
+
+    def read(self, question: str, history: list[dict[str, str]], snap: Snapshot) -> QuestionFrame:
+        """The question read with its spelling mended and a bare question word ("Why?") asked
+        of the last question."""
+        return self.reader.read(self.reader.complete(snap.speller.correct(question), history))
 
     def not_english(self, question: str, snap: Snapshot) -> Answer | None:
         """The answer to a question in another language: that it is English only."""
@@ -193,7 +198,7 @@ class Answerer:
     def ranked(self, question: str) -> list[ScoredSentence]:
         """Candidates for a standalone question, the likeliest answer first."""
         snap = self.retriever.snapshot()
-        judged = self.weigh(self.reader.read(snap.speller.correct(question)), None, snap).judged
+        judged = self.weigh(self.read(question, [], snap), None, snap).judged
         return [j.c for j in sorted(judged, key=lambda j: (-j.p, j.c.sentence.id))]
 
     def decline(self, frame: QuestionFrame, near: Near) -> Answer:

@@ -37,6 +37,8 @@ class Asks(StrEnum):
     THING = "thing"
 
 
+#: The most words a bare question word comes with ("And why, then?").
+_BARE_WORDS = 4
 #: Questions sent as one message ("Who filed the claim? When was he fired?"): each is a part.
 _QUESTIONS = re.compile(r"(?<=\?)\s+(?=\w)")
 _PARTS = re.compile(r"(?:,\s*|\s+)(?:and|but)\s+(?=(?:what|why|how|who|whom|whose|when|where|which|did|does|do|"
@@ -117,6 +119,33 @@ class QuestionReader:
         # A question is read from its parse alone: the entity recogniser (a third of the
         # pipeline's time on a question) is left out.
         return cls(load_pipeline(settings.spacy_model, exclude=("ner",)))
+
+    def complete(self, question: str, history: list[dict[str, str]]) -> str:
+        """A bare question word ("Why?", "And where?") asks it of the last question: "When was
+        he fired?" then "Why?" is "Why was he fired?"; "Did Amazon sell it?" then "Why?" is "Why
+        did Amazon sell it?". Any other question, and one whose last question asked for someone
+        or something ("Who filed it?" then "When?": the follow-up reading resolves it), is left
+        as it is."""
+        if not history or len(question.split()) > _BARE_WORDS:
+            return question  # no parse for what cannot be a bare question word
+        doc = self.nlp(question)
+        asked = [t for t in doc if t.tag_ in ("WRB", "WP")]
+        if len(asked) != 1 or any(t.i != asked[0].i and t.pos_ not in ("CCONJ", "INTJ", "PUNCT", "SPACE")
+                                  for t in doc):
+            return question
+        last = next((m["content"] for m in reversed(history) if m.get("role") == "user"), "")
+        words = [t for t in self.nlp(last) if not t.is_punct and not t.is_space]
+        if not words:
+            return question
+        wh, first = asked[0].text.capitalize(), words[0]
+        rest = first.doc[first.i + 1:].text.strip()
+        # one adverb of the question for another ("when" -> "why"), or one before a yes/no question;
+        # never in place of what the last question asked for ("who filed it?": "when filed it?")
+        if first.tag_ == "WRB" and rest and first.nbor().pos_ not in ("ADJ", "ADV"):  # not "how long"
+            return f"{wh} {rest}"
+        if first.lower_ in _w().auxiliaries and rest:
+            return f"{wh} {first.lower_} {rest}"
+        return question
 
     def read(self, question: str) -> QuestionFrame:
         question = _FILLER.sub("", question) or question

@@ -387,6 +387,16 @@ def test_ask_two_questions_in_one_message_answers_each(assistant):
     assert declined.abstained and "?" not in declined.answer  # the gap is said once, not echoed
 
 
+def test_ask_bare_why_after_a_question_asks_it_of_that_question(assistant):
+    """"Why?" after "When was Forrest fired?" is "Why was Forrest fired?": each side's reason,
+    not whatever sentence the last answer did not give."""
+    last = "When was Forrest fired?"
+    history = [{"role": "user", "content": last}, {"role": "assistant", "content": assistant.ask(last).answer}]
+    answer = assistant.ask("Why?", history)
+    assert [c.text for c in answer.citations] == [c.text for c in assistant.ask("Why was Forrest fired?").citations]
+    assert {c.speaker for c in answer.citations} >= {"Forrest", "Amazon"}
+
+
 def test_decline_names_what_is_missing_in_one_short_clause_or_not_at_all(assistant):
     """Never an echo of the whole question: a clause of ten words at most, no word doubled."""
     for question in ("Which barrister is representing Amazon?", "What penalty could Amazon face if it is found to "

@@ -226,6 +226,19 @@ def test_read_message_of_several_questions_as_parts(reader):
     assert reader.read("Who represents Acme? Which law firm?").parts == ()
 
 
+@pytest.mark.parametrize("last,question,completed", [
+    ("When was Smith dismissed?", "Why?", "Why was Smith dismissed?"),
+    ("Did Acme sell the plant?", "And why?", "Why did Acme sell the plant?"),
+    ("When was the claim filed?", "Where?", "Where was the claim filed?"),
+    ("Who filed the claim?", "When?", "When?"),  # "when filed the claim": left to the follow-up reading
+    ("When was Smith dismissed?", "Why did Acme sell the plant?", "Why did Acme sell the plant?"),
+])
+def test_complete_bare_question_word_from_the_last_question(reader, last, question, completed):
+    history = [{"role": "user", "content": last}, {"role": "assistant", "content": "..."}]
+    assert reader.complete(question, history) == completed
+    assert reader.complete(question, []) == question
+
+
 def test_read_question_what_a_name_or_event_must_stand_beside(reader):
     named = reader.read("What is the name of the Acme spokesperson who denied the claims?")
     assert named.asks == Asks.PERSON and named.head == "spokesperson" and named.head_named

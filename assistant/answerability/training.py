@@ -264,8 +264,8 @@ def ask(item: Item, answerer: Answerer) -> Asked:
     """The item's question read and its parts' candidates, as the answerer would see them (a
     later part's prior without what earlier parts chose: that depends on the model)."""
     snap = answerer.retriever.snapshot()
-    frame = answerer.reader.read(snap.speller.correct(item.gold["question"]))
     history = item.history[-answerer.settings.follow_up_messages:]
+    frame = answerer.read(item.gold["question"], history, snap)
     parts, labels = [], []
     for i, part in enumerate(frame.parts or (frame,)):
         prior = answerer.prior(frame, part, i, history, [], snap)
