@@ -51,7 +51,7 @@ def follow_up(question: str, history: list[dict[str, str]], lexicon: Lexicon, de
 def gap(frame: QuestionFrame) -> str:
     """"The sources don't say where the case is heard.": what is missing named in the
     question's own words, when its shape gives one short clause; else the bare sentence."""
-    phrase = frame.phrase.split("?")[0].strip()  # "who represents him? Which law firm": the first says it
+    phrase = frame.phrase
     ws = phrase.split()
     repeated = any(a.lower() == b.lower() for a, b in zip(ws, ws[1:]))
     if not phrase or len(ws) > GAP_WORDS or repeated:

@@ -455,7 +455,13 @@ def _speaker(doc: Any) -> str:
 
 def _phrase(doc: Any, wh: Any) -> str:
     """"which law firm represents Amazon", for "The sources don't say ...": the question as an
-    indirect one, when its shape allows; else ""."""
+    indirect one, when its shape allows; else "". Of a message of two questions ("Who represents
+    him? Which law firm?"), the first says it."""
+    return _indirect(doc, wh).split("?")[0].strip()
+
+
+def _indirect(doc: Any, wh: Any) -> str:
+    """The whole of ``doc`` as an indirect question, or "" (see :func:`_phrase`)."""
     text = doc.text.strip().rstrip("?").strip()
     if wh is None or wh.i != next((t.i for t in doc if not t.is_punct), -1) and doc[0].dep_ != "prep":
         return ""

@@ -223,7 +223,8 @@ def test_read_message_of_several_questions_as_parts(reader):
     parts = reader.read("Who filed the claim? When was Smith dismissed?").parts
     assert [(p.text, p.asks) for p in parts] == [("Who filed the claim?", Asks.PERSON),
                                                  ("When was Smith dismissed?", Asks.DATE)]
-    assert reader.read("Who represents Acme? Which law firm?").parts == ()
+    narrowed = reader.read("Who represents Acme? Which law firm?")
+    assert narrowed.parts == () and narrowed.phrase == "who represents Acme"  # a decline names the first
 
 
 @pytest.mark.parametrize("last,question,completed", [

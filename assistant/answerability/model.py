@@ -29,7 +29,6 @@ from .shortanswer import SHORT_FEATURES
 MODEL_FILE = Path(__file__).parent / "model.json"
 #: Raised when the file's layout changes.
 FORMAT = 3
-#: What the answerability head reads of a question part.
 #: The best candidate's features the answerability head reads: all but the kind of question
 #: asked (a kind asked by a few train questions, most of them unanswerable, would otherwise
 #: teach it to decline every question of that kind).

@@ -546,12 +546,16 @@ def fit_short(groups: list[tuple[np.ndarray, np.ndarray]]) -> tuple[Logistic, fl
         right = 0
         for test in folds:
             inside = set(test.tolist())
-            rest = [g for i, g in enumerate(groups) if i not in inside]
-            model = _fit_logistic(np.vstack([x for x, _ in rest]), np.concatenate([y for _, y in rest]), c)
+            model = _fit_groups([g for i, g in enumerate(groups) if i not in inside], c)
             right += sum(int(groups[i][1][int(np.argmax(model.logits(groups[i][0])))]) for i in test)
         if right > best_right:
             best_c, best_right = c, right
-    return _fit_logistic(np.vstack([x for x, _ in groups]), np.concatenate([y for _, y in groups]), best_c), best_c
+    return _fit_groups(groups, best_c), best_c
+
+
+def _fit_groups(groups: list[tuple[np.ndarray, np.ndarray]], c: float) -> Logistic:
+    """A logistic regression over every group's phrase rows together."""
+    return _fit_logistic(np.vstack([x for x, _ in groups]), np.concatenate([y for _, y in groups]), c)
 
 
 @dataclass
