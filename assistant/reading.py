@@ -149,18 +149,25 @@ class QuestionReader:
 
     def read(self, question: str) -> QuestionFrame:
         question = _FILLER.sub("", question) or question
+        parsed: dict[str, Any] = {}
+
+        def parse(text: str) -> Any:  # a piece parsed to find its verb is not parsed again as a part
+            if text not in parsed:
+                parsed[text] = self.nlp(text)
+            return parsed[text]
+
         pieces = []
         for sentence in _QUESTIONS.split(question):
-            if pieces and not any(t.pos_ in ("VERB", "AUX") for t in self.nlp(sentence)):
+            if pieces and not any(t.pos_ in ("VERB", "AUX") for t in parse(sentence)):
                 pieces[-1] += " " + sentence  # "Who represents him? Which law firm?": one question
                 continue
             pieces.append(sentence)
         pieces = [p.strip() for piece in pieces for p in _PARTS.split(piece) if p and p.strip()]
         if len(pieces) > 1:
-            parts = tuple(self._frame(self.nlp(p)) for p in pieces)
-            whole = self._frame(self.nlp(question))
+            parts = tuple(self._frame(parse(p)) for p in pieces)
+            whole = self._frame(parse(question))
             return replace(whole, dependent=any(p.dependent for p in parts), parts=parts)
-        return self._frame(self.nlp(question))
+        return self._frame(parse(question))
 
     def _frame(self, doc: Any) -> QuestionFrame:
         text = doc.text
