@@ -189,7 +189,7 @@ class Answerer:
                 ts = set(snap.lexicon.terms(c.sentence.text))
                 c.repeat_penalty = len(ts & prior.said) / (len(ts) or 1)
         return Candidates(cands, *self.featurizer.matrix(frame, cands, snap, question_facts(frame, snap),
-                                                         prior is not None))
+                                                         prior.context if prior is not None else None))
 
     def weigh(self, frame: QuestionFrame, prior: FollowUp | None, snap: Snapshot) -> Judgement:
         got = self.candidates(frame, prior, snap)

@@ -332,6 +332,27 @@ def test_read_speaker_described_as_no_one_in_the_sources_tells_no_sentence_apart
     assert not answer.abstained and answer.citations
 
 
+def test_weigh_follow_up_candidates_by_what_the_last_exchange_was_about(assistant):
+    """"And what does Amazon say?" after a claim about the police: of Amazon's sentences, the
+    one speaking of the police holds more of what the last exchange was about than the one on
+    the dismissal; a standalone question borrows nothing."""
+    from assistant.answerability import FEATURES
+    from assistant.answerability.decide import FollowUp
+
+    answerer = assistant.answerer
+    snap = answerer.retriever.snapshot()
+    frame = answerer.reader.read("And what does Amazon say?")
+    prior = FollowUp("What does Forrest say about British police? Forrest claims that British police continued "
+                     "to use Amazon Rekognition after the police ban.", frozenset())
+    got = answerer.candidates(frame, prior, snap)
+    held = dict(zip((c.sentence.text for c in got.sentences), got.features[:, FEATURES.index("context_held")]))
+    police = next(v for t, v in held.items() if "police agencies" in t)
+    dismissal = next(v for t, v in held.items() if "unfairly fired" in t)
+    assert police > dismissal
+    alone = answerer.candidates(answerer.reader.read("What does Amazon say?"), None, snap)
+    assert not alone.features[:, FEATURES.index("context_held")].any()
+
+
 def test_ask_yes_no_nearest_a_headline_gives_the_claim_and_the_reply(assistant):
     """An outlet's headline only reports the claim: a yes/no question it comes nearest to is
     answered by the claim's speaker and the other side, not by the headline and the claim."""

@@ -49,7 +49,7 @@ FEATURES: tuple[str, ...] = (
     # who asserts the sentence
     "speaker_asked", "speaker_other", "alleged_match", "alleges", "denies", "states",
     # the conversation
-    "follow_up", "repeat",
+    "follow_up", "repeat", "context_held",
     # the question as a whole
     "q_unseen_names", "q_unquoted_speaker", "q_how_to", "q_things_held",
     *(f"asks_{kind}" for kind in KINDS),
@@ -169,9 +169,9 @@ class Featurizer:
         self.meaning = meaning
 
     def matrix(self, frame: QuestionFrame, cands: list[ScoredSentence], snap: Snapshot, facts: QuestionFacts,
-               follow_up: bool) -> tuple[np.ndarray, np.ndarray]:
+               context: str | None) -> tuple[np.ndarray, np.ndarray]:
         """One row of :data:`FEATURES` per candidate, and whether each passes the general checks
-        (:func:`eligible`)."""
+        (:func:`eligible`). ``context``: a follow-up's last exchange."""
         if not cands:
             return np.zeros((0, len(FEATURES))), np.zeros(0, dtype=bool)
         lex = snap.lexicon
@@ -196,6 +196,10 @@ class Featurizer:
         def cover(targets, held) -> list[float]:  # small lists: Python's min and sum beat NumPy's overhead
             return meaning.coverage(targets, held).tolist() if targets.words else [1.0]
 
+        # What the last exchange was about, beyond the follow-up's own words: "And what does X
+        # say?" after a claim about the police asks for X's words on the police.
+        borrowed = {t: snap.term_weight(t) for t in lex.terms(context or "") if t not in asked}
+        borrowed_total = sum(borrowed.values())
         things = meaning.targets(list(frame.things), snap)
         arounds = [meaning.of(c.passage.text + " " + c.sentence.attribution.speaker, snap) for c in cands]
         # Each thing the question speaks of, in the nearest passage that holds it: a question about
@@ -232,7 +236,9 @@ class Featurizer:
                 "alleged_match": float(frame.alleged and a.stance == Stance.ALLEGES),
                 "alleges": float(a.stance == Stance.ALLEGES), "denies": float(a.stance == Stance.DENIES),
                 "states": float(a.stance == Stance.STATES),
-                "follow_up": float(follow_up), "repeat": c.repeat_penalty,
+                "follow_up": float(context is not None), "repeat": c.repeat_penalty,
+                "context_held": sum(w for t, w in borrowed.items() if t in held.terms) / borrowed_total
+                if borrowed_total else 0.0,
                 "q_unseen_names": float(bool(facts.unseen_names)), "q_unquoted_speaker": float(facts.unquoted_speaker),
                 "q_how_to": float(facts.how_to), "q_things_held": float(things_held), **asks,
             }
