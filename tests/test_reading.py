@@ -213,6 +213,8 @@ def test_read_question_head_past_modifiers_and_where_relation(reader, question, 
     ("What is Acme's position on the merger?", ("merger",)),  # nor someone's side of it
     ("What does the article say about the merger?", ("merger",)),  # nor a text
     ("Which product is at the heart of the recall?", ("recall",)),  # nor the noun of "at the heart of"
+    ("what stuff did Acme hide from the regulator", ("regulator",)),  # nor a casual word for "things"
+    ("was it one recall or a bunch", ("recall",)),  # nor one for "many"
 ])
 def test_read_question_things_it_speaks_of(reader, question, things):
     assert reader.read(question).things == things
