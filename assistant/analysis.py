@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 20
+ANALYSIS_VERSION = 21
 
 
 def _import_spacy() -> Any:
@@ -434,7 +434,7 @@ def mention_of(ent: Any, written: date | None = None) -> Mention:
         event = event_of(ent)
         return Mention(text, label, normalise(text, written), event, str(RoleKind.EVENT) if event else "",
                        event_words=event_words_of(ent))
-    return Mention(text, label, "", *(role_of(ent) if label in ROLE_LABELS else ("", "")), title=title,
+    return Mention(text, label, "", *(role_of(ent, english().reporting.states) if label in ROLE_LABELS else ("", "")), title=title,
                    group=group_of(ent), event_words=event_words_of(ent),
                    clause=clause_of(ent) if label in TITLED_LABELS else "",
                    acts=acts(ent, english().sentence.titles))

@@ -288,6 +288,12 @@ def _events(sentences: list[Sentence], passages: dict[str, Passage]) -> list[Eve
     return sorted(events.values(), key=lambda e: (e.start, e.end, order[(e.start, e.end, e.label.lower())]))
 
 
+def _bare(name: str) -> str:
+    """A publisher's name as running text writes it: without "the" before it or a bracketed
+    note after it ("the Harbour Street Journal" for "Harbour Street Journal (test fixture)")."""
+    return re.sub(r"^the\s+|\s*\([^)]*\)$", "", name.strip().lower())
+
+
 class _Union:
     """Names found to be one entity (alias group, acronym, shorter form of a longer name)."""
 
@@ -345,6 +351,7 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
         return union.find(k)
 
     records: list[tuple[str, str, int, Sentence, Passage]] = []  # (key, form, rank, sentence, passage)
+    read_as: Counter[tuple[str, str]] = Counter()  # (name as written, kind) -> how often the parser read it so
     for rank, s in enumerate(sentences):
         p = passages.get(s.passage_id)
         if p is None:
@@ -369,13 +376,14 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
                 kind = "agency" if {w.lower() for w in nouns} & _agency_nouns() else "group"
             elif kind == "organisation" and form.split()[-1].lower() in _org_agency_nouns():
                 kind = "agency"
-            if kind == "organisation" and any(form.lower() in pub.lower().split() or form.lower() == pub.lower()
+            if kind == "organisation" and any(form.lower() in pub.lower().split() or _bare(form) == _bare(pub)
                                               for pub in publishers):
                 kind = "outlet"
             spans.append((at, end, form, kind, m))
         for at, end, form, kind, m in spans:
             key = key_of(form, kind)
             records.append((key, form, rank, s, p))
+            read_as[form, kind] += 1
             cast = casts.setdefault(key, _Cast(kind_of[key]))
             if not p.headline:
                 for description in (m.role if m.role_kind in (RoleKind.APPOSITION, RoleKind.DESCRIPTOR) else "",
@@ -427,13 +435,21 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
                 longer_kind = kind_of.get(root, kind)
                 union.join(key_of(short, kind), root)
                 kind_of[union.find(root)] = longer_kind
-    # A name the sources also use for a place is that place, never a person ("Rotterdam").
+    # A name the sources use for a place at least as often as for the person or organisation
+    # it names is that place ("Rotterdam", once misread as a person); one read as a place now
+    # and then ("anyone at Dijkstein", with "Dijkstein Analytics B.V." told often) stays what it
+    # mostly is.
     places = {f.lower() for f in names.get("place", ())}
     for kind in ("person", "organisation"):
         for form in names.get(kind, ()):
-            if form.lower() in places:
-                union.join(key_of(form, kind), key_of(form, "place"))
-                kind_of[union.find(key_of(form, "place"))] = "place"
+            low = form.lower()
+            if low in places:
+                root = key_of(form, kind)
+                mostly = kind_of.get(root, kind)
+                as_named = sum(n for (f, k), n in read_as.items() if k == kind and key_of(f, k) == root)
+                union.join(root, key_of(form, "place"))
+                as_place = sum(n for (f, k), n in read_as.items() if k == "place" and f.lower() == low)
+                kind_of[union.find(root)] = "place" if as_place >= as_named else mostly
     merged: dict[str, _Cast] = {}
     for key, form, rank, s, p in records:
         root = union.find(key)
@@ -451,6 +467,7 @@ def _entities(sentences: list[Sentence], passages: dict[str, Passage], case: Cas
         first_sentence.setdefault(s.passage_id, s)
     for p in passages.values():
         if p.publisher and (p.headline or p.position == 0):
+            union.join(key_of(p.publisher, "outlet"), key_of(_bare(p.publisher), "outlet"))
             root = union.find(key_of(p.publisher, "outlet"))
             cast = merged.setdefault(root, _Cast("outlet"))
             cast.kind = "outlet"

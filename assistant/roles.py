@@ -6,7 +6,8 @@ Russian company VisionLabs", "its facial recognition technology, Amazon Rekognit
 "Forrest's solicitors, Harcourt Vell LLP"), else what the sentence itself states the
 entity did ("British police continued to use ..."). A clause the name only stands in (a
 "that" clause of a noun, a subordinate "after ..." or "since ..." clause) gives no role:
-"no finding that X was a legitimate customer" does not make X one.
+"no finding that X was a legitimate customer" does not make X one; nor does a verb of
+saying ("X said in a statement" tells what X did, not what X is).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _ASIDE = frozenset({"advcl", "acl", "relcl", "punct", "mark", "ccomp", "parataxi
 #: Dependents of the verb that are not what the subject did (its subject, a second clause).
 _NOT_PREDICATE = _ASIDE | {"nsubj", "nsubjpass", "csubj", "csubjpass", "expl", "cc", "conj"}
 _NOUNS = ("NOUN",)
+_PLACES = ("GPE", "LOC", "FAC")
 _VERBS = ("VERB", "AUX")
 
 
@@ -33,16 +35,17 @@ class RoleKind(StrEnum):
     EVENT = "event"  # of a date: what it dates
 
 
-def role_of(ent: Any) -> tuple[str, str]:
-    """(role, kind) for the entity span ``ent`` of a parsed sentence, or ("", "")."""
+def role_of(ent: Any, saying: frozenset[str] = frozenset()) -> tuple[str, str]:
+    """(role, kind) for the entity span ``ent`` of a parsed sentence, or ("", ""). ``saying``:
+    the lemmas of verbs of saying (the data file's), whose subject gets no role from them."""
     if not ent.doc.has_annotation("DEP"):
         return "", ""
     root = ent.root
     # "British police": the group an adjective of nationality qualifies stands for it.
     subject = root.head if ent.label_ == "NORP" and root.dep_ == "amod" and root.head.pos_ in _NOUNS else root
-    for find, kind in ((_apposition, RoleKind.APPOSITION), (_descriptor, RoleKind.DESCRIPTOR),
-                       (_predicate, RoleKind.PREDICATE)):
-        phrase = find(ent, subject)
+    for phrase, kind in ((_apposition(ent, subject), RoleKind.APPOSITION),
+                         (_descriptor(ent, subject), RoleKind.DESCRIPTOR),
+                         (_predicate(ent, subject, saying), RoleKind.PREDICATE)):
         if phrase:
             return phrase, str(kind)
     return "", ""
@@ -139,23 +142,42 @@ def _descriptor(ent: Any, subject: Any) -> str:
     is in apposition to, or (where the parser took the name for something else) the common
     noun right before it."""
     doc = ent.doc
-    head = subject.head
-    if subject.dep_ == "appos" and head.i < ent.start and head.pos_ in _NOUNS:
-        noun = head
+    set_off = subject.dep_ == "appos" or (subject.dep_ == "npadvmod" and ent.start > 0 and doc[ent.start - 1].text == ",")
+    if set_off and subject.head.i < ent.start and (noun := _described_noun(subject.head, ent)) is not None:
+        # the noun's own modifiers up to the name: "a former sanctions officer at AWS, Name,"
+        after = [t for right in noun.rights if right.dep_ == "prep" and right.i < ent.start
+                 for t in right.subtree if t.i < ent.start and not t.is_punct]
     elif ent.start > 0 and doc[ent.start - 1].pos_ in _NOUNS and doc[ent.start - 1].dep_ != "compound" \
             and not doc[ent.start - 1].ent_type_:
-        noun = doc[ent.start - 1]
+        noun, after = doc[ent.start - 1], []
     else:
         return ""
     words = [t for left in noun.lefts if left.dep_ != "det" and left.pos_ not in ("PRON", "PUNCT")
-             for t in left.subtree] + [noun]
+             for t in left.subtree] + [noun] + after
     words = sorted(words, key=lambda t: t.i)
     if [t.i for t in words] != list(range(words[0].i, words[-1].i + 1)) or len(words) > ROLE_WORDS:
         return ""
     return _text(words)
 
 
-def _predicate(ent: Any, subject: Any) -> str:
+def _described_noun(head: Any, ent: Any) -> Any | None:
+    """The common noun a name set off by commas after it describes: the noun itself (one that
+    opens a sentence is capitalised, and may be tagged a proper noun: "Counsel for Forrest,
+    Name,"), or, where the parser hung the name on a name of another kind inside the noun's
+    phrase ("officer at AWS, Name,"), the noun that phrase belongs to. (A place after a place
+    names where the first is: "a tribunal in London, England," does not make England a
+    tribunal.)"""
+    if not head.ent_type_ and head.pos_ in (*_NOUNS, "PROPN"):
+        return head
+    if head.ent_type_ == ent.label_ or ent.label_ in _PLACES:
+        return None
+    owner = head.head.head if head.dep_ == "pobj" and head.head.dep_ == "prep" else None
+    if owner is not None and owner.i < head.i and not owner.ent_type_ and owner.pos_ in (*_NOUNS, "PROPN"):
+        return owner
+    return None
+
+
+def _predicate(ent: Any, subject: Any, saying: frozenset[str] = frozenset()) -> str:
     """What the sentence states the subject did: the verb with its objects and complements, up
     to the first aside ("imposed sanctions on Russia"), when the verb is the sentence's own
     statement or one it reports ("X claims that police continued to ..."), not a clause
@@ -163,6 +185,8 @@ def _predicate(ent: Any, subject: Any) -> str:
     if subject.dep_ not in ("nsubj", "nsubjpass"):
         return ""
     verb = subject.head
+    if verb.lemma_.lower() in saying:
+        return ""
     if verb.pos_ not in _VERBS or not (verb.dep_ == "ROOT" or (verb.dep_ in ("ccomp", "conj")
                                                                and verb.head.dep_ == "ROOT")):
         return ""
@@ -211,6 +235,8 @@ def name_of(ent: Any, titles: frozenset[str]) -> tuple[str, str, bool]:
     after = doc[ent.end] if ent.end < len(doc) else None
     post = after is not None and after.is_upper and 2 <= len(after.text) <= 3 and after.lower_ in titles
     person = person or bool(title_words) or post or named[-1].lower_.strip(".") in titles
+    while len(named) > 1 and named[-1].tag_ == "POS":  # "Severnshire Constabulary's contractor"
+        named.pop()
     title = _text(title_words) or (after.text if post else "")
     return _text(named), title, person
 

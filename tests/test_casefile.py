@@ -140,6 +140,28 @@ def test_build_entities_made_up_records(shared_analyzer):
     assert casefile.entities[0].name == "Acme"  # most mentioned first
 
 
+def test_build_entities_name_mostly_an_organisation_and_publisher_as_text_writes_it():
+    """A name the parser reads once as a place but mostly as an organisation is one
+    organisation; a publisher's bracketed note is no part of how running text names it."""
+    p0 = _passage("story.md", "…", publisher="Harbour Journal (test fixture)")
+    sentences = [
+        _sentence(p0, 0, "Globex Analytics B.V. paid the invoices.", [("Globex Analytics B.V.", "ORG", "")]),
+        _sentence(p0, 1, "Globex had no staff.", [("Globex", "ORG", "")]),
+        _sentence(p0, 2, "Nobody at Globex gave evidence.", [("Globex", "GPE", "")]),
+        _sentence(p0, 3, "The company is based in Rotterdam.", [("Rotterdam", "GPE", "")]),
+        _sentence(p0, 4, "Rotterdam denied it.", [("Rotterdam", "PERSON", "")]),
+        _sentence(p0, 5, "A filing seen by the Harbour Journal says so.", [("the Harbour Journal", "ORG", "")]),
+    ]
+    casefile = build_casefile(sentences, [p0], CASE)
+    globex = [e for e in casefile.entities if "Globex" in e.name]
+    assert len(globex) == 1 and globex[0].kind == "organisation"
+    assert {globex[0].name, *globex[0].aliases} == {"Globex", "Globex Analytics B.V."}
+    assert [(e.name, e.kind) for e in casefile.entities if "Rotterdam" in e.name] == [("Rotterdam", "place")]
+    outlet = _entity(casefile, "Harbour Journal (test fixture)")
+    assert outlet.kind == "outlet" and "the Harbour Journal" in outlet.aliases
+    assert not [e for e in casefile.entities if e.name == "the Harbour Journal"]
+
+
 def test_build_casefile_roundtrip_json():
     sentences, passages = _made_up()
     casefile = build_casefile(sentences, passages, CASE, built_at="2025-01-01T00:00:00Z")

@@ -77,6 +77,22 @@ def test_mentions_name_people_without_their_titles_and_groups_whole(analyzer):
     assert mentions["Freedonian"].group == "Freedonian border police"
 
 
+def test_mentions_role_of_name_set_off_after_its_description(analyzer):
+    """"Counsel for X, Name," and "A former officer at Y, Name," describe the name (where the
+    parser hangs the name on Y); a place after a place is no description of the noun before
+    them; a verb of saying gives no role; a possessive is no part of a name."""
+    got = analysed(analyzer, "Counsel for Vance, Marisol Achterberg, said the appeal was late.",
+                   "A former safety officer at Acme, Desmond Fairweather, gave a written statement.",
+                   "Vance filed a complaint at a court in Springfield, Freedonia, last year.",
+                   "The Regulator's Office said in a statement that Kent Constabulary's contractor kept the images.")
+    mentions = {m.text: m for s in got for m in s.mentions}
+    assert mentions["Marisol Achterberg"].role == "Counsel for Vance"
+    assert mentions["Desmond Fairweather"].role == "former safety officer at Acme"
+    assert mentions["Freedonia"].role == ""
+    assert mentions["The Regulator's Office"].role == ""
+    assert "Kent Constabulary" in mentions
+
+
 def test_mentions_date_carries_who_did_what_from_the_parse(analyzer):
     """A date's event is its verb's clause with a subject that names someone, the date left
     out; with only a pronoun for subject the timeline reads the clause instead."""
