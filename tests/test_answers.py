@@ -366,3 +366,20 @@ def test_ask_outlets_question_names_every_outlet_that_published_a_source(assista
     assert len(publishers) == 4
     answer = assistant.ask("Which outlets reported on the case?")
     assert not answer.abstained and {c.publisher for c in answer.citations} == publishers
+
+
+def test_ask_which_noun_short_answer_is_no_name_of_a_clause_after_the_noun(tmp_path, make_doc, ingest_ok):
+    """"Which judge ...?": a name standing after the noun in a clause of its own ("told the
+    judge that Vance had ...") is that clause's, not the judge's; where no sentence names the
+    judge, the question is declined rather than answered with someone else."""
+    from assistant.service import Assistant
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    make_doc(corpus, "appeal.md",
+             "Counsel for the claimant told the judge that Jordan Vance had raised his concerns in writing "
+             "four times before he was dismissed.",
+             "The appeal was heard in Croydon over two days in May 2025.",
+             title="Appeal heard", publisher="Court Watch", date="2025-05-20")
+    ingest_ok(corpus, index)
+    answer = Assistant(index_dir=index).ask("Which judge was told about the concerns?")
+    assert "Vance" not in (answer.short or "") and answer.abstained

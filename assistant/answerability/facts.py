@@ -43,6 +43,9 @@ NAMED_BY_NOUN = frozenset({Asks.ORGANISATION, Asks.PRODUCT, Asks.NAMED})
 WHO = ("PERSON", "ORG", "NORP", "GPE")
 #: How near the noun a name must stand to be its name ("the Russian company X", "X, a global company").
 BESIDE_WORDS = 5
+#: A word that opens a clause of its own: a name after it is that clause's, not the noun's
+#: ("told the judge that X had raised ...": X is no judge).
+_CLAUSE_OPENER = re.compile(r"\b(?:that|whether|if|because|although|when|while|after|before|since)\b", re.I)
 
 
 def said(c: ScoredSentence) -> str:
@@ -210,7 +213,8 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: 
             continue  # "which month of 2023": a date within that year, and finer than it
         spots = [x.start() for x in re.finditer(re.escape(m.text), text)]
         if beside:
-            spots = [at for at in spots if any(len(text[min(at, b):max(at, b)].split()) <= BESIDE_WORDS
+            spots = [at for at in spots if any(len(between := text[min(at, b):max(at, b)].split()) <= BESIDE_WORDS
+                                               and not _CLAUSE_OPENER.search(" ".join(between[1:]))
                                                for b in beside)]
             if not spots:
                 continue
