@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 21
+ANALYSIS_VERSION = 22
 
 
 def _import_spacy() -> Any:
@@ -284,8 +284,7 @@ class Analyzer:
                     return self._possessor(span) or self._attribution(span, None)
         roots = [t for t in doc if t.dep_ == "ROOT"]
         for root in roots[:1]:
-            verbs = [root] + [c for c in root.children if c.dep_ == "conj" and c.pos_ == "VERB"]
-            for verb in verbs:
+            for verb in _saying_verbs(doc):
                 if verb.lemma_.lower() not in reporting() or quoted(verb):
                     continue
                 subjects = [c for c in verb.children if c.dep_ in _SUBJECTS]
@@ -339,9 +338,8 @@ class Analyzer:
         return replace(own, speaker=previous.speaker) if unowned else own
 
     def _pronoun_stance(self, doc: Any, previous: Attribution) -> Stance:
-        root = next((t for t in doc if t.dep_ == "ROOT"), None)
-        verb = root.lemma_.lower() if root is not None else ""
-        if verb not in reporting():
+        verb = next((v.lemma_.lower() for v in _saying_verbs(doc) if v.lemma_.lower() in reporting()), "")
+        if not verb:
             return previous.stance  # "It has not sold ...": the speaker goes on as before
         return reporting()[verb] or Stance.STATES
 
@@ -419,6 +417,17 @@ def _may_name(text: str) -> bool:
     need the parse for their names' roles. A filter on cost, not on meaning: the entity
     recogniser decides what is a name."""
     return _CAPITALISED_INSIDE.search(text) is not None
+
+
+def _saying_verbs(doc: Any) -> list[Any]:
+    """The verbs that may say who speaks in a parsed sentence, in the order they decide it: a
+    verb set in the sentence as an aside ("The company, he said, had never sold it") names who
+    says all of it, before the sentence's own verb and the verbs joined to it."""
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if root is None:
+        return []
+    asides = [c for c in root.children if c.dep_ == "parataxis" and c.pos_ == "VERB"]
+    return asides + [root] + [c for c in root.children if c.dep_ == "conj" and c.pos_ == "VERB"]
 
 
 def mention_of(ent: Any, written: date | None = None) -> Mention:

@@ -47,6 +47,17 @@ def test_attribute_sentences_to_speaker_and_stance(analyzer):
                            ("Acme", "states", True), ("Smith", "alleges", False)]
 
 
+def test_attribute_sentence_to_the_speaker_of_its_aside(analyzer):
+    """"Y, she said, Z": who the aside says speaks says all of it, not the sentence's own
+    subject (Smith "could not have believed" is no allegation of Smith's)."""
+    got = analysed(analyzer, "Judge Ann Loxley ruled against Acme on the first point.",
+                   "Because the ban was a voluntary policy, Judge Loxley said, Smith could not reasonably "
+                   "have believed that breaching it broke the law.",
+                   "Acme, an Acme spokesperson said, had never sold the product to Zentrix.")
+    assert labels(got)[1][:2] == ("Loxley", "states")
+    assert labels(got)[2][:2] == ("Acme", "states")
+
+
 def test_attribute_participle_of_saying_to_its_verbs_subject(analyzer):
     got = analysed(analyzer, "Jane Smith filed a claim in May, alleging that she was dismissed unfairly.",
                    "Acme opened a plant, saying it would hire locally.")
