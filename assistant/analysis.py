@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 22
+ANALYSIS_VERSION = 23
 
 
 def _import_spacy() -> Any:
@@ -196,12 +196,18 @@ class Analyzer:
         for s, doc in zip(records.sentences, parsed):
             by_passage.setdefault(s.passage_id, []).append((s, doc))
         done: dict[str, Sentence] = {}
+        subject: list[Attribution] = []  # carried from passage to passage (see _passage)
         for pid, items in by_passage.items():
-            for s in self._passage(passages[pid], sorted(items, key=lambda x: x[0].index)):
+            for s in self._passage(passages[pid], sorted(items, key=lambda x: x[0].index), subject):
                 done[s.id] = s
         return DocumentRecords(records.doc_id, records.passages, tuple(done[s.id] for s in records.sentences))
 
-    def _passage(self, passage: Passage, items: list[tuple[Sentence, Any]]) -> Iterator[Sentence]:
+    def _passage(self, passage: Passage, items: list[tuple[Sentence, Any]],
+                 subject: list[Attribution] | None = None) -> Iterator[Sentence]:
+        """The passage's sentences with their mentions and speakers. ``subject``: the last person
+        the document so far named as a sentence's subject (none, or one), which "he" or "she"
+        speaking after narration is; updated as the passage is read."""
+        subject = [] if subject is None else subject
         narrator = Attribution(speaker=passage.publisher or passage.title, stance=Stance.REPORTS)
         published = span(passage.date[:10])
         written = published[0] if published else None
@@ -227,6 +233,12 @@ class Analyzer:
                     and quote_events(items[i - 1][0].text):
                 # A quotation no one is named for, straight after someone's quoted words: theirs still.
                 attribution = previous.passed_on(carried=True, quote_open=False)
+            elif own == "pronoun" and previous.stance == Stance.REPORTS and subject and _personal_speaker(doc):
+                # "Judge X upheld the claim. ... , she wrote.": after narration, "he" or "she"
+                # speaking is the person the passage last made a sentence's subject.
+                stance = next((reporting()[v.lemma_.lower()] for v in _saying_verbs(doc)
+                               if v.lemma_.lower() in reporting()), None)
+                attribution = subject[0].passed_on(carried=True, stance=stance or subject[0].stance)
             elif own == "pronoun":
                 attribution = previous.passed_on(carried=previous.stance != Stance.REPORTS,
                                                  stance=self._pronoun_stance(doc, previous))
@@ -240,6 +252,8 @@ class Analyzer:
                 opener = None
             depth = new_depth
             previous = attribution
+            if (named := self._named_subject(doc)) is not None:
+                subject[:] = [named]
             yield replace(s, mentions=mentions, attribution=attribution)
 
     def _closing_speakers(self, items: list[tuple[Sentence, Any]]) -> dict[int, Attribution]:
@@ -307,6 +321,16 @@ class Analyzer:
                     return _claim(self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1],
                                                     reporting()[verb.lemma_.lower()]), verb)
         return None
+
+    def _named_subject(self, doc: Any) -> Attribution | None:
+        """The person a sentence names as its main verb's subject, as a speaker ("Employment
+        Judge Priya Halloran upheld ..." -> Halloran), or None."""
+        root = next((t for t in doc if t.dep_ == "ROOT"), None)
+        subj = next((c for c in root.children if c.dep_ in _SUBJECTS), None) if root is not None else None
+        if subj is None or subj.ent_type_ != "PERSON":
+            return None
+        ent = next((e for e in doc.ents if e.start <= subj.i < e.end), None)
+        return self._speaker_label(ent, None) if ent is not None else None
 
     def _possessor(self, span: Any) -> Attribution | None:
         """"According to his schedule of loss, ... Forrest is seeking ...": a text or a person
@@ -417,6 +441,12 @@ def _may_name(text: str) -> bool:
     need the parse for their names' roles. A filter on cost, not on meaning: the entity
     recogniser decides what is a name."""
     return _CAPITALISED_INSIDE.search(text) is not None
+
+
+def _personal_speaker(doc: Any) -> bool:
+    """Whether the sentence's verb of saying has "he" or "she" for its subject."""
+    verb = next((v for v in _saying_verbs(doc) if v.lemma_.lower() in reporting()), None)
+    return verb is not None and any(c.dep_ in _SUBJECTS and c.lower_ in ("he", "she") for c in verb.children)
 
 
 def _saying_verbs(doc: Any) -> list[Any]:

@@ -58,6 +58,17 @@ def test_attribute_sentence_to_the_speaker_of_its_aside(analyzer):
     assert labels(got)[2][:2] == ("Acme", "states")
 
 
+def test_attribute_he_or_she_after_narration_to_the_person_last_made_a_subject(analyzer):
+    """"Judge X upheld the claim. ... were 'secondary,' she wrote.": the judge speaks, not the
+    outlet; with no person named as a subject before, the narrator keeps it."""
+    got = analysed(analyzer, "Judge Ann Loxley upheld Smith's claim in part.",
+                   "The ruling ran to forty pages.",
+                   "Acme's stated grounds were \"real but secondary,\" she wrote.")
+    assert labels(got)[2][:2] == ("Loxley", "states")
+    alone = analysed(analyzer, "The ruling ran to forty pages.", "Acme's grounds were weak, she wrote.")
+    assert labels(alone)[1][0] == "Daily Wire"
+
+
 def test_attribute_participle_of_saying_to_its_verbs_subject(analyzer):
     got = analysed(analyzer, "Jane Smith filed a claim in May, alleging that she was dismissed unfairly.",
                    "Acme opened a plant, saying it would hire locally.")
