@@ -15,7 +15,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 23
+ANALYSIS_VERSION = 24
 
 
 def _import_spacy() -> Any:
@@ -196,18 +196,17 @@ class Analyzer:
         for s, doc in zip(records.sentences, parsed):
             by_passage.setdefault(s.passage_id, []).append((s, doc))
         done: dict[str, Sentence] = {}
-        subject: list[Attribution] = []  # carried from passage to passage (see _passage)
+        thread = _Thread()
         for pid, items in by_passage.items():
-            for s in self._passage(passages[pid], sorted(items, key=lambda x: x[0].index), subject):
+            for s in self._passage(passages[pid], sorted(items, key=lambda x: x[0].index), thread):
                 done[s.id] = s
         return DocumentRecords(records.doc_id, records.passages, tuple(done[s.id] for s in records.sentences))
 
     def _passage(self, passage: Passage, items: list[tuple[Sentence, Any]],
-                 subject: list[Attribution] | None = None) -> Iterator[Sentence]:
-        """The passage's sentences with their mentions and speakers. ``subject``: the last person
-        the document so far named as a sentence's subject (none, or one), which "he" or "she"
-        speaking after narration is; updated as the passage is read."""
-        subject = [] if subject is None else subject
+                 thread: _Thread | None = None) -> Iterator[Sentence]:
+        """The passage's sentences with their mentions and speakers. ``thread``: what the
+        document told before the passage, updated as it is read."""
+        thread = _Thread() if thread is None else thread
         narrator = Attribution(speaker=passage.publisher or passage.title, stance=Stance.REPORTS)
         published = span(passage.date[:10])
         written = published[0] if published else None
@@ -222,6 +221,8 @@ class Analyzer:
                 continue
             quote_open = depth > 0
             own = self._speaker(doc) if self._may_attribute(s.text) else None
+            if isinstance(own, Attribution):
+                own = self._referred(own, doc, thread)
             new_depth = max(depth + sum(step for _, step in quote_events(s.text)), 0)
             if i in closing:
                 # Inside a quotation whose speaker is named where it closes ('"...," X said.')
@@ -233,12 +234,12 @@ class Analyzer:
                     and quote_events(items[i - 1][0].text):
                 # A quotation no one is named for, straight after someone's quoted words: theirs still.
                 attribution = previous.passed_on(carried=True, quote_open=False)
-            elif own == "pronoun" and previous.stance == Stance.REPORTS and subject and _personal_speaker(doc):
+            elif own == "pronoun" and previous.stance == Stance.REPORTS and thread.subject and _personal_speaker(doc):
                 # "Judge X upheld the claim. ... , she wrote.": after narration, "he" or "she"
                 # speaking is the person the passage last made a sentence's subject.
                 stance = next((reporting()[v.lemma_.lower()] for v in _saying_verbs(doc)
                                if v.lemma_.lower() in reporting()), None)
-                attribution = subject[0].passed_on(carried=True, stance=stance or subject[0].stance)
+                attribution = thread.subject.passed_on(carried=True, stance=stance or thread.subject.stance)
             elif own == "pronoun":
                 attribution = previous.passed_on(carried=previous.stance != Stance.REPORTS,
                                                  stance=self._pronoun_stance(doc, previous))
@@ -252,8 +253,7 @@ class Analyzer:
                 opener = None
             depth = new_depth
             previous = attribution
-            if (named := self._named_subject(doc)) is not None:
-                subject[:] = [named]
+            thread.subject = self._named_subject(doc) or thread.subject
             yield replace(s, mentions=mentions, attribution=attribution)
 
     def _closing_speakers(self, items: list[tuple[Sentence, Any]]) -> dict[int, Attribution]:
@@ -321,6 +321,29 @@ class Analyzer:
                     return _claim(self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1],
                                                     reporting()[verb.lemma_.lower()]), verb)
         return None
+
+    def _referred(self, own: Attribution, doc: Any, thread: _Thread) -> Attribution:
+        """A speaker phrase the document has used before for someone, now with "the" alone
+        ("The spokesperson added" after "An Amazon spokesperson said"; "The committee said"
+        after "A Commons committee has written"), is that someone; a noun used for two
+        speakers refers to neither. Other phrases teach the thread their nouns and titles."""
+        span = doc.char_span(own.speaker_start, own.speaker_end, alignment_mode="expand") if own.speaker_end else None
+        if span is None:
+            return own
+        head = span.root
+        if not span.ents and head.pos_ == "NOUN" and [t.lower_ for t in span] == ["the", head.lower_]:
+            label = thread.called.get(head.lemma_.lower())
+            if label and label != own.speaker:
+                party = self.case.party_of(label)
+                stance = Stance(party.asserts) if party is not None and own.stance == Stance.STATES else own.stance
+                return replace(own, speaker=label, stance=stance)
+            return own
+        titles = english().sentence.titles
+        for t in span:
+            if t.pos_ == "NOUN" or t.lower_.strip(".") in titles:
+                noun = t.lemma_.lower() if t.pos_ == "NOUN" else t.lower_.strip(".")
+                thread.called[noun] = own.speaker if thread.called.get(noun, own.speaker) == own.speaker else None
+        return own
 
     def _named_subject(self, doc: Any) -> Attribution | None:
         """The person a sentence names as its main verb's subject, as a speaker ("Employment
@@ -441,6 +464,16 @@ def _may_name(text: str) -> bool:
     need the parse for their names' roles. A filter on cost, not on meaning: the entity
     recogniser decides what is a name."""
     return _CAPITALISED_INSIDE.search(text) is not None
+
+
+@dataclass
+class _Thread:
+    """What a document has told so far that a later sentence's speaker may point back to."""
+
+    subject: Attribution | None = None  # the last person it named as a sentence's subject
+    #: The nouns and titles of its speakers' phrases -> whose ("spokesperson" -> Amazon); None
+    #: where two speakers' phrases used the noun.
+    called: dict[str, str | None] = field(default_factory=dict)
 
 
 def _personal_speaker(doc: Any) -> bool:

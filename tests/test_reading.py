@@ -69,6 +69,21 @@ def test_attribute_he_or_she_after_narration_to_the_person_last_made_a_subject(a
     assert labels(alone)[1][0] == "Daily Wire"
 
 
+def test_attribute_definite_speaker_phrase_to_whom_the_document_called_so(analyzer):
+    """"The spokesperson added" after "An Acme spokesperson said" is Acme; "the committee"
+    after "A Senate committee has written" is that committee; a noun two speakers were called by
+    refers to neither."""
+    got = analysed(analyzer, "An Acme spokesperson said the sales were lawful.",
+                   "The spokesperson added: \"We will answer fully.\"",
+                   "A Senate committee has written to Acme demanding answers.",
+                   "The committee said it may call Acme executives.")
+    assert labels(got)[1][0] == "Acme" and labels(got)[3][0] == labels(got)[2][0] == "Senate"
+    both = analysed(analyzer, "An Acme spokesperson said the sales were lawful.",
+                    "A Zentrix spokesperson said it never bought anything.",
+                    "The spokesperson added that the talks had ended.")
+    assert labels(both)[2][0] not in ("Acme", "Zentrix")
+
+
 def test_attribute_participle_of_saying_to_its_verbs_subject(analyzer):
     got = analysed(analyzer, "Jane Smith filed a claim in May, alleging that she was dismissed unfairly.",
                    "Acme opened a plant, saying it would hire locally.")
