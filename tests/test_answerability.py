@@ -401,6 +401,19 @@ def test_ask_about_a_thing_the_sources_never_speak_of_is_declined(assistant):
     assert not assistant.ask("How did Forrest describe the police ban?").abstained
 
 
+def test_ask_about_a_name_one_of_whose_words_the_sources_never_use_is_declined(assistant):
+    """"The 2022 FIFA World Cup" shares "world" and "2022" with the sources, not the name: a
+    question about it is declined; a name the sources use whole is answered."""
+    assert assistant.ask("Who won the 2022 FIFA World Cup?").abstained
+    assert not assistant.ask("What did Amazon Web Services say about the allegations?").abstained
+
+
+def test_ask_who_short_answer_is_never_the_person_the_question_names_by_surname(assistant):
+    """"Who is representing Forrest?" is not answered "Charles Forrest"."""
+    for question in ("Who is representing Forrest at the tribunal?", "Who did Forrest report his concerns to?"):
+        assert "Forrest" not in (assistant.ask(question).short or ""), question
+
+
 def test_ask_two_questions_in_one_message_answers_each(assistant):
     answer = assistant.ask("Who is the whistleblower? When did he file his claim?")
     assert not answer.abstained and "Forrest" in answer.answer and "June 2024" in answer.answer

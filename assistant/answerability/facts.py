@@ -190,6 +190,8 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: 
         ts = snap.lexicon.terms(m.text)
         if not ts or set(ts) <= asked or bool(m.value and m.value in frame.text) or initials(m.text) in written:
             return True
+        if m.label == "PERSON" and ts[-1] in asked:
+            return True  # a person the question names by surname ("Forrest" for "Charles Forrest")
         return len(ts) > 1 and ts[-1] in restated and bool(set(ts[:-1]) & restated)
 
     # A name the question gives is who the event is about, not its answer; a date it gives is

@@ -67,14 +67,16 @@ class QuestionFacts:
 
 def unseen_names(question: str, lexicon: Lexicon, vocabulary: set[str]) -> list[str]:
     """Names in the question (capitalised phrases, not a sentence's first word) the sources never
-    mention."""
+    mention: one of whose words (titles and one-letter words aside) the sources never use ("the
+    2022 FIFA World Cup" is not mentioned because "world" is)."""
     out = []
+    skip = {"of", "the", "i"} | english().sentence.titles
     for sentence in _SENTENCE.split(question):
         body = sentence.lstrip("¿¡\"'“‘( ")
         first = re.match(r"\S+", body)
         for m in _NAME.finditer(body, first.end() if first else 0):
-            ws = [w.removesuffix("'s") for w in words(m.group(1)) if w not in ("of", "the", "i")]
-            if ws and not any(lexicon.seen(w, vocabulary) for w in ws):
+            ws = [w.removesuffix("'s") for w in words(m.group(1)) if w not in skip and len(w) > 1]
+            if ws and not all(lexicon.seen(w, vocabulary) for w in ws):
                 out.append(m.group(1))
     return out
 
