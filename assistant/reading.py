@@ -439,7 +439,10 @@ def _speaker(doc: Any) -> str:
         return doc[t.left_edge.i: t.i + 1].text  # the name and what stands before it, not a clause after
     for t in doc:
         if t.pos_ == "VERB" and t.lemma_.lower() in _speaking():
-            if any(c.dep_ == "auxpass" for c in t.children):
+            # passive, also where the parser hung the participle on the question's "is" ("Which
+            # sanctions is Amazon accused of breaching?": Amazon is accused, not accusing)
+            if any(c.dep_ == "auxpass" for c in t.children) or \
+                    (t.tag_ == "VBN" and t.head.lemma_ == "be" and t.head.i < t.i):
                 # "What is X called?", "How is X described by Y?": X is what is said of; the
                 # speaker, if any, is the agent
                 agent = next((o for c in t.children if c.dep_ == "agent" for o in c.children if o.dep_ == "pobj"), None)

@@ -244,6 +244,7 @@ def test_read_question_what_it_asks_for(reader, question, asks, focus):
     ("When did the plant open?", "", False),
     ("What is the Acme product in this dispute called?", "", False),  # passive: the name of it
     ("How is Acme described by Smith?", "Smith", False),  # passive with an agent: the agent's words
+    ("Which sanctions is Acme Corp accused of breaching?", "", True),  # Acme is accused, not accusing
 ])
 def test_read_question_whose_words_it_asks_for(reader, question, speaker, alleged):
     frame = reader.read(question)
