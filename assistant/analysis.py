@@ -236,9 +236,9 @@ class Analyzer:
                 attribution = previous.passed_on(carried=True, quote_open=False)
             elif own == "pronoun" and previous.stance == Stance.REPORTS and thread.subject and _personal_speaker(doc):
                 # "Judge X upheld the claim. ... , she wrote.": after narration, "he" or "she"
-                # speaking is the person the passage last made a sentence's subject.
-                stance = next((reporting()[v.lemma_.lower()] for v in _saying_verbs(doc)
-                               if v.lemma_.lower() in reporting()), None)
+                # speaking is the person the document last made a sentence's subject.
+                verb = _saying_verb(doc)
+                stance = reporting()[verb.lemma_.lower()] if verb is not None else None
                 attribution = thread.subject.passed_on(carried=True, stance=stance or thread.subject.stance)
             elif own == "pronoun":
                 attribution = previous.passed_on(carried=previous.stance != Stance.REPORTS,
@@ -385,10 +385,10 @@ class Analyzer:
         return replace(own, speaker=previous.speaker) if unowned else own
 
     def _pronoun_stance(self, doc: Any, previous: Attribution) -> Stance:
-        verb = next((v.lemma_.lower() for v in _saying_verbs(doc) if v.lemma_.lower() in reporting()), "")
-        if not verb:
+        verb = _saying_verb(doc)
+        if verb is None:
             return previous.stance  # "It has not sold ...": the speaker goes on as before
-        return reporting()[verb] or Stance.STATES
+        return reporting()[verb.lemma_.lower()] or Stance.STATES
 
     def _attribution(self, span: Any, stance: Stance | None) -> Attribution:
         return replace(self._speaker_label(span, stance), speaker_start=span.start_char, speaker_end=span.end_char)
@@ -478,8 +478,13 @@ class _Thread:
 
 def _personal_speaker(doc: Any) -> bool:
     """Whether the sentence's verb of saying has "he" or "she" for its subject."""
-    verb = next((v for v in _saying_verbs(doc) if v.lemma_.lower() in reporting()), None)
+    verb = _saying_verb(doc)
     return verb is not None and any(c.dep_ in _SUBJECTS and c.lower_ in ("he", "she") for c in verb.children)
+
+
+def _saying_verb(doc: Any) -> Any | None:
+    """The sentence's first verb of saying, in the order of :func:`_saying_verbs`, or None."""
+    return next((v for v in _saying_verbs(doc) if v.lemma_.lower() in reporting()), None)
 
 
 def _saying_verbs(doc: Any) -> list[Any]:
@@ -506,7 +511,8 @@ def mention_of(ent: Any, written: date | None = None) -> Mention:
         event = event_of(ent)
         return Mention(text, label, normalise(text, written), event, str(RoleKind.EVENT) if event else "",
                        event_words=event_words_of(ent))
-    return Mention(text, label, "", *(role_of(ent, english().reporting.states) if label in ROLE_LABELS else ("", "")), title=title,
+    role = role_of(ent, english().reporting.states) if label in ROLE_LABELS else ("", "")
+    return Mention(text, label, "", *role, title=title,
                    group=group_of(ent), event_words=event_words_of(ent),
                    clause=clause_of(ent) if label in TITLED_LABELS else "",
                    acts=acts(ent, english().sentence.titles))

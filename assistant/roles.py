@@ -13,6 +13,7 @@ saying ("X said in a statement" tells what X did, not what X is).
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 #: The longest role, in words.
@@ -43,9 +44,9 @@ def role_of(ent: Any, saying: frozenset[str] = frozenset()) -> tuple[str, str]:
     root = ent.root
     # "British police": the group an adjective of nationality qualifies stands for it.
     subject = root.head if ent.label_ == "NORP" and root.dep_ == "amod" and root.head.pos_ in _NOUNS else root
-    for phrase, kind in ((_apposition(ent, subject), RoleKind.APPOSITION),
-                         (_descriptor(ent, subject), RoleKind.DESCRIPTOR),
-                         (_predicate(ent, subject, saying), RoleKind.PREDICATE)):
+    for find, kind in ((_apposition, RoleKind.APPOSITION), (_descriptor, RoleKind.DESCRIPTOR),
+                       (partial(_predicate, saying=saying), RoleKind.PREDICATE)):
+        phrase = find(ent, subject)
         if phrase:
             return phrase, str(kind)
     return "", ""
@@ -142,7 +143,8 @@ def _descriptor(ent: Any, subject: Any) -> str:
     is in apposition to, or (where the parser took the name for something else) the common
     noun right before it."""
     doc = ent.doc
-    set_off = subject.dep_ == "appos" or (subject.dep_ == "npadvmod" and ent.start > 0 and doc[ent.start - 1].text == ",")
+    set_off = subject.dep_ == "appos" or (subject.dep_ == "npadvmod" and ent.start > 0
+                                          and doc[ent.start - 1].text == ",")
     if set_off and subject.head.i < ent.start and (noun := _described_noun(subject.head, ent)) is not None:
         # the noun's own modifiers up to the name: "a former sanctions officer at AWS, Name,"
         after = [t for right in noun.rights if right.dep_ == "prep" and right.i < ent.start
