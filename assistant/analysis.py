@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 24
+ANALYSIS_VERSION = 25
 
 
 def _import_spacy() -> Any:
@@ -225,9 +225,11 @@ class Analyzer:
                 own = self._referred(own, doc, thread)
             new_depth = max(depth + sum(step for _, step in quote_events(s.text)), 0)
             if i in closing:
-                # Inside a quotation whose speaker is named where it closes ('"...," X said.')
-                attribution = replace(own, quote_open=quote_open) if own == closing[i] \
-                    else closing[i].passed_on(carried=True, quote_open=quote_open)
+                # Inside a quotation whose speaker is named where it closes ('"...," X said.'):
+                # that speaker, the phrase read as it is read in the closing sentence itself
+                said_by = self._referred(*closing[i], thread)
+                attribution = replace(own, quote_open=quote_open) if own == said_by \
+                    else said_by.passed_on(carried=True, quote_open=quote_open)
             elif quote_open and opener is not None:
                 attribution = opener.passed_on(carried=True, quote_open=True)
             elif own is None and opens_quote(s.text) and previous.stance != Stance.REPORTS \
@@ -256,12 +258,13 @@ class Analyzer:
             thread.subject = self._named_subject(doc) or thread.subject
             yield replace(s, mentions=mentions, attribution=attribution)
 
-    def _closing_speakers(self, items: list[tuple[Sentence, Any]]) -> dict[int, Attribution]:
+    def _closing_speakers(self, items: list[tuple[Sentence, Any]]) -> dict[int, tuple[Attribution, Any]]:
         """Sentences of a quotation that opens at a sentence's start and runs over several
         sentences, whose speaker is named only after it closes ('"... . ...," X said.'): their
-        index -> that speaker. (What the quotation's first sentence says would otherwise be
-        read as the speaker's own words: '"X told the world ...' is not X speaking.)"""
-        out: dict[int, Attribution] = {}
+        index -> that speaker, with the parse of the sentence naming it. (What the quotation's
+        first sentence says would otherwise be read as the speaker's own words: '"X told the
+        world ...' is not X speaking.)"""
+        out: dict[int, tuple[Attribution, Any]] = {}
         depth, start = 0, None
         for i, (s, doc) in enumerate(items):
             events = quote_events(s.text)
@@ -272,7 +275,7 @@ class Analyzer:
                 if i > start:
                     speaker = self._speaker(doc)
                     if isinstance(speaker, Attribution):
-                        out.update(dict.fromkeys(range(start, i + 1), speaker))
+                        out.update(dict.fromkeys(range(start, i + 1), (speaker, doc)))
                 start = None
         return out
 

@@ -78,6 +78,10 @@ def test_attribute_definite_speaker_phrase_to_whom_the_document_called_so(analyz
                    "A Senate committee has written to Acme demanding answers.",
                    "The committee said it may call Acme executives.")
     assert labels(got)[1][0] == "Acme" and labels(got)[3][0] == labels(got)[2][0] == "Senate"
+    # the same where the phrase closes a quotation of several sentences
+    quoted = analysed(analyzer, "An Acme spokesperson said the sales were lawful.",
+                      "\"We sold nothing to Zentrix.", "We will answer fully,\" the spokesperson said.")
+    assert [label[0] for label in labels(quoted)] == ["Acme", "Acme", "Acme"]
     both = analysed(analyzer, "An Acme spokesperson said the sales were lawful.",
                     "A Zentrix spokesperson said it never bought anything.",
                     "The spokesperson added that the talks had ended.")
