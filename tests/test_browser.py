@@ -188,6 +188,18 @@ def test_browser_copy_answer_plain_text_and_open_cited_sentence(browser, hostile
     ask_in_page(page, "Where is the shell company based?")
     wait_final_answer(page, 2)
     expect(page.locator("#passage-view")).to_have_class("empty")  # the panel belonged to the first answer
+    # A marker of an earlier answer clicked as a new answer arrives keeps its passage.
+    page.evaluate("""() => { const obs = new MutationObserver(() => {
+        if (document.querySelectorAll('#chat .answer-block').length < 3) return;
+        obs.disconnect();
+        document.querySelector('#chat a.cite').click();
+        window.clickedDuringAnswer = true; });
+      obs.observe(document.querySelector('#chat'), {childList: true, subtree: true}); }""")
+    ask_in_page(page, "Who is the whistleblower?")
+    wait_final_answer(page, 3)
+    page.wait_for_function("window.clickedDuringAnswer === true")
+    page.wait_for_timeout(500)  # past the page script's look at the new answer
+    expect(page.locator("#passage-view")).not_to_have_class("empty")
     assert errors == []
     page.context.close()
 

@@ -40,7 +40,13 @@
     v.textContent = v.dataset.empty || '';
     delete v.dataset.n;
     delete v.dataset.turn;
+    delete v.dataset.newest;
     document.querySelectorAll('a.cite.active').forEach((x) => x.classList.remove('active'));
+  }
+
+  function newestTurn() {
+    const blocks = document.querySelectorAll('#chat .answer-block');
+    return blocks.length ? blocks[blocks.length - 1].dataset.turn || '' : '';
   }
 
   function citationFor(a) {
@@ -69,6 +75,7 @@
     v.replaceChildren(...Array.from((full || li).cloneNode(true).childNodes), close);
     v.dataset.n = a.dataset.n;
     v.dataset.turn = a.dataset.turn;
+    v.dataset.newest = newestTurn();
     document.querySelectorAll('a.cite.active').forEach((x) => x.classList.remove('active'));
     a.classList.add('active');
     if (!narrow()) v.scrollIntoView({block: 'nearest', behavior: 'smooth'});
@@ -231,9 +238,12 @@
       if (!seen.has(turn)) {
         seen.set(turn, Date.now());
         pinUntil = Date.now() + PIN_MS;
-        // The panel belongs to the answer whose marker opened it: a new answer clears it.
+        // The panel belongs to the answer whose marker opened it: an answer newer than the
+        // newest on the page when it opened clears it. (Not "any answer but its own": a marker
+        // of an earlier answer clicked while the new one streams, or before this script has
+        // seen it final, keeps its passage.)
         const v = view();
-        if (v && v.dataset.turn && v.dataset.turn !== turn) resetPanel();
+        if (v && v.dataset.turn && v.dataset.newest !== turn) resetPanel();
       }
       if (Date.now() - seen.get(turn) > PIN_MS) return; // the reader's scrolling is theirs
     }
