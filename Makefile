@@ -49,7 +49,7 @@ test:
 	@data=$$(mktemp -d); \
 	$(VENV)/bin/chroma run --path $$data --host 127.0.0.1 --port $(CHROMA_TEST_PORT) >$$data.log 2>&1 & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; rm -rf $$data $$data.log' EXIT; \
-	CASE_TEST_CHROMA_PORT=$(CHROMA_TEST_PORT) $(PY) -m pytest
+	CASE_TEST_CHROMA_PORT=$(CHROMA_TEST_PORT) $(PY) -m pytest -n 2
 
 # The inner loop: the tests that need neither the model nor a server (under a minute).
 test-fast: $(STAMP)
