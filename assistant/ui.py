@@ -134,11 +134,16 @@ def build_ui(assistant: Assistant, admin: bool = False,
     feedback = FeedbackLog(settings.feedback_file, settings.feedback_max_bytes, settings.feedback_backups)
     feedback_limit = ClientLimit(settings.feedback_per_minute, 60)
 
+    def take_question(question: str) -> tuple[str, str]:
+        # The box empties as the question is sent: what the reader types next, even while this
+        # answer is worked out, stays in it.
+        return "", question if isinstance(question, str) else ""
+
     def respond(question: str, turns: list[Turn]) -> Iterator[tuple]:
-        question = (question or "").strip() if isinstance(question, str) else ""
+        question = question.strip()
         if not question:
             gr.Info("Type a question about the case first, or pick an example.")
-            yield gr.update(), gr.update(), turns, gr.update()
+            yield gr.update(), turns, gr.update()
             return
         try:
             answer = assistant.ask(question, history_of(turns))
@@ -146,18 +151,18 @@ def build_ui(assistant: Assistant, admin: bool = False,
             if exc.about_server:
                 log.error("chat: %s", exc)
             gr.Warning(exc.client_message)
-            yield gr.update(), gr.update(), turns, gr.update()
+            yield gr.update(), turns, gr.update()
             return
         turn = len(turns)
         shown = chat_of(turns) + [{"role": "user", "content": safe_text(question)}]
         total = len(answer.answer.split())
         for n in range(STREAM_WORDS, total, STREAM_WORDS):
             partial = shown + [{"role": "assistant", "content": answer_html(answer, turn, words=n)}]
-            yield "", gr.update(value=partial, **STREAMING), turns, gr.update()
+            yield gr.update(value=partial, **STREAMING), turns, gr.update()
             time.sleep(STREAM_PAUSE)
         turns = turns + [Turn(question, answer)]
         final = shown + [{"role": "assistant", "content": answer_html(answer, turn)}]
-        yield "", gr.update(value=final, **FINISHED), turns, render_sources(assistant, turns)
+        yield gr.update(value=final, **FINISHED), turns, render_sources(assistant, turns)
 
     def on_feedback(data: gr.LikeData, turns: list[Turn], request: gr.Request) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -210,6 +215,7 @@ def build_ui(assistant: Assistant, admin: bool = False,
         if signed_in:
             gr.Markdown(SIGN_OUT, elem_id="sign-out", **RAW_HTML)
         turns = gr.State([])
+        asked = gr.State("")  # the question sent, held from the box until its turn
         with gr.Tab("Chat", elem_id="tab-chat"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=320):
@@ -271,11 +277,15 @@ def build_ui(assistant: Assistant, admin: bool = False,
 
         # The UI's events are private (the page calls them; no client library does): the one
         # API endpoint is /ask, below.
-        for trigger in (question.submit, send.click):
-            trigger(respond, [question, turns], [question, chat, turns, sources],
-                    concurrency_limit=settings.ui_concurrency, api_visibility="private")
-        chat.example_select(pick_example, None, question, api_visibility="private").then(
-            respond, [question, turns], [question, chat, turns, sources],
+        # A question sent before the last answer is final (its thumbs show a moment before the
+        # event ends) is answered after it: Gradio's default for a submit ("once") drops it. Enter
+        # and Send are one event, so neither runs beside the other on the same turns.
+        gr.on([question.submit, send.click], take_question, question, [question, asked],
+              show_progress="hidden", api_visibility="private").then(
+            respond, [asked, turns], [chat, turns, sources], trigger_mode="always_last",
+            concurrency_limit=settings.ui_concurrency, api_visibility="private")
+        chat.example_select(pick_example, None, asked, api_visibility="private").then(
+            respond, [asked, turns], [chat, turns, sources], trigger_mode="always_last",
             concurrency_limit=settings.ui_concurrency, api_visibility="private")
         chat.like(on_feedback, turns, None, api_visibility="private")
         for trigger in (new.click, chat.clear):

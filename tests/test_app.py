@@ -133,7 +133,8 @@ def test_gradio_api_info_lists_only_ask(case_server):
     from gradio_client import Client
 
     client = Client(case_server.url, verbose=False)
-    for name in ("/respond", "/respond_1", "/on_feedback", "/new_conversation", "/start_over", "/pick_example"):
+    for name in ("/respond", "/respond_1", "/take_question", "/on_feedback", "/new_conversation", "/start_over",
+                 "/pick_example"):
         with pytest.raises(ValueError):
             client.predict("hi", api_name=name)
     assert httpx.post(case_server.url + "/gradio_api/call/ask", json={"data": ["Who?", []]}, timeout=30).status_code == 404

@@ -22,29 +22,41 @@ def feedback_lines(base) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def ask_and_watch(page, question: str, answers: int) -> list[tuple[int, int]]:
-    """Ask, then poll until the ``answers``-th answer is final (its thumbs shown); returns the
-    (answers on the page, thumbs-up buttons) states seen meanwhile."""
-    ask_in_page(page, question)
+def watch(page, answers: int, final: bool = True) -> list[tuple[int, int]]:
+    """Poll until the ``answers``-th answer is final (its thumbs shown), or with ``final=False`` until
+    it is on the page at all; returns the (answers on the page, thumbs-up buttons) states seen."""
     seen = []
     for _ in range(1500):
         state = (page.locator("#chat .bot").count(), page.locator(LIKE).count())
         seen.append(state)
-        if state[1] >= answers:
+        if state[1 if final else 0] >= answers:
             return seen
         page.wait_for_timeout(10)
-    raise AssertionError(f"answer {answers} never finished: {seen[-5:]}")
+    raise AssertionError(f"answer {answers} never {'finished' if final else 'started'}: {seen[-5:]}")
+
+
+def ask_and_watch(page, question: str, answers: int) -> list[tuple[int, int]]:
+    ask_in_page(page, question)
+    return watch(page, answers)
 
 
 def test_browser_session_views_clear_and_own_origin_only(browser, hostile_server):
     url, base = hostile_server
     page, errors, requests = open_page(browser, url, 1280, 800)
 
-    # Three questions. While an answer streams, no message offers copy or thumbs.
-    for n, question in enumerate(QUESTIONS, start=1):
-        seen = ask_and_watch(page, question, n)
-        if n > 1:
-            assert any(bots == n and likes < n for bots, likes in seen), seen
+    # Three questions. While an answer streams, no message offers copy or thumbs; a question sent
+    # before an answer is final is answered after it, not dropped.
+    ask_and_watch(page, QUESTIONS[0], 1)
+    ask_in_page(page, QUESTIONS[1])
+    seen = watch(page, 2, final=False)
+    ask_in_page(page, QUESTIONS[2])
+    assert page.locator(LIKE).count() < 2  # answer 2 was not final when the third question went
+    seen += watch(page, 3)
+    for n in (2, 3):
+        assert any(bots == n and likes < n for bots, likes in seen), seen
+    asked = page.locator("#chat .user-row")
+    assert [asked.nth(i).inner_text().strip() for i in range(asked.count())] == QUESTIONS
+    assert page.locator("#question textarea").input_value() == ""
     like, dislike = page.evaluate("""() => ['Like', 'Dislike'].map((l) => {  // at one moment: the chat may scroll
       const r = [...document.querySelectorAll(`#chat button[aria-label='${l}']`)].pop().getBoundingClientRect();
       return {x: r.x, y: r.y}; })""")

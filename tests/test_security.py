@@ -86,6 +86,16 @@ def _events(client: httpx.Client) -> dict[str, int]:
     return events
 
 
+def _ask(client: httpx.Client, question: str, session: str) -> list[dict]:
+    """A question as the page sends it: the box's submit, then the answer event it triggers;
+    the answer event's messages."""
+    config = client.get("/config").json()
+    take = _events(client)["question.submit"]
+    answer = next(d["id"] for d in config["dependencies"] if d.get("trigger_after") == take)
+    run_event(client, take, [question], session=session)
+    return run_event(client, answer, [None, None], session=session)[1]
+
+
 # --------------------------------------------------------------------------- 1. no file through the chat
 
 
@@ -129,11 +139,10 @@ def test_chat_still_answers_from_server_side_state(open_server):
     """The conversation lives on the server: a follow-up reads the earlier turn from session
     state although the client sends only its question."""
     with open_server.client() as client:
-        ask = _events(client)["question.submit"]
         session = uuid.uuid4().hex[:11]
-        run_event(client, ask, ["Who is the whistleblower?", None], session=session)
-        _, messages = run_event(client, ask, ["When did he file his claim?", None], session=session)
-        chat = messages[-1]["output"]["data"][1]
+        _ask(client, "Who is the whistleblower?", session)
+        messages = _ask(client, "When did he file his claim?", session)
+        chat = messages[-1]["output"]["data"][0]
         chat = chat["value"] if isinstance(chat, dict) else chat  # an update (buttons back on) or the value
         assert len(chat) == 4 and "June 2024" in json.dumps(chat[-1])
 
@@ -266,7 +275,7 @@ def test_feedback_capped_per_client(open_server):
     with open_server.client() as client:
         events = _events(client)
         session = uuid.uuid4().hex[:11]
-        run_event(client, events["question.submit"], ["Where is the shell company based?", None], session=session)
+        _ask(client, "Where is the shell company based?", session)
         notes = []
         for _ in range(FEEDBACK_PER_MINUTE + 3):
             _, messages = run_event(client, events["chat.like"], [None], session=session,
