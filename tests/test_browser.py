@@ -160,13 +160,15 @@ def test_browser_copy_answer_plain_text_and_open_cited_sentence(browser, hostile
     assert order == ["Like", "Dislike"], order
 
     page.bring_to_front()
-    page.locator('#chat button[aria-label="Copy message"]').last.click()
+    copy = page.locator('#chat button[aria-label="Copy message"]').last
+    copy.click()
+    expect(copy).to_have_attribute("data-copied", "1")  # the page's copy ran and said it succeeded
     copied = ""
-    for _ in range(100):  # the copy is written asynchronously
+    for _ in range(250):  # the clipboard is read asynchronously
         copied = page.evaluate("navigator.clipboard.readText()")
         if copied:
             break
-        page.wait_for_timeout(20)
+        page.wait_for_timeout(40)
     assert "<" not in copied and "&#" not in copied
     assert "former AWS employee" in copied and "[1]" in copied
     # Each sentence keeps its speaker in words, outside the quotation marks.
