@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # imported for types only: the index package imports this mod
     from .index.records import Mention, Passage, Sentence
 
 from .english import english
-from .roles import RoleKind
+from .roles import PLACE_LABELS, RoleKind
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,8 @@ _TEMPORAL = ("after", "following", "since")
 _DATE_PREPOSITIONS = r"(?:in|on|at|during|by|from|between|until|through|throughout|around|of|early|late|mid)"
 _DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "our", "this", "that", "these", "those"}
 _PREPOSITIONS = {"of", "to", "in", "on", "for", "with", "by", "at", "from", "into", "against", "about", "and", "or"}
-_ENTITY_LABELS = {"PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "FAC": "place",
-                  "PRODUCT": "product", "NORP": "group"}
+_ENTITY_LABELS = {"PERSON": "person", "ORG": "organisation", "PRODUCT": "product", "NORP": "group",
+                  **dict.fromkeys(PLACE_LABELS, "place")}
 _MAX_WORDS = 12
 
 

@@ -19,13 +19,15 @@ from typing import Any
 #: The longest role, in words.
 ROLE_WORDS = 12
 
+#: spaCy's labels of a name that is a place (a country or city, a region, a building).
+PLACE_LABELS = ("GPE", "LOC", "FAC")
+
 #: Dependents that start another clause or an aside: a role phrase stops before them.
 _ASIDE = frozenset({"advcl", "acl", "relcl", "punct", "mark", "ccomp", "parataxis", "appos", "dep", "meta",
                     "intj", "discourse"})
 #: Dependents of the verb that are not what the subject did (its subject, a second clause).
 _NOT_PREDICATE = _ASIDE | {"nsubj", "nsubjpass", "csubj", "csubjpass", "expl", "cc", "conj"}
 _NOUNS = ("NOUN",)
-_PLACES = ("GPE", "LOC", "FAC")
 _VERBS = ("VERB", "AUX")
 
 
@@ -171,7 +173,7 @@ def _described_noun(head: Any, ent: Any) -> Any | None:
     tribunal.)"""
     if not head.ent_type_ and head.pos_ in (*_NOUNS, "PROPN"):
         return head
-    if head.ent_type_ == ent.label_ or ent.label_ in _PLACES:
+    if head.ent_type_ == ent.label_ or ent.label_ in PLACE_LABELS:
         return None
     owner = head.head.head if head.dep_ == "pobj" and head.head.dep_ == "prep" else None
     if owner is not None and owner.i < head.i and not owner.ent_type_ and owner.pos_ in (*_NOUNS, "PROPN"):

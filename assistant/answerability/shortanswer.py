@@ -22,6 +22,7 @@ from ..english import english
 from ..index.records import Mention
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
+from ..roles import PLACE_LABELS
 from ..text import words
 from .facts import LABELS, Found, WordMeaning, asks_for_kind, typed_spans
 
@@ -33,7 +34,6 @@ WINDOW = 6
 #: transactions with X through what appeared to be a shell company").
 MEANING_WINDOW = 10
 _TOKEN = re.compile(r"[\w'-]+")
-_PLACES = ("GPE", "LOC")
 
 SHORT_FEATURES: tuple[str, ...] = (
     # the question's words around the phrase: how many, how near the nearest, how close in meaning
@@ -108,7 +108,7 @@ class ShortAnswers:
         phrases, rows = [], []
         for i, (c, fs) in enumerate(zip(sentences, found)):
             text = c.sentence.text
-            places = [m.text for m in c.sentence.mentions if m.label in _PLACES]
+            places = [m.text for m in c.sentence.mentions if m.label in PLACE_LABELS]
             tokens = list(_TOKEN.finditer(text))
             hits = [k for k, t in enumerate(tokens) if set(snap.lexicon.terms(t.group(0))) & asked]
             for f in fs:
@@ -137,9 +137,9 @@ class ShortAnswers:
                     "agree": float(holding[f.value] - 1),
                     "words": float(len(text[f.span[0]:f.span[1]].split())),
                     "position": f.span[0] / max(len(text), 1),
-                    "narrower": float(m is not None and m.label in _PLACES
+                    "narrower": float(m is not None and m.label in PLACE_LABELS
                                       and any(text.startswith(", " + x, f.span[1]) for x in places)),
-                    "broader": float(m is not None and m.label in _PLACES
+                    "broader": float(m is not None and m.label in PLACE_LABELS
                                      and any(text[:f.span[0]].endswith(x + ", ") for x in places)),
                 }
                 phrases.append(Phrase(i, f.span, f.value))
