@@ -244,9 +244,10 @@ class QuestionReader:
                         "why": Asks.REASON}.get(low, Asks.THING)
                 if low == "where" and verb.lemma_.lower() in _w().membership_verbs:
                     asks = Asks.ORGANISATION  # "where did she work": an employer
-                # "who reported it": an outlet; "who did he report his concerns to": a person
+                # "who reported it": an outlet; "who did he report his concerns to", "who runs
+                # Larchmont": a person (an outlet publishes a story, not a name)
                 if low == "who" and verb.lemma_.lower() in _w().source_verbs and not any(
-                        c.lower_ == "to" for c in verb.children):
+                        c.lower_ == "to" or c.pos_ == "PROPN" for c in verb.children):
                     asks = Asks.SOURCE
         wants_name = False
         sort_of = None

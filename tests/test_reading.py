@@ -232,6 +232,8 @@ def test_mentions_hold_entities_dates_and_periods(analyzer):
     ("Why was Smith dismissed?", Asks.REASON, ()),
     ("Who is Jane Smith?", Asks.DEFINITION, ()),
     ("Which outlets reported the story?", Asks.SOURCE, ()),
+    ("Who reported the story?", Asks.SOURCE, ()),
+    ("Who runs Zentrix?", Asks.PERSON, ()),  # an outlet publishes a story, not a name
 ])
 def test_read_question_what_it_asks_for(reader, question, asks, focus):
     frame = reader.read(question)
