@@ -86,6 +86,28 @@ def open_page(browser, url, width, height, dark=False, login: tuple[str, str] | 
     return page, errors, requests
 
 
+#: The chat's last event is running (Gradio's status tracker over the Chatbot) and how far its
+#: list is scrolled.
+_CHAT_STATE = """() => [document.querySelectorAll('#chat .wrap.translucent:not(.hide)').length,
+  (document.querySelector('#chat .bubble-wrap') || {}).scrollTop || 0]"""
+
+
+def settle(page, quiet_ms: int = 500, timeout_ms: int = 15_000) -> None:
+    """Until the chat's event has ended and its list has stopped moving. An answer is on the
+    page before its event ends; Gradio then scrolls the list to its end and the page script
+    brings the question back to the top: a pointer click meanwhile lands on whatever has moved
+    under it (under load, a marker click opened nothing and a copy click copied nothing)."""
+    last, still = None, 0
+    for _ in range(timeout_ms // 50):
+        busy, top = page.evaluate(_CHAT_STATE)
+        still = 0 if busy or top != last else still + 50
+        if still >= quiet_ms:
+            return
+        last = top
+        page.wait_for_timeout(50)
+    raise AssertionError("the chat never settled")
+
+
 def ask_in_page(page, question):
     page.fill("#question textarea", question)
     page.keyboard.press("Enter")

@@ -7,7 +7,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import ARTIFACTS, ask_in_page, open_page
+from browser_support import ARTIFACTS, ask_in_page, open_page, settle
 from servers import PASSWORD, USER, start_app, stop_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -48,6 +48,7 @@ def wait_final_answer(page, count=1):
     """Until ``count`` answers are complete (their cards and markers on the page)."""
     for _ in range(600):
         if page.locator("#chat .answer-block[data-final]").count() >= count:
+            settle(page)
             return
         page.wait_for_timeout(20)
     raise AssertionError("no complete answer")
@@ -134,8 +135,7 @@ def test_browser_copy_answer_plain_text_and_open_cited_sentence(browser, hostile
     page, errors, _ = open_page(browser, url, 1280, 560)  # a chat box too short for the answer
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
     ask_in_page(page, "Who is the whistleblower?")
-    wait_final_answer(page)
-    page.wait_for_timeout(500)  # past Gradio's own scroll to the bottom
+    wait_final_answer(page)  # and past Gradio's own scroll to the bottom
     assert page.evaluate("document.querySelector('#chat .bubble-wrap').scrollTop") > 0  # it did overflow
     # The question stays at the top, its answer right under it from its first line.
     assert abs(page.evaluate(ANSWER_TOP_JS, True)) <= 8, "the question is not kept at the top"
@@ -210,7 +210,7 @@ def test_browser_hostile_source_shown_as_text(browser, hostile_server):
     url, _ = hostile_server
     page, errors, requests = open_page(browser, url, 1280, 800)
     ask_in_page(page, "What did the ombudsman office file about Amazon Rekognition tampering?")
-    page.wait_for_selector("#chat a.cite")
+    wait_final_answer(page)
     page.locator("#chat a.cite").first.click()
     page.locator("#passages mark").first.wait_for()
     page.get_by_role("tab", name="Sources").click()

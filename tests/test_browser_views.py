@@ -8,7 +8,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import ARTIFACTS, ask_in_page, open_page
+from browser_support import ARTIFACTS, ask_in_page, open_page, settle
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -66,11 +66,9 @@ def test_browser_session_views_clear_and_own_origin_only(browser, hostile_server
     assert len(page.locator("#question textarea").input_value()) == 2000
     page.fill("#question textarea", "")
 
-    # A marker of the first answer opens its passage in the panel. Clicked on the element itself:
-    # a pointer click at its place can land elsewhere while Gradio scrolls the list to the newest
-    # answer as the third event ends (seen once under two workers); test_browser clicks markers
-    # with the pointer.
-    page.locator("#chat a.cite").first.dispatch_event("click")
+    # A marker of the first answer opens its passage in the panel.
+    settle(page)
+    page.locator("#chat a.cite").first.click()
     page.wait_for_selector("#passages #passage-view:not(.empty)")
 
     # Every tab.
