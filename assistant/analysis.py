@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 25
+ANALYSIS_VERSION = 26
 
 
 def _import_spacy() -> Any:
@@ -310,8 +310,7 @@ class Analyzer:
                 subj = subjects[0]
                 if subj.pos_ == "PRON" and subj.lower_ in _PRONOUNS:
                     return "pronoun"
-                return _claim(self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1],
-                                                reporting()[verb.lemma_.lower()]), verb)
+                return _claim(self._attribution(_subject_span(subj, verb), reporting()[verb.lemma_.lower()]), verb)
             # "Forrest filed a lawsuit ..., alleging that he was unfairly dismissed": a
             # participle of saying takes its subject from the verb it hangs on.
             subjects = [c for c in root.children if c.dep_ in _SUBJECTS]
@@ -321,8 +320,8 @@ class Analyzer:
                     subj = subjects[0]
                     if subj.pos_ == "PRON":
                         return "pronoun" if subj.lower_ in _PRONOUNS else None
-                    return _claim(self._attribution(doc[subj.left_edge.i: subj.right_edge.i + 1],
-                                                    reporting()[verb.lemma_.lower()]), verb)
+                    return _claim(self._attribution(_subject_span(subj, root), reporting()[verb.lemma_.lower()]),
+                                  verb)
         return None
 
     def _referred(self, own: Attribution, doc: Any, thread: _Thread) -> Attribution:
@@ -418,6 +417,20 @@ class Analyzer:
             label = " ".join(words)
             label = label[:1].upper() + label[1:]
         return Attribution(label, stance or Stance.STATES)
+
+
+def _subject_span(subj: Any, verb: Any) -> Any:
+    """The subject's words, with a prepositional aside between it and its verb set off by commas:
+    "Fenella Stroud KC, for Amazon, argued" is Amazon's counsel speaking as "Tobias Wrenfield KC,
+    for Amazon, told" is (the parser hangs the first "for Amazon" on the verb, the second on the
+    name)."""
+    doc = subj.doc
+    end = subj.right_edge.i + 1
+    between = doc[end:verb.i]
+    if len(between) >= 3 and between[0].text == "," and between[-1].text == "," and between[1].pos_ == "ADP" \
+            and all(t.head.i == verb.i or between.start <= t.head.i < between.end for t in between):
+        end = verb.i - 1
+    return doc[subj.left_edge.i:end]
 
 
 def _claim(attribution: Attribution, verb: Any) -> Attribution:

@@ -47,6 +47,16 @@ def test_attribute_sentences_to_speaker_and_stance(analyzer):
                            ("Acme", "states", True), ("Smith", "alleges", False)]
 
 
+def test_attribute_counsel_for_a_party_to_the_party_however_the_aside_is_parsed(analyzer):
+    """"X KC, for Acme, argued" and "Y KC, for Acme, told the court": a party's counsel speaks
+    for it either way (the parser hangs the first "for Acme" on the verb, the second on the name)."""
+    got = analysed(analyzer,
+                   'Fenella Stroud KC, for Acme, argued that the request was "a fishing expedition" into the affairs of customers.',
+                   'Tobias Wrenfield KC, for Acme, told the court that the original judge had "treated suspicion as proof".',
+                   "Ann Loxley, meanwhile, said the hearing would resume in May.")
+    assert [speaker for speaker, _, _ in labels(got)] == ["Acme", "Acme", "Loxley"]
+
+
 def test_attribute_sentence_to_the_speaker_of_its_aside(analyzer):
     """"Y, she said, Z": who the aside says speaks says all of it, not the sentence's own
     subject (Smith "could not have believed" is no allegation of Smith's)."""
