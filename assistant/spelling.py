@@ -76,6 +76,7 @@ class Speller:
         self.vocabulary = vocabulary
         self.names = names
         self._people = sorted(w for w in (people or []) if w in names)
+        self._person_words = frozenset(self._people)
         self._owners = owners or set()
         self._name_list = sorted(names)
         self._word_list = sorted(vocabulary | english().stopwords | _QUESTION_WORDS)
@@ -99,7 +100,7 @@ class Speller:
         if low in english().casual:  # "whats" -> "what's", "thru" -> "through"
             full = english().casual[low]
             return full[:1].upper() + full[1:] if word[:1].isupper() else full
-        if unmarked and not first and low in self.names and (low in self._people or low not in self.frequency):
+        if unmarked and not first and low in self.names and (low in self._person_words or low not in self.frequency):
             # "where does forrest work now": a question typed without capitals gets a person's
             # name, or a name that is no English word, as the sources write it (the parser reads
             # a lowercase "forrest" as a verb).

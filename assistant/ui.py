@@ -280,13 +280,12 @@ def build_ui(assistant: Assistant, admin: bool = False,
         # A question sent before the last answer is final (its thumbs show a moment before the
         # event ends) is answered after it: Gradio's default for a submit ("once") drops it. Enter
         # and Send are one event, so neither runs beside the other on the same turns.
+        answer_asked = dict(fn=respond, inputs=[asked, turns], outputs=[chat, turns, sources],
+                            trigger_mode="always_last", concurrency_limit=settings.ui_concurrency,
+                            api_visibility="private")
         gr.on([question.submit, send.click], take_question, question, [question, asked],
-              show_progress="hidden", api_visibility="private").then(
-            respond, [asked, turns], [chat, turns, sources], trigger_mode="always_last",
-            concurrency_limit=settings.ui_concurrency, api_visibility="private")
-        chat.example_select(pick_example, None, asked, api_visibility="private").then(
-            respond, [asked, turns], [chat, turns, sources], trigger_mode="always_last",
-            concurrency_limit=settings.ui_concurrency, api_visibility="private")
+              show_progress="hidden", api_visibility="private").then(**answer_asked)
+        chat.example_select(pick_example, None, asked, api_visibility="private").then(**answer_asked)
         chat.like(on_feedback, turns, None, api_visibility="private")
         for trigger in (new.click, chat.clear):
             trigger(start_over, None, [chat, turns, question, sources, passages], api_visibility="private")
