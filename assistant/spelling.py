@@ -9,8 +9,7 @@ real English word from a slip, so a word the reader meant as written is left alo
 - a capitalised word inside the question is a name: one the sources do not know becomes the
   one name of the sources nearest to it ("Forest" -> "Forrest"), never a different name when
   two are as near; in a question typed without capitals, an English word one edit from one
-  person's name is that name ("who is charles forest"), and a person's name, or a name that is
-  no English word, is written as the sources write it ("forrest" -> "Forrest");
+  person's name is that name ("who is charles forest");
 - any other word that is no English word at all becomes the nearest word of the sources (or a
   function word): "polise" -> "police", else the word of the sources it starts ("recog" ->
   "recognition"), else the nearest English word ("represnts"); of several as near, a word of
@@ -76,7 +75,6 @@ class Speller:
         self.vocabulary = vocabulary
         self.names = names
         self._people = sorted(w for w in (people or []) if w in names)
-        self._person_words = frozenset(self._people)
         self._owners = owners or set()
         self._name_list = sorted(names)
         self._word_list = sorted(vocabulary | english().stopwords | _QUESTION_WORDS)
@@ -100,11 +98,6 @@ class Speller:
         if low in english().casual:  # "whats" -> "what's", "thru" -> "through"
             full = english().casual[low]
             return full[:1].upper() + full[1:] if word[:1].isupper() else full
-        if unmarked and not first and low in self.names and (low in self._person_words or low not in self.frequency):
-            # "where does forrest work now": a question typed without capitals gets a person's
-            # name, or a name that is no English word, as the sources write it (the parser reads
-            # a lowercase "forrest" as a verb).
-            return self.names[low]
         if len(low) < MIN_LENGTH or low in self.vocabulary or low in _QUESTION_WORDS or "'" in low:
             return word
         if low[-1] == "s" and low[:-1] in self._owners:

@@ -242,20 +242,6 @@ def test_correct_slips_in_questions_typed_without_capitals():
     assert speller.correct("What did smith file?") == "What did smith file?"  # capitals used: a word
 
 
-def test_correct_names_typed_without_capitals_to_the_sources_casing():
-    """"where does smyth work": the parser reads a lowercase name as a verb, so a person's name,
-    or a name that is no English word, is written as the sources write it; a word that names a
-    thing and is English too stays a word, and so does every word of a question with capitals."""
-    from assistant.spelling import Speller
-
-    speller = Speller({"smyth", "zentrix", "times", "work"}, {"smyth": "Smyth", "zentrix": "Zentrix", "times": "Times"},
-                      ["smyth"])
-    assert speller.correct("where does smyth work now") == "where does Smyth work now"
-    assert speller.correct("what does zentrix sell") == "what does Zentrix sell"
-    assert speller.correct("what times did they work") == "what times did they work"
-    assert speller.correct("Where does smyth work?") == "Where does smyth work?"
-
-
 def test_correct_word_typed_short_to_the_source_word_it_starts():
     """"face recog": a clipped word is the word of the sources it starts, not an English word
     one edit away ("recon"); too short a start is left alone."""
