@@ -242,7 +242,7 @@ def test_browser_empty_question_ignored_and_feedback_saved(browser, hostile_serv
     assert len(page.input_value("#question textarea")) <= 2000
     assert page.locator("#chat .bot").count() == 0
     ask_in_page(page, "Where is the shell company based?")
-    page.wait_for_selector("#chat a.cite")
+    wait_final_answer(page)
     page.get_by_role("button", name="Like").last.click()
     page.get_by_text("feedback was saved").first.wait_for()
     entry = json.loads((base / "feedback.jsonl").read_text().splitlines()[-1])

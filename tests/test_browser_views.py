@@ -116,6 +116,7 @@ def test_browser_session_views_clear_and_own_origin_only(browser, hostile_server
     expect(page.locator("#chat .bot")).to_have_count(0)
     page.wait_for_selector("#passages #passage-view.empty")
     ask_and_watch(page, AFTER_CLEAR, 1)
+    settle(page)
     page.locator(LIKE).last.click()
     page.get_by_text("feedback was saved").first.wait_for()
     added = feedback_lines(base)[before:]
