@@ -18,6 +18,10 @@ real English word from a slip, so a word the reader meant as written is left alo
   English word ("wich" -> "which", not "with"), or a rare one and the question word far
   commoner ("wat" -> "what", "wen" -> "when"): a question's first word is its wh-word more
   often than not.
+
+Of words as many edits away, the one the typed word's letters all stand in, in order, comes
+first: a dropped or doubled letter is a commoner slip than a wrong one ("wher" -> "where", not
+"when", a question of another kind).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 from .english import english
 
@@ -126,12 +130,14 @@ class Speller:
     def _nearest_question_word(self, word: str) -> str | None:
         found = process.extract(word, sorted(_QUESTION_WORDS), scorer=OSA.distance, score_cutoff=1,
                                 limit=None)
-        return max(found, key=lambda f: (-f[1], self.frequency.get(f[0], 0), f[0]))[0] if found else None
+        return max(found, key=lambda f: (-f[1], -Indel.distance(word, f[0]), self.frequency.get(f[0], 0),
+                                         f[0]))[0] if found else None
 
     def _nearest_word(self, word: str) -> str | None:
         """The nearest word within the edit budget: of the sources or a function word, else a
         word of the sources it is the start of (typed short: "recog"), else an English word; of
-        several as near, a word of the sources, then the commonest in English."""
+        several as near, a word of the sources, then one holding the typed letters in order, then
+        the commonest in English."""
         found = process.extract(word, self._word_list, scorer=OSA.distance, score_cutoff=max_edits(word),
                                 limit=None)
         if not found and len(word) >= CLIPPED:
@@ -145,7 +151,7 @@ class Speller:
             return None
         nearest = min(d for _, d, _ in found)
         tied = [w for w, d, _ in found if d == nearest]
-        return max(tied, key=lambda w: (w in self.vocabulary, self.frequency.get(w, 0), w))
+        return max(tied, key=lambda w: (w in self.vocabulary, -Indel.distance(word, w), self.frequency.get(w, 0), w))
 
     @staticmethod
     def _nearest(word: str, choices: list[str], edits: int | None = None) -> str | None:

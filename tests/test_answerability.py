@@ -242,6 +242,16 @@ def test_correct_slips_in_questions_typed_without_capitals():
     assert speller.correct("What did smith file?") == "What did smith file?"  # capitals used: a word
 
 
+def test_correct_dropped_letter_before_a_wrong_one():
+    """Of words as many edits away, a letter left out is the likelier slip than a letter
+    typed wrong: "wher" asks where, not when (a question of another kind)."""
+    from assistant.spelling import Speller
+
+    speller = Speller({"tribunal", "sold", "said"}, {})
+    assert speller.correct("wher is the tribunal") == "where is the tribunal"
+    assert speller.correct("whn was it sold") == "when was it sold"
+
+
 def test_correct_word_typed_short_to_the_source_word_it_starts():
     """"face recog": a clipped word is the word of the sources it starts, not an English word
     one edit away ("recon"); too short a start is left alone."""
