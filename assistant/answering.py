@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .answerability import (AnswerModel, Decider, Featurizer, FollowUp, Judged, Judgement, Near, WordMeaning,
+from .answerability import (AnswerModel, Decider, Featurizer, FollowUp, Judgement, Near, WordMeaning,
                             question_facts)
 from .answerability.facts import asks_for_kind, served, typed_things
 from .answerability.model import Logistic
@@ -290,8 +290,7 @@ def judgement(model: AnswerModel, got: Candidates) -> Judgement:
     probabilities = np.where(got.eligible, model.probabilities(got.features), 0.0)
     for c, p in zip(got.sentences, probabilities):
         c.score = float(p)
-    return Judgement([Judged(c, float(p)) for c, p in zip(got.sentences, probabilities)],
-                     model.answerability(got.features, got.eligible))
+    return Judgement.of(got.sentences, probabilities, got.features, model.answerability(got.features, got.eligible))
 
 
 def _nearest(nears) -> Near:

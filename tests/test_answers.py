@@ -107,6 +107,15 @@ def test_ask_whose_words_question_answered_with_that_speakers_sentence(assistant
     assert "self-imposed moratorium" in answer.parts[0].text
 
 
+def test_ask_what_someone_said_leads_with_their_words_on_the_topic(assistant):
+    """"What did X say about Y?": X's own sentence on Y leads, before the other side's claim
+    about Y; X's sentences on other matters never lead."""
+    answer = assistant.ask("What did Amazon say about the police ban?")
+    assert answer.parts[0].speaker == "Amazon" and "moratorium" in answer.parts[0].text
+    off_topic = assistant.ask("What did Amazon say about George Floyd?")
+    assert off_topic.abstained or "George Floyd" in off_topic.parts[0].text
+
+
 def test_ask_follow_up_for_a_response_gives_the_other_side(assistant):
     history = [{"role": "user", "content": "What does Forrest allege about sales to Russia?"},
                {"role": "assistant", "content": "That AWS gave VisionLabs access to Amazon Rekognition."}]

@@ -18,6 +18,7 @@ from ..index.records import Sentence, Stance
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
 from .facts import asks_for_kind, defines, typed_things
+from .features import asked_speaker, on_topic, same_speaker
 from .model import Thresholds
 
 #: How many of the nearest passages a decline offers apart.
@@ -30,6 +31,7 @@ class Judged:
 
     c: ScoredSentence
     p: float
+    on_topic: bool = True  # it comes near every content word and holds every name of the question
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,13 @@ class Judgement:
 
     judged: list[Judged]
     answerable: float
+
+    @classmethod
+    def of(cls, sentences: list[ScoredSentence], probabilities: np.ndarray, features: np.ndarray,
+           answerable: float) -> Judgement:
+        """The judgement of candidates with these features (:data:`features.FEATURES` rows)."""
+        return cls([Judged(c, float(p), bool(t)) for c, p, t in zip(sentences, probabilities, on_topic(features))],
+                   answerable)
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,9 @@ class Decider:
             # Russian company X", "Long Name (X)"), of those the model finds near enough.
             subject = frame.names or frame.content
             judged.sort(key=lambda j: not (j.p >= self.t.keep and defines(j.c.sentence, subject)))
+        if frame.speaker and frame.asks not in (Asks.YES_NO, Asks.REASON) and not frame.both_sides \
+                and not asks_for_kind(frame):
+            judged = self._own_words_first(frame, judged, snap)
         best = judged[0]
         if judgement.answerable < (self.t.answer_typed if asks_for_kind(frame) else self.t.answer):
             closest = max(max(j.c.dense, j.c.dense_passage) for j in judged)
@@ -133,6 +145,19 @@ class Decider:
                 chosen.append(j.c)
                 said |= terms
         return chosen
+
+    def _own_words_first(self, frame: QuestionFrame, judged: list[Judged], snap: Snapshot) -> list[Judged]:
+        """"What did X say about Y?" asks for X's words: X's likeliest sentence leads when the
+        model admits it and it speaks of Y, before another speaker's claim about Y (which may
+        follow as context)."""
+        speaker = asked_speaker(frame, snap)
+        if not speaker or judged[0].c.sentence.attribution.stance == Stance.REPORTS:
+            return judged
+        own = next((j for j in judged if same_speaker(j.c.sentence.attribution.speaker, speaker)
+                    and j.c.sentence.attribution.stance != Stance.REPORTS), None)
+        if own is None or own is judged[0] or own.p < self.t.keep or not own.on_topic:
+            return judged
+        return [own, *(j for j in judged if j is not own)]
 
     @staticmethod
     def _near(ranked: list[ScoredSentence]) -> list[ScoredSentence]:

@@ -153,6 +153,14 @@ def _mean(values: list[float]) -> float:
 LOW = 0.5
 
 
+def on_topic(rows: np.ndarray) -> np.ndarray:
+    """Per candidate row: whether it comes near every content word of the question (none below
+    :data:`LOW`) and holds every name the question gives."""
+    if rows.shape[0] == 0:
+        return np.zeros(0, dtype=bool)
+    return (rows[:, FEATURES.index("content_low")] == 0) & (rows[:, FEATURES.index("names")] == 1)
+
+
 def eligible(frame: QuestionFrame, facts: QuestionFacts, typed: bool, found: bool) -> bool:
     """The general checks a candidate must pass before the model weighs it:
 

@@ -43,7 +43,7 @@ from ..reading import QuestionFrame
 from ..retrieval import Retriever, Snapshot
 from ..settings import Settings
 from ..types import Answer
-from .decide import Decider, Judged, Judgement
+from .decide import Decider, Judgement
 from .facts import served
 from .model import MODEL_FILE, AnswerModel, Logistic, Thresholds, question_row
 from .shortanswer import SHORT_FEATURES, logit
@@ -413,7 +413,7 @@ def simulate(a: Asked, selector: list[np.ndarray], answerable: list[float], thre
     refused = answerer.not_english(a.item.gold["question"], snap)
     if refused is not None:
         return refused
-    judgements = [Judgement([Judged(c, float(p)) for c, p in zip(part.sentences, probs)], pa)
+    judgements = [Judgement.of(part.sentences, probs, part.features, pa)
                   for part, probs, pa in zip(a.parts, selector, answerable)]
     decider = Decider(thresholds, answerer.settings.max_answer_sentences)
     history = a.item.history[-answerer.settings.follow_up_messages:]
