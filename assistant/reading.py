@@ -101,6 +101,7 @@ class QuestionFrame:
     sort_of: str = ""  # "what kind of company": the noun whose sort is asked for, answered by its modifiers
     head_adjectives: tuple[str, ...] = ()  # "Russian" of "which Russian company": said beside the head there too
     things: tuple[str, ...] = ()  # nouns of ``content`` (not the kind asked for): what it takes the sources to speak of
+    object_asked: bool = False  # "who" undergoes the act ("Who did Amazon sell it to?"), not does it
     parts: tuple[QuestionFrame, ...] = field(default=())
 
 
@@ -333,7 +334,8 @@ class QuestionReader:
                              content,
                              _content([t for t in asked_about if _in_main_clause(t)], names, speaker),
                              sort_of.lemma_.lower() if sort_of is not None else "",
-                             _adjectives(head) if head is not None else (), things)
+                             _adjectives(head) if head is not None else (), things,
+                             object_asked=_asks_object(words, wh))
 
     @staticmethod
     def _dependent(doc: Any, words: list[Any]) -> bool:
@@ -469,6 +471,21 @@ def _phrase(doc: Any, wh: Any) -> str:
     indirect one, when its shape allows; else "". Of a message of two questions ("Who represents
     him? Which law firm?"), the first says it."""
     return _indirect(doc, wh).split("?")[0].strip()
+
+
+def _asks_object(words: list[Any], wh: Any) -> bool:
+    """Whether "who(m)" asks for whom the act was done to or for ("Who did Amazon sell it to?",
+    "Whom did they fire?", "Who was it provided to?"), not who did it: "whom", or "who" opening
+    a question with do-support or ending on a preposition with nothing after it."""
+    if wh is None or wh.lower_ not in ("who", "whom"):
+        return False
+    if wh.lower_ == "whom":
+        return True
+    if wh is not words[0] or len(words) < 3:
+        return False
+    last = words[-1]
+    do_support = words[1].lemma_.lower() == "do" and words[1].pos_ == "AUX"
+    return do_support or last.pos_ == "ADP" and not any(c.i > last.i for c in last.children)
 
 
 def _indirect(doc: Any, wh: Any) -> str:

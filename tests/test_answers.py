@@ -116,6 +116,12 @@ def test_ask_what_someone_said_leads_with_their_words_on_the_topic(assistant):
     assert off_topic.abstained or "George Floyd" in off_topic.parts[0].text
 
 
+def test_ask_who_something_was_given_to_answers_with_the_receiver(assistant):
+    """"Who was it provided to?" asks whom the act was done to: never the one who told of it."""
+    answer = assistant.ask("Who was the technology provided to?")
+    assert answer.short is not None and "security agencies" in answer.short
+
+
 def test_ask_follow_up_for_a_response_gives_the_other_side(assistant):
     history = [{"role": "user", "content": "What does Forrest allege about sales to Russia?"},
                {"role": "assistant", "content": "That AWS gave VisionLabs access to Amazon Rekognition."}]

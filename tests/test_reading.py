@@ -267,6 +267,19 @@ def test_read_question_whose_words_it_asks_for(reader, question, speaker, allege
     assert (frame.speaker, frame.alleged) == (speaker, alleged)
 
 
+@pytest.mark.parametrize("question,object_asked", [
+    ("Who did Acme sell the parts to?", True),
+    ("who did acme sell the parts to", True),
+    ("Whom did Acme dismiss?", True),
+    ("Who was the software supplied to?", True),
+    ("Who sold the parts to Zentrix?", False),
+    ("Who did the deal?", False),
+    ("Who is the engineer?", False),
+])
+def test_read_who_question_asking_whom_the_act_was_done_to(reader, question, object_asked):
+    assert reader.read(question).object_asked is object_asked
+
+
 @pytest.mark.parametrize("question,asks,focus", [
     ("Apart from a private firm, which Russian bodies received the parts?", Asks.ORGANISATION, ()),
     ("Where is Zentrix headquartered?", Asks.PLACE, ("headquarter",)),

@@ -198,7 +198,12 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: 
     # the event's time told coarser ("which month of 2023"), so it still says which event.
     kinds = [m for m in _of_kind(c, frame, labels) if frame.asks == Asks.DATE or not given(m)]
     kinds = _governed_first(kinds, frame, snap)
-    if labels is WHO:
+    if labels is WHO and frame.object_asked:
+        # "Who did Amazon sell it to?": who undergoes the act, where the sentence has names that
+        # do not act; a place is where something happened, not whom it was done to.
+        kinds = [m for m in kinds if m.label != "GPE"]
+        kinds = [m for m in kinds if not m.acts] or kinds
+    elif labels is WHO:
         # "Who ...?" asks who did it: the names the sentence has act, where it has any; a place
         # answers only where it acts ("Russia denied it", not "a tribunal in London").
         kinds = [m for m in kinds if m.acts] or [m for m in kinds if m.label != "GPE"]
@@ -226,7 +231,7 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: 
             spots = [at for at in spots if text.startswith(m.group, at)] or spots
             length = len(m.group) if spots and text.startswith(m.group, spots[0]) else length
         out.append(Found((spots[0], spots[0] + length) if spots else None, m.value or m.text.lower(), m))
-    if labels is WHO:
+    if labels is WHO and not frame.object_asked:  # a sentence's speaker is who said it, not whom it was done to
         out += _speaker_span(c, asked, snap)
     return out
 
