@@ -4,6 +4,7 @@ rapidfuzz finds the nearest word within a small edit distance (a transposition c
 edit); symspellpy's English frequency list (82,765 words, shipped with the package) tells a
 real English word from a slip, so a word the reader meant as written is left alone. The rules, in order:
 
+- a word the sources use typed as two is joined ("whistle blower" -> "whistleblower");
 - a casual spelling is written out ("whats" -> "what's", "thru" -> "through");
 - a word the sources use stays as it is;
 - a capitalised word inside the question is a name: one the sources do not know becomes the
@@ -36,6 +37,7 @@ from rapidfuzz.distance import OSA, Indel
 from .english import english
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_WORD = re.compile(r"[A-Za-z]+")
 #: Wh-words and the like, which a question needs read right and the sources may not hold.
 _QUESTION_WORDS = frozenset("what when where which who whom whose why how".split())
 #: A word this much rarer in English than a source word one edit away is taken for a slip.
@@ -85,6 +87,7 @@ class Speller:
         self.frequency = english_frequencies()
 
     def correct(self, question: str) -> str:
+        question = self._joined(question)
         out, last = [], 0
         unmarked = question == question.lower()  # typed without capitals: no word is marked as a name
         for i, m in enumerate(_TOKEN.finditer(question)):
@@ -95,6 +98,24 @@ class Speller:
             if fixed != word:
                 out.append(question[last:m.start()] + fixed)
                 last = m.end()
+        return "".join(out) + question[last:] if out else question
+
+    def _joined(self, question: str) -> str:
+        """Two words the sources write as one joined ("whistle blower"): where neither half is a
+        word of the sources, the two can be nothing they say apart."""
+        tokens = list(_WORD.finditer(question))
+        out, last, i = [], 0, 0
+        while i < len(tokens) - 1:
+            a, b = tokens[i].group(0), tokens[i + 1].group(0)
+            whole = (a + b).lower()
+            if question[tokens[i].end():tokens[i + 1].start()] == " " and whole in self.vocabulary \
+                    and whole not in english().stopwords and a.lower() not in self.vocabulary \
+                    and b.lower() not in self.vocabulary:
+                out.append(question[last:tokens[i].start()] + a + b.lower())
+                last = tokens[i + 1].end()
+                i += 2
+            else:
+                i += 1
         return "".join(out) + question[last:] if out else question
 
     def _word(self, word: str, first: bool, unmarked: bool = False) -> str:

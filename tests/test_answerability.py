@@ -252,6 +252,16 @@ def test_correct_dropped_letter_before_a_wrong_one():
     assert speller.correct("whn was it sold") == "when was it sold"
 
 
+def test_correct_word_typed_as_two_to_the_one_word_of_the_sources():
+    """"whistle blower": the sources write it as one word and use neither half; two words the
+    sources use apart stay apart."""
+    from assistant.spelling import Speller
+
+    speller = Speller({"whistleblower", "police", "facial", "recognition", "facialrecognition"}, {})
+    assert speller.correct("what did the whistle blower say") == "what did the whistleblower say"
+    assert speller.correct("facial recognition") == "facial recognition"
+
+
 def test_correct_word_typed_short_to_the_source_word_it_starts():
     """"face recog": a clipped word is the word of the sources it starts, not an English word
     one edit away ("recon"); too short a start is left alone."""
