@@ -499,6 +499,8 @@ def _indirect(doc: Any, wh: Any) -> str:
         after = doc[wh.head.right_edge.i + 1] if wh.head.right_edge.i + 1 < len(doc) else None
         if wh.dep_ == "det" and after is not None and after.lower_ in _w().auxiliaries and after.lemma_ == "do":
             return ""  # "what product does the case concern" misparsed: "does" read as the verb
+        if any(t.i > wh.i + 1 and t.lemma_ == "do" and t.tag_ in ("VBD", "VBZ", "VBP") for t in doc):
+            return ""  # "how many issues did the whistleblower flag": "did" read as the verb
         return text[:1].lower() + text[1:]
     subj = next((t for t in doc if t.dep_ in ("nsubj", "nsubjpass") and t.i > aux.i), None)
     verb = next((t for t in doc if t.i > aux.i and t.pos_ == "VERB"), None)

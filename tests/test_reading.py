@@ -376,6 +376,8 @@ def test_read_question_contraction_or_cut_subject_gives_clause_or_none(reader):
     assert " does " not in f" {reader.read('What Acme product does the dispute concern?').phrase} "
     # no verb found to carry "did" (the verb read as a noun): no clause, never "when did ..."
     assert " did " not in f" {reader.read('When did the appeal court rule?').phrase} "
+    # "did" read as the main verb after a wh-phrase of several words: no clause either
+    assert " did " not in f" {reader.read('how many issues did the whistleblower flag').phrase} "
 
 
 def test_read_question_stands_for_asks_only_for_the_meaning(reader):
