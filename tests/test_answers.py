@@ -120,6 +120,10 @@ def test_ask_who_something_was_given_to_answers_with_the_receiver(assistant):
     """"Who was it provided to?" asks whom the act was done to: never the one who told of it."""
     answer = assistant.ask("Who was the technology provided to?")
     assert answer.short is not None and "security agencies" in answer.short
+    # a place is whom it was done to only within the act asked about: "sold ... to Russia"
+    sold = assistant.ask("Who did Amazon sell the tech to?")
+    assert not sold.abstained and sold.short is not None and "Russia" in sold.short
+    assert assistant.ask("Who did Forrest accuse?").short != "London"  # where he filed, not whom he accused
 
 
 def test_ask_follow_up_for_a_response_gives_the_other_side(assistant):
