@@ -161,8 +161,13 @@ def test_browser_copy_answer_plain_text_and_open_cited_sentence(browser, hostile
 
     page.bring_to_front()
     copy = page.locator('#chat button[aria-label="Copy message"]').last
+    # The page marks a successful copy for 1.5 s only: watch for the mark from before the click,
+    # so a slow poll under load cannot miss it.
+    copy.evaluate("""b => { window.__copied = false;
+        new MutationObserver(() => { if (b.dataset.copied === '1') window.__copied = true; })
+            .observe(b, {attributes: true, attributeFilter: ['data-copied']}); }""")
     copy.click()
-    expect(copy).to_have_attribute("data-copied", "1")  # the page's copy ran and said it succeeded
+    page.wait_for_function("window.__copied === true")  # the page's copy ran and said it succeeded
     copied = ""
     for _ in range(250):  # the clipboard is read asynchronously
         copied = page.evaluate("navigator.clipboard.readText()")
