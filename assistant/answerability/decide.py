@@ -18,7 +18,7 @@ from ..index.records import Sentence, Stance
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
 from .facts import asks_for_kind, defines, typed_things
-from .features import asked_speaker, on_topic, same_speaker
+from .features import on_topic, own_words
 from .model import Thresholds
 
 #: How many of the nearest passages a decline offers apart.
@@ -32,6 +32,7 @@ class Judged:
     c: ScoredSentence
     p: float
     on_topic: bool = True  # it comes near every content word and holds every name of the question
+    own_words: bool = False  # the asked speaker asserts it ("What did X say ...?")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class Judgement:
     def of(cls, sentences: list[ScoredSentence], probabilities: np.ndarray, features: np.ndarray,
            answerable: float) -> Judgement:
         """The judgement of candidates with these features (:data:`features.FEATURES` rows)."""
-        return cls([Judged(c, float(p), bool(t)) for c, p, t in zip(sentences, probabilities, on_topic(features))],
+        return cls([Judged(c, float(p), bool(t), bool(o))
+                    for c, p, t, o in zip(sentences, probabilities, on_topic(features), own_words(features))],
                    answerable)
 
 
@@ -89,7 +91,7 @@ class Decider:
             judged.sort(key=lambda j: not (j.p >= self.t.keep and defines(j.c.sentence, subject)))
         if frame.speaker and frame.asks not in (Asks.YES_NO, Asks.REASON) and not frame.both_sides \
                 and not asks_for_kind(frame):
-            judged = self._own_words_first(frame, judged, snap)
+            judged = self._own_words_first(judged)
         best = judged[0]
         if judgement.answerable < (self.t.answer_typed if asks_for_kind(frame) else self.t.answer):
             closest = max(max(j.c.dense, j.c.dense_passage) for j in judged)
@@ -146,15 +148,13 @@ class Decider:
                 said |= terms
         return chosen
 
-    def _own_words_first(self, frame: QuestionFrame, judged: list[Judged], snap: Snapshot) -> list[Judged]:
+    def _own_words_first(self, judged: list[Judged]) -> list[Judged]:
         """"What did X say about Y?" asks for X's words: X's likeliest sentence leads when the
         model admits it and it speaks of Y, before another speaker's claim about Y (which may
         follow as context)."""
-        speaker = asked_speaker(frame, snap)
-        if not speaker or judged[0].c.sentence.attribution.stance == Stance.REPORTS:
+        if judged[0].c.sentence.attribution.stance == Stance.REPORTS:
             return judged
-        own = next((j for j in judged if same_speaker(j.c.sentence.attribution.speaker, speaker)
-                    and j.c.sentence.attribution.stance != Stance.REPORTS), None)
+        own = next((j for j in judged if j.own_words), None)
         if own is None or own is judged[0] or own.p < self.t.keep or not own.on_topic:
             return judged
         return [own, *(j for j in judged if j is not own)]

@@ -202,7 +202,8 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: 
         # "Who did Amazon sell it to?": who undergoes the act, where the sentence has names that
         # do not act; a place is whom it was done to only within the act asked about ("sold it
         # to Russia"), not where something else happened ("a tribunal in London").
-        kinds = [m for m in kinds if m.label != "GPE" or _in_event(m, frame, snap)]
+        about = _event_terms(frame, snap)
+        kinds = [m for m in kinds if m.label != "GPE" or _in_event(m, about, snap)]
         kinds = [m for m in kinds if not m.acts] or kinds
     elif labels is WHO:
         # "Who ...?" asks who did it: the names the sentence has act, where it has any; a place
@@ -249,13 +250,18 @@ def _governed_first(mentions: list[Mention], frame: QuestionFrame, snap: Snapsho
     """Where some of the things belong to an event the question's words name ("dismissed ...
     in 2023" for "when was he dismissed?"), those only: a sentence's other dates and names go
     with other events ("engaged in misconduct between November 2022 and May 2023")."""
-    governed = [m for m in mentions if _in_event(m, frame, snap)]
+    about = _event_terms(frame, snap)
+    governed = [m for m in mentions if _in_event(m, about, snap)]
     return governed or mentions
 
 
-def _in_event(m: Mention, frame: QuestionFrame, snap: Snapshot) -> bool:
-    """Whether the parse ties the mention to an event the question's words name."""
-    about = set(snap.lexicon.terms(" ".join(frame.content)))
+def _event_terms(frame: QuestionFrame, snap: Snapshot) -> set[str]:
+    """The terms of the question's words that name an event (its content words)."""
+    return set(snap.lexicon.terms(" ".join(frame.content)))
+
+
+def _in_event(m: Mention, about: set[str], snap: Snapshot) -> bool:
+    """Whether the parse ties the mention to an event named by ``about`` (:func:`_event_terms`)."""
     return bool(m.event_words) and not about.isdisjoint(snap.lexicon.terms(m.event_words))
 
 

@@ -156,9 +156,14 @@ LOW = 0.5
 def on_topic(rows: np.ndarray) -> np.ndarray:
     """Per candidate row: whether it comes near every content word of the question (none below
     :data:`LOW`) and holds every name the question gives."""
-    if rows.shape[0] == 0:
-        return np.zeros(0, dtype=bool)
     return (rows[:, FEATURES.index("content_low")] == 0) & (rows[:, FEATURES.index("names")] == 1)
+
+
+def own_words(rows: np.ndarray) -> np.ndarray:
+    """Per candidate row: whether it is the words of the speaker the question asks for (their
+    own assertion, not the narrator's report)."""
+    asserted = rows[:, [FEATURES.index(f) for f in ("alleges", "denies", "states")]].sum(axis=1) > 0
+    return (rows[:, FEATURES.index("speaker_asked")] == 1) & asserted
 
 
 def eligible(frame: QuestionFrame, facts: QuestionFacts, typed: bool, found: bool) -> bool:
