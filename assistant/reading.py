@@ -201,16 +201,18 @@ class QuestionReader:
             after = doc[wh.i + 1] if wh.i + 1 < len(doc) else None
             if low in ("which", "what", "whose") and wh.dep_ in ("det", "poss") and wh.head.pos_ in ("NOUN", "PROPN"):
                 head = wh.head
-            elif low in ("which", "what", "whose") and after is not None and after.pos_ in ("NOUN", "ADJ", "PROPN"):
-                # "In which city is ...", "which Russian bodies": the parser may miss the
-                # determiner. The phrase's head is the last noun of the run of modifiers and
+            elif low in ("which", "what", "whose") and after is not None and (
+                    after.pos_ in ("NOUN", "ADJ", "PROPN", "NUM") or _kind_noun(after)):
+                # "In which city is ...", "which Russian bodies", "which two dates": the parser
+                # may miss the determiner, and may read a noun of a kind as a verb ("which dates
+                # did ..." -> VBZ). The phrase's head is the last noun of the run of modifiers and
                 # nouns after it ("which city number": a number).
                 run = []
                 for t in doc[wh.i + 1:]:
-                    if t.pos_ not in ("NOUN", "ADJ", "PROPN"):
+                    if t.pos_ not in ("NOUN", "ADJ", "PROPN", "NUM") and not _kind_noun(t):
                         break
                     run.append(t)
-                nouns = [t for t in run if t.pos_ == "NOUN"]
+                nouns = [t for t in run if t.pos_ == "NOUN" or _kind_noun(t)]
                 head = nouns[-1] if nouns else None
             if head is not None or low == "whose":
                 if low == "whose":
@@ -408,6 +410,12 @@ def _content(words: list[Any], names: tuple[str, ...], speaker: str) -> tuple[st
             continue
         out.append(low)
     return tuple(dict.fromkeys(out))
+
+
+def _kind_noun(t: Any) -> bool:
+    """A word naming a kind of answer ("dates", "outlets"), whatever part of speech the parser
+    gave it: the small pipeline reads "which dates did ..." with "dates" a verb."""
+    return t.lemma_.lower() in type_nouns() or t.lower_ in type_nouns()
 
 
 def _names_a_thing(t: Any) -> bool:
