@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -68,6 +69,40 @@ class Turn:
 
     question: str
     answer: Answer
+
+
+class Conversation:
+    """One browser session's turns, shared by its events by reference (a ``gr.State`` value
+    is handed to each event as the object itself).
+
+    Gradio runs a session's events side by side (one queue per event), so a clear, an answer
+    and a rating may overlap. Each reads and changes the turns under the lock at the moment it
+    runs, never a copy taken when it was queued: an answer queued just after a clear would
+    otherwise write the cleared turns back, and a rating look for its turn in a stale list.
+    """
+
+    def __init__(self) -> None:
+        self.turns: list[Turn] = []
+        self.lock = threading.Lock()
+
+    def __deepcopy__(self, memo: dict) -> Conversation:
+        # Gradio deep-copies a State's initial value for each new session: a new session
+        # starts with no turns and a lock of its own.
+        return Conversation()
+
+    def snapshot(self) -> list[Turn]:
+        with self.lock:
+            return list(self.turns)
+
+    def add(self, turn: Turn) -> list[Turn]:
+        """The turns with the new one."""
+        with self.lock:
+            self.turns.append(turn)
+            return list(self.turns)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.turns = []
 
 
 def history_of(turns: list[Turn]) -> list[dict[str, str]]:
@@ -139,35 +174,39 @@ def build_ui(assistant: Assistant, admin: bool = False,
         # answer is worked out, stays in it.
         return "", question if isinstance(question, str) else ""
 
-    def respond(question: str, turns: list[Turn]) -> Iterator[tuple]:
+    def respond(question: str, conversation: Conversation) -> Iterator[tuple]:
         question = question.strip()
         if not question:
             gr.Info("Type a question about the case first, or pick an example.")
-            yield gr.update(), turns, gr.update()
+            yield gr.update(), gr.update()
             return
+        turns = conversation.snapshot()
         try:
             answer = assistant.ask(question, history_of(turns))
         except CaseError as exc:
             if exc.about_server:
                 log.error("chat: %s", exc)
             gr.Warning(exc.client_message)
-            yield gr.update(), turns, gr.update()
+            yield gr.update(), gr.update()
             return
-        turn = len(turns)
         shown = chat_of(turns) + [{"role": "user", "content": safe_text(question)}]
         total = len(answer.answer.split())
         for n in range(STREAM_WORDS, total, STREAM_WORDS):
-            partial = shown + [{"role": "assistant", "content": answer_html(answer, turn, words=n)}]
-            yield gr.update(value=partial, **STREAMING), turns, gr.update()
+            partial = shown + [{"role": "assistant", "content": answer_html(answer, len(turns), words=n)}]
+            yield gr.update(value=partial, **STREAMING), gr.update()
             time.sleep(STREAM_PAUSE)
-        turns = turns + [Turn(question, answer)]
-        final = shown + [{"role": "assistant", "content": answer_html(answer, turn)}]
-        yield gr.update(value=final, **FINISHED), turns, render_sources(assistant, turns)
+        # The conversation as it is now: a clear that ran meanwhile leaves this answer alone in it.
+        turns = conversation.add(Turn(question, answer))
+        yield gr.update(value=chat_of(turns), **FINISHED), render_sources(assistant, turns)
 
-    def on_feedback(data: gr.LikeData, turns: list[Turn], request: gr.Request) -> None:
+    def on_feedback(data: gr.LikeData, conversation: Conversation, request: gr.Request) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         turn = index // 2 if isinstance(index, int) else -1
+        turns = conversation.snapshot()
         if not 0 <= turn < len(turns):
+            # Not silent: a rating that lands nowhere would read as saved.
+            log.warning("feedback: message %r is not a turn of this conversation (%d turns)", index, len(turns))
+            gr.Warning("That answer is no longer in this conversation, so its rating was not saved.")
             return
         client = request.client.host if request.client else "unknown"
         if not feedback_limit.hit(client):
@@ -184,7 +223,7 @@ def build_ui(assistant: Assistant, admin: bool = False,
 
     resets = itertools.count(1)
 
-    def start_over() -> tuple:
+    def start_over(conversation: Conversation) -> tuple:
         """"New conversation" and the Chatbot's own clear button alike: no turns on the server
         (so feedback, which goes by turn index, has nothing left to rate), an empty question,
         the panel's hint back and no highlights in Sources.
@@ -192,7 +231,8 @@ def build_ui(assistant: Assistant, admin: bool = False,
         The panel's value is PANEL_EMPTY plus a comment that differs each time: the page script
         fills the panel in the page itself, so the component's value is still PANEL_EMPTY and
         Gradio would not redraw it for the same value again."""
-        return [], [], "", render_sources(assistant, []), f"{PANEL_EMPTY}<!-- reset {next(resets)} -->"
+        conversation.clear()
+        return [], "", render_sources(assistant, []), f"{PANEL_EMPTY}<!-- reset {next(resets)} -->"
 
     def ask_api(question: str, history: list) -> dict:
         """Answer a question about the case. `history` is the conversation so far in the chat
@@ -214,7 +254,7 @@ def build_ui(assistant: Assistant, admin: bool = False,
         status = gr.Markdown(status_line(assistant), elem_id="index-status")
         if signed_in:
             gr.Markdown(SIGN_OUT, elem_id="sign-out", **RAW_HTML)
-        turns = gr.State([])
+        conversation = gr.State(Conversation())
         asked = gr.State("")  # the question sent, held from the box until its turn
         with gr.Tab("Chat", elem_id="tab-chat"):
             with gr.Row(equal_height=False):
@@ -241,7 +281,7 @@ def build_ui(assistant: Assistant, admin: bool = False,
                 refresh_button = gr.Button("Refresh sources", elem_id="refresh-sources")
                 refresh_log = gr.Markdown(elem_id="refresh-log")
 
-                def run_refresh(turns: list[Turn], progress: gr.Progress = gr.Progress()) -> tuple:
+                def run_refresh(conversation: Conversation, progress: gr.Progress = gr.Progress()) -> tuple:
                     try:
                         summary = refresh(lambda f, msg: progress(f, desc=msg))
                     except CaseError as exc:
@@ -249,7 +289,7 @@ def build_ui(assistant: Assistant, admin: bool = False,
                         gr.Warning(exc.client_message)
                         return tuple(gr.update() for _ in range(7))
                     return (f"```\n{summary}\n```", status_line(assistant), coverage_note(assistant),
-                            render_sources(assistant, turns), *render_views(assistant))
+                            render_sources(assistant, conversation.snapshot()), *render_views(assistant))
 
         figure, events, people = render_views(assistant)
         with gr.Tab("Timeline", elem_id="tab-timeline"):
@@ -262,7 +302,7 @@ def build_ui(assistant: Assistant, admin: bool = False,
             whos_who = gr.Markdown(people, elem_id="whos-who", **RAW_HTML)
 
         if admin and refresh is not None:
-            refresh_button.click(run_refresh, turns, [refresh_log, status, coverage, sources, timeline, timeline_list,
+            refresh_button.click(run_refresh, conversation, [refresh_log, status, coverage, sources, timeline, timeline_list,
                                                       whos_who],
                                  concurrency_limit=1, api_visibility="private")
 
@@ -280,14 +320,14 @@ def build_ui(assistant: Assistant, admin: bool = False,
         # A question sent before the last answer is final (its thumbs show a moment before the
         # event ends) is answered after it: Gradio's default for a submit ("once") drops it. Enter
         # and Send are one event, so neither runs beside the other on the same turns.
-        answer_asked = dict(fn=respond, inputs=[asked, turns], outputs=[chat, turns, sources],
+        answer_asked = dict(fn=respond, inputs=[asked, conversation], outputs=[chat, sources],
                             trigger_mode="always_last", concurrency_limit=settings.ui_concurrency,
                             api_visibility="private")
         gr.on([question.submit, send.click], take_question, question, [question, asked],
               show_progress="hidden", api_visibility="private").then(**answer_asked)
         chat.example_select(pick_example, None, asked, api_visibility="private").then(**answer_asked)
-        chat.like(on_feedback, turns, None, api_visibility="private")
+        chat.like(on_feedback, conversation, None, api_visibility="private")
         for trigger in (new.click, chat.clear):
-            trigger(start_over, None, [chat, turns, question, sources, passages], api_visibility="private")
+            trigger(start_over, conversation, [chat, question, sources, passages], api_visibility="private")
         gr.api(ask_api, api_name="ask", concurrency_limit=settings.ui_concurrency)
     return demo

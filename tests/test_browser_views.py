@@ -115,7 +115,21 @@ def test_browser_session_views_clear_and_own_origin_only(browser, hostile_server
     page.locator("#chat button[aria-label='Clear']").click()
     expect(page.locator("#chat .bot")).to_have_count(0)
     page.wait_for_selector("#passages #passage-view.empty")
+    # The server's clear has run (its panel carries a reset mark): the question goes after it.
+    page.wait_for_function("() => document.querySelector('#passages').innerHTML.includes('<!-- reset')")
     ask_and_watch(page, AFTER_CLEAR, 1)
+    # The reader scrolls the chat down to the thumbs as soon as the answer is final: the page
+    # script keeps the question at the top against Gradio's scrolling, never against the reader
+    # (the chat pulled back between pointer down and up turned a click on the thumbs into a
+    # click on nothing).
+    chat = page.locator("#chat .bubble-wrap")
+    box = chat.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    before_wheel, end = chat.evaluate("e => [e.scrollTop, e.scrollHeight - e.clientHeight]")
+    assert end > 100  # there is somewhere to scroll to
+    page.mouse.wheel(0, 200)
+    page.wait_for_timeout(700)
+    assert chat.evaluate("e => e.scrollTop") >= min(before_wheel + 100, end - 1)
     settle(page)
     page.locator(LIKE).last.click()
     page.get_by_text("feedback was saved").first.wait_for()

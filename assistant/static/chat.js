@@ -218,6 +218,7 @@
       const d = top - box.getBoundingClientRect().top - 4;
       if (d < -1) box.scrollTop += d;
     } else if (top < 0) {
+      ownScrollAt = Date.now();
       window.scrollBy(0, top - 8);
     }
   }
@@ -260,8 +261,27 @@
     return null;
   }
   let pinUntil = 0;
-  // Gradio's own scroll to the bottom, undone before it is painted.
-  document.addEventListener('scroll', () => { if (Date.now() < pinUntil) answerFirst(); }, true);
+  let ownScrollAt = 0; // when pinTop last scrolled the page itself
+
+  // The reader's own move ends the pin at once: a page scrolled back under the pointer would
+  // turn a click on the thumbs into a click on whatever moved there.
+  function release() {
+    pinUntil = 0;
+    seen.forEach((_, turn) => seen.set(turn, 0));
+  }
+  ['wheel', 'touchmove', 'keydown', 'pointerdown'].forEach((e) =>
+    window.addEventListener(e, release, {capture: true, passive: true}));
+
+  // Gradio's own scroll of the chat to its bottom, undone before it is painted. The page
+  // scrolling is never Gradio's: unless pinTop just did it, it is the reader's (a scroll bar
+  // dragged, a link followed) and ends the pin.
+  document.addEventListener('scroll', (ev) => {
+    if (ev.target === document) {
+      if (Date.now() - ownScrollAt > 100) release();
+      return;
+    }
+    if (Date.now() < pinUntil) answerFirst();
+  }, true);
 
   // A screen reader reads a message's aria-label: Gradio puts the message's HTML there.
   function labelMessages() {
