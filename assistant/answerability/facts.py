@@ -197,12 +197,12 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: 
     # A name the question gives is who the event is about, not its answer; a date it gives is
     # the event's time told coarser ("which month of 2023"), so it still says which event.
     kinds = [m for m in _of_kind(c, frame, labels) if frame.asks == Asks.DATE or not given(m)]
-    kinds = _governed_first(kinds, frame, snap)
+    about = _event_terms(frame, snap)
+    kinds = _governed_first(kinds, about, snap)
     if labels is WHO and frame.object_asked:
         # "Who did Amazon sell it to?": who undergoes the act, where the sentence has names that
         # do not act; a place is whom it was done to only within the act asked about ("sold it
         # to Russia"), not where something else happened ("a tribunal in London").
-        about = _event_terms(frame, snap)
         kinds = [m for m in kinds if m.label != "GPE" or _in_event(m, about, snap)]
         kinds = [m for m in kinds if not m.acts] or kinds
     elif labels is WHO:
@@ -246,11 +246,11 @@ def _of_kind(c: ScoredSentence, frame: QuestionFrame, labels: tuple[str, ...]) -
         frame.asks == Asks.NUMBER and m.label == "DATE" and m.text.isdigit() and not frame.counts_time)]
 
 
-def _governed_first(mentions: list[Mention], frame: QuestionFrame, snap: Snapshot) -> list[Mention]:
+def _governed_first(mentions: list[Mention], about: set[str], snap: Snapshot) -> list[Mention]:
     """Where some of the things belong to an event the question's words name ("dismissed ...
     in 2023" for "when was he dismissed?"), those only: a sentence's other dates and names go
-    with other events ("engaged in misconduct between November 2022 and May 2023")."""
-    about = _event_terms(frame, snap)
+    with other events ("engaged in misconduct between November 2022 and May 2023"). ``about``:
+    the question's :func:`_event_terms`."""
     governed = [m for m in mentions if _in_event(m, about, snap)]
     return governed or mentions
 
