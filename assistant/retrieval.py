@@ -135,13 +135,17 @@ class Snapshot:
         """Misspelt words of a question matched to this generation's words and names."""
         people: set[str] = set()
         owners: set[str] = set()  # the names a possessive may be typed after: a person's, a body's, a product's
+        full_names: set[str] = set()  # names of several capitalised words, as written
         for m in self._mentions():
-            parts = [w.lower() for w in _name_words(m.text)]
+            words = _name_words(m.text)
+            parts = [w.lower() for w in words]
+            if m.label not in _UNNAMED and len(words) > 1 and " ".join(words) == m.text:
+                full_names.add(m.text)
             if m.label == "PERSON":
                 people.update(parts)
             if parts and m.label in ("PERSON", "ORG", "PRODUCT"):
                 owners.add(parts[-1])
-        return Speller(self.vocabulary, self.names, sorted(people), owners)
+        return Speller(self.vocabulary, self.names, sorted(people), owners, sorted(full_names))
 
     def _mentions(self) -> Iterator[Mention]:
         """Every entity the parser found in this generation's sentences."""

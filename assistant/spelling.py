@@ -5,6 +5,9 @@ edit); symspellpy's English frequency list (82,765 words, shipped with the packa
 real English word from a slip, so a word the reader meant as written is left alone. The rules, in order:
 
 - a word the sources use typed as two is joined ("whistle blower" -> "whistleblower");
+- a run of words that is one name of the sources but for a slip in a word beside a word of it
+  is that name ("Amazon Recognition" -> "Amazon Rekognition"), although the slipped word is a
+  word in its own right: beside the name's other word, the reader means the name;
 - a casual spelling is written out ("whats" -> "what's", "thru" -> "through");
 - a word the sources use stays as it is;
 - a capitalised word inside the question is a name: one the sources do not know becomes the
@@ -77,9 +80,12 @@ class Speller:
     an "s" and no apostrophe ("amazons product", "forrests lawyer")."""
 
     def __init__(self, vocabulary: set[str], names: dict[str, str], people: list[str] | None = None,
-                 owners: set[str] | None = None) -> None:
+                 owners: set[str] | None = None, full_names: list[str] | None = None) -> None:
         self.vocabulary = vocabulary
         self.names = names
+        #: Names of more than one word as the sources write them ("Amazon Rekognition"), by their
+        #: lowercase words.
+        self._full_names = {tuple(n.lower().split()): n for n in (full_names or []) if len(n.split()) > 1}
         self._people = sorted(w for w in (people or []) if w in names)
         self._owners = owners or set()
         self._name_list = sorted(names)
@@ -87,7 +93,7 @@ class Speller:
         self.frequency = english_frequencies()
 
     def correct(self, question: str) -> str:
-        question = self._joined(question)
+        question = self._named(self._joined(question))
         out, last = [], 0
         unmarked = question == question.lower()  # typed without capitals: no word is marked as a name
         for i, m in enumerate(_TOKEN.finditer(question)):
@@ -117,6 +123,42 @@ class Speller:
             else:
                 i += 1
         return "".join(out) + question[last:] if out else question
+
+    def _named(self, question: str) -> str:
+        """Runs of words that are a name of the sources but for one slipped word: the name."""
+        tokens = list(_WORD.finditer(question))
+        out, last, i = [], 0, 0
+        while i < len(tokens):
+            for size in sorted({len(k) for k in self._full_names}, reverse=True):
+                run = tokens[i:i + size]
+                if len(run) < size or any(question[a.end():b.start()] != " " for a, b in zip(run, run[1:])):
+                    continue
+                name = self._slipped_name(tuple(t.group(0).lower() for t in run))
+                if name is not None:
+                    out.append(question[last:run[0].start()] + name)
+                    last, i = run[-1].end(), i + size
+                    break
+            else:
+                i += 1
+        return "".join(out) + question[last:] if out else question
+
+    def _slipped_name(self, words: tuple[str, ...]) -> str | None:
+        """The one name these words are but for slips, where at least one word is the name's own
+        and each other is within its edit budget of the name's; None for the name itself, or
+        when two names are as near."""
+        found = []
+        for key, name in self._full_names.items():
+            if len(key) != len(words) or key == words:
+                continue
+            same = sum(a == b for a, b in zip(words, key))
+            edits = [OSA.distance(a, b) for a, b in zip(words, key) if a != b]
+            if same and all(len(a) >= MIN_LENGTH and e <= max_edits(a) for a, e in
+                            zip((a for a, b in zip(words, key) if a != b), edits)):
+                found.append((sum(edits), name))
+        found.sort()
+        if not found or len(found) > 1 and found[0][0] == found[1][0]:
+            return None
+        return found[0][1]
 
     def _word(self, word: str, first: bool, unmarked: bool = False) -> str:
         low = word.lower().replace("’", "'")

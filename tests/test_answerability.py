@@ -283,6 +283,29 @@ def test_correct_possessive_typed_without_its_apostrophe():
     assert speller.correct("which russians got it") == "which russians got it"
 
 
+def test_correct_slipped_word_beside_a_word_of_a_name_to_the_name():
+    """"Amazon Recognition": a real word, but beside the other word of a name the sources use
+    it is that name slipped; a word far from the name's, two names as near, or a run holding
+    none of a name's own words is left alone."""
+    from assistant.spelling import Speller
+
+    speller = Speller({"acme", "recognition", "facial", "labs", "vision"}, {}, full_names=[
+        "Acme Rekognition", "Vision Labs", "Vision Lads", "Grey Owl"])
+    assert speller.correct("What is Acme Recognition?") == "What is Acme Rekognition?"
+    assert speller.correct("what is acme recognition used for") == "what is Acme Rekognition used for"
+    assert speller.correct("facial recognition") == "facial recognition"
+    assert speller.correct("Acme Revolution") == "Acme Revolution"  # too far from "rekognition"
+    assert speller.correct("Vision Lags") == "Vision Lags"  # as near "Labs" as "Lads"
+    assert speller.correct("Gray Owls") == "Gray Owls"  # no word of the name as written
+
+
+def test_ask_name_with_a_slipped_word_answered_as_the_name(assistant):
+    slipped = assistant.ask("What is Amazon Recognition?")
+    clean = assistant.ask("What is Amazon Rekognition?")
+    assert not slipped.abstained
+    assert [c.quote for c in slipped.citations] == [c.quote for c in clean.citations]
+
+
 def test_ask_casual_possessive_gets_the_product_asked_for(assistant):
     assert assistant.ask("whats the name of amazons face recog product").to_dict()["short"] in (
         "Rekognition", "Amazon Rekognition")
