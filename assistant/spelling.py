@@ -35,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import process
-from rapidfuzz.distance import OSA, Indel
+from rapidfuzz.distance import OSA, Indel, Levenshtein
 
 from .english import english
 
@@ -214,6 +214,15 @@ class Speller:
             return None
         nearest = min(d for _, d, _ in found)
         tied = [w for w, d, _ in found if d == nearest]
+        if len(word) > MIN_LENGTH and all(_wrong_letters(word, w) for w in tied):
+            # Only a wrong letter makes it a word of the sources; a dropped one may make it an
+            # English word, the commoner slip ("rase": "raise", not "case"). Three letters are
+            # too few to tell one English word from the next.
+            dropped = [w for w, _, _ in process.extract(word, english_words(), scorer=OSA.distance,
+                                                        score_cutoff=nearest, limit=None)
+                       if _holds_letters(word, w)]
+            if dropped:
+                return max(dropped, key=lambda w: (self.frequency.get(w, 0), w))
         return max(tied, key=lambda w: (w in self.vocabulary, -Indel.distance(word, w), self.frequency.get(w, 0), w))
 
     @staticmethod
@@ -225,3 +234,13 @@ class Speller:
         if not found or len(found) > 1 and found[0][1] == found[1][1]:
             return None
         return found[0][0]
+
+
+def _wrong_letters(typed: str, word: str) -> bool:
+    """Whether ``word`` differs from what was typed only by letters in place of others."""
+    return len(typed) == len(word) and Levenshtein.distance(typed, word) == OSA.distance(typed, word)
+
+
+def _holds_letters(typed: str, word: str) -> bool:
+    """Whether every letter typed stands in ``word`` in order: only letters left out."""
+    return Indel.distance(typed, word) == len(word) - len(typed)

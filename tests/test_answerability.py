@@ -252,6 +252,18 @@ def test_correct_dropped_letter_before_a_wrong_one():
     assert speller.correct("whn was it sold") == "when was it sold"
 
 
+def test_correct_dropped_letter_to_an_english_word_before_a_wrong_one_to_a_source_word():
+    """"rase": a word of the sources ("case") is a wrong letter away, an English word ("raise")
+    a dropped one: the commoner slip wins; a word of the sources as near by a dropped letter
+    or a swap still comes first."""
+    from assistant.spelling import Speller
+
+    speller = Speller({"case", "issues", "police", "about"}, {})
+    assert speller.correct("how many issues did he rase") == "how many issues did he raise"
+    assert speller.correct("the polcie case") == "the police case"
+    assert speller.correct("what about the cse") == "what about the case"
+
+
 def test_correct_word_typed_as_two_to_the_one_word_of_the_sources():
     """"whistle blower": the sources write it as one word and use neither half; two words the
     sources use apart stay apart."""
