@@ -72,6 +72,7 @@ class SentenceWords(_Strict):
     agency_nouns: Words
     general_agency_nouns: Words
     titles: Words
+    time_prepositions: Words
     percent: Words
 
 

@@ -516,3 +516,11 @@ def test_need_shared_skips_locally_and_fails_under_ci(tmp_path, monkeypatch):
     with pytest.raises(pytest.fail.Exception, match="CI must have it"):
         need_shared(missing, "the sets")
     assert need_shared(tmp_path, "here") == tmp_path
+
+
+@pytest.mark.parametrize("question", ["How many lawsuits did Forrest file?", "How many agencies got the technology?"])
+def test_ask_how_many_never_answered_with_a_year(assistant, question):
+    """A count asked for is not the year beside it ("in 2023", "the 2022 invasion"), though the
+    parser tags a bare year as a date and a bare number alike."""
+    short = assistant.ask(question).to_dict()["short"]
+    assert short is None or not re.fullmatch(r"(?:19|20)\d\d", short)

@@ -246,6 +246,25 @@ def _of_kind(c: ScoredSentence, frame: QuestionFrame, labels: tuple[str, ...]) -
         frame.asks == Asks.NUMBER and m.label == "DATE" and m.text.isdigit() and not frame.counts_time)]
 
 
+#: Bare numbers in this range are years in news text: a count this size is written "1,950".
+MODERN_YEARS = range(1900, 2100)
+
+
+def year_for_count(found: Found, c: ScoredSentence, frame: QuestionFrame) -> bool:
+    """Whether a bare number :func:`typed_spans` offers for a count is a year all the same: one
+    of :data:`MODERN_YEARS`, or one a preposition of time stands before ("in 1850"). A sentence
+    holding one may still answer ("city number 1107" is tagged a date too), but the year is no
+    count to open the answer with."""
+    m = found.mention
+    if frame.asks != Asks.NUMBER or m is None or m.label != "DATE" or not m.text.isdigit():
+        return False
+    if int(m.text) in MODERN_YEARS:
+        return True
+    text, before = c.sentence.text, english().sentence.time_prepositions
+    return any(words and words[-1] in before for words in (
+        re.findall(r"[\w'-]+", text[:at.start()].lower()) for at in re.finditer(rf"\b{re.escape(m.text)}\b", text)))
+
+
 def _governed_first(mentions: list[Mention], about: set[str], snap: Snapshot) -> list[Mention]:
     """Where some of the things belong to an event the question's words name ("dismissed ...
     in 2023" for "when was he dismissed?"), those only: a sentence's other dates and names go

@@ -24,7 +24,7 @@ from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
 from ..roles import PLACE_LABELS
 from ..text import words
-from .facts import LABELS, Found, WordMeaning, asks_for_kind, typed_spans
+from .facts import LABELS, Found, WordMeaning, asks_for_kind, typed_spans, year_for_count
 
 #: The longest short answer an answer opens with; a longer phrase is no short answer.
 SHORT_WORDS = 8
@@ -89,7 +89,8 @@ class ShortAnswers:
         head = self.meaning.targets(head_words, snap) if head_words else None
         labels = LABELS.get(frame.asks, ())
         found = [[f for f in typed_spans(c, frame, snap, asked) if f.span is not None
-                  and len(c.sentence.text[f.span[0]:f.span[1]].split()) <= SHORT_WORDS]
+                  and len(c.sentence.text[f.span[0]:f.span[1]].split()) <= SHORT_WORDS
+                  and not year_for_count(f, c, frame)]
                  if i == 0 or not c.passage.headline else [] for i, c in enumerate(sentences)]
         # likeliest by the selector, whatever order the answer serves them in (a dispute's claim
         # comes before the reply that answers the question)
