@@ -524,3 +524,13 @@ def test_ask_how_many_never_answered_with_a_year(assistant, question):
     parser tags a bare year as a date and a bare number alike."""
     short = assistant.ask(question).to_dict()["short"]
     assert short is None or not re.fullmatch(r"(?:19|20)\d\d", short)
+
+
+def test_ask_who_got_it_opens_with_the_name_not_its_description(assistant):
+    """"the Russian company VisionLabs": the short answer is the name; the words before it only
+    say what it is."""
+    answer = assistant.ask("Who did Amazon allegedly sell the facial recognition tech to?").to_dict()
+    cited = next(c for c in answer["citations"] if c.get("short_span"))
+    start, end = cited["short_span"]
+    assert answer["short"] == cited["quote"][start:end]
+    assert not re.match(r"\s+[A-Z]", cited["quote"][end:])

@@ -88,9 +88,9 @@ class ShortAnswers:
         head_words = [*frame.head_adjectives, frame.head] if frame.head else []
         head = self.meaning.targets(head_words, snap) if head_words else None
         labels = LABELS.get(frame.asks, ())
-        found = [[f for f in typed_spans(c, frame, snap, asked) if f.span is not None
-                  and len(c.sentence.text[f.span[0]:f.span[1]].split()) <= SHORT_WORDS
-                  and not year_for_count(f, c, frame)]
+        found = [_named_over_described([f for f in typed_spans(c, frame, snap, asked) if f.span is not None
+                                        and len(c.sentence.text[f.span[0]:f.span[1]].split()) <= SHORT_WORDS
+                                        and not year_for_count(f, c, frame)], c.sentence.text)
                  if i == 0 or not c.passage.headline else [] for i, c in enumerate(sentences)]
         # likeliest by the selector, whatever order the answer serves them in (a dispute's claim
         # comes before the reply that answers the question)
@@ -160,3 +160,11 @@ def best(phrases: list[Phrase], scores: np.ndarray) -> Phrase | None:
         return None
     order = sorted(range(len(phrases)), key=lambda k: (-scores[k], phrases[k].holder, phrases[k].span[0]))
     return phrases[order[0]]
+
+
+def _named_over_described(found: list[Found], text: str) -> list[Found]:
+    """Without a description that stands right before a name it describes ("the Russian company
+    VisionLabs"): the name is the answer, the description only says what it is."""
+    starts = {f.span[0] for f in found if f.span is not None and f.mention is not None and f.mention.label != "NORP"}
+    return [f for f in found if f.span is None or f.mention is None or f.mention.label != "NORP"
+            or not any(text[f.span[1]:at].strip() == "" and at > f.span[1] for at in starts)]
