@@ -139,7 +139,7 @@ class Snapshot:
         for m in self._mentions():
             words = _name_words(m.text)
             parts = [w.lower() for w in words]
-            if m.label not in _UNNAMED and len(words) > 1 and " ".join(words) == m.text:
+            if m.label not in _UNNAMED and " ".join(words) == m.text:
                 full_names.add(m.text)
             if m.label == "PERSON":
                 people.update(parts)

@@ -86,6 +86,7 @@ class Speller:
         #: Names of more than one word as the sources write them ("Amazon Rekognition"), by their
         #: lowercase words.
         self._full_names = {tuple(n.lower().split()): n for n in (full_names or []) if len(n.split()) > 1}
+        self._name_sizes = sorted({len(k) for k in self._full_names}, reverse=True)
         self._people = sorted(w for w in (people or []) if w in names)
         self._owners = owners or set()
         self._name_list = sorted(names)
@@ -129,7 +130,7 @@ class Speller:
         tokens = list(_WORD.finditer(question))
         out, last, i = [], 0, 0
         while i < len(tokens):
-            for size in sorted({len(k) for k in self._full_names}, reverse=True):
+            for size in self._name_sizes:
                 run = tokens[i:i + size]
                 if len(run) < size or any(question[a.end():b.start()] != " " for a, b in zip(run, run[1:])):
                     continue
@@ -148,12 +149,11 @@ class Speller:
         when two names are as near."""
         found = []
         for key, name in self._full_names.items():
-            if len(key) != len(words) or key == words:
+            slipped = [(typed, own) for typed, own in zip(words, key) if typed != own]
+            if len(key) != len(words) or not slipped or len(slipped) == len(words):
                 continue
-            same = sum(a == b for a, b in zip(words, key))
-            edits = [OSA.distance(a, b) for a, b in zip(words, key) if a != b]
-            if same and all(len(a) >= MIN_LENGTH and e <= max_edits(a) for a, e in
-                            zip((a for a, b in zip(words, key) if a != b), edits)):
+            edits = [OSA.distance(typed, own) for typed, own in slipped]
+            if all(len(typed) >= MIN_LENGTH and e <= max_edits(typed) for (typed, _), e in zip(slipped, edits)):
                 found.append((sum(edits), name))
         found.sort()
         if not found or len(found) > 1 and found[0][0] == found[1][0]:
