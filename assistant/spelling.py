@@ -223,7 +223,8 @@ class Speller:
                        if _holds_letters(word, w)]
             if dropped:
                 return max(dropped, key=lambda w: (self.frequency.get(w, 0), w))
-        return max(tied, key=lambda w: (w in self.vocabulary, -Indel.distance(word, w), self.frequency.get(w, 0), w))
+        return max(tied, key=lambda w: (w in self.vocabulary, _holds_letters(word, w), -Indel.distance(word, w),
+                                        self.frequency.get(w, 0), w))
 
     @staticmethod
     def _nearest(word: str, choices: list[str], edits: int | None = None) -> str | None:

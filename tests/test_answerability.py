@@ -250,6 +250,9 @@ def test_correct_dropped_letter_before_a_wrong_one():
     speller = Speller({"tribunal", "sold", "said"}, {})
     assert speller.correct("wher is the tribunal") == "where is the tribunal"
     assert speller.correct("whn was it sold") == "when was it sold"
+    # a letter typed at the end ("report" + d) is as near as one left out ("report_e_d"): the
+    # word that holds every letter typed is meant
+    assert Speller({"report", "reported"}, {}).correct("who first reportd it") == "who first reported it"
 
 
 def test_correct_dropped_letter_to_an_english_word_before_a_wrong_one_to_a_source_word():
