@@ -88,10 +88,8 @@ class ShortAnswers:
         head_words = [*frame.head_adjectives, frame.head] if frame.head else []
         head = self.meaning.targets(head_words, snap) if head_words else None
         labels = LABELS.get(frame.asks, ())
-        found = [_named_over_described([f for f in typed_spans(c, frame, snap, asked) if f.span is not None
-                                        and len(c.sentence.text[f.span[0]:f.span[1]].split()) <= SHORT_WORDS
-                                        and not year_for_count(f, c, frame)], c.sentence.text)
-                 if i == 0 or not c.passage.headline else [] for i, c in enumerate(sentences)]
+        found = [_offered(c, frame, snap, asked) if i == 0 or not c.passage.headline else []
+                 for i, c in enumerate(sentences)]
         # likeliest by the selector, whatever order the answer serves them in (a dispute's claim
         # comes before the reply that answers the question)
         top = max(range(len(sentences)), key=lambda i: (logits[i], -i))
@@ -162,9 +160,14 @@ def best(phrases: list[Phrase], scores: np.ndarray) -> Phrase | None:
     return phrases[order[0]]
 
 
-def _named_over_described(found: list[Found], text: str) -> list[Found]:
-    """Without a description that stands right before a name it describes ("the Russian company
-    VisionLabs"): the name is the answer, the description only says what it is."""
-    starts = {f.span[0] for f in found if f.span is not None and f.mention is not None and f.mention.label != "NORP"}
-    return [f for f in found if f.span is None or f.mention is None or f.mention.label != "NORP"
-            or not any(text[f.span[1]:at].strip() == "" and at > f.span[1] for at in starts)]
+def _offered(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str]) -> list[Found]:
+    """The phrases of the kind asked for that a sentence offers as a short answer: short enough,
+    written where they stand, no year for a count (:func:`facts.year_for_count`), and a name
+    rather than the description standing right before it ("the Russian company VisionLabs": the
+    description only says what the name is)."""
+    text = c.sentence.text
+    found = [f for f in typed_spans(c, frame, snap, asked) if f.span is not None
+             and len(text[f.span[0]:f.span[1]].split()) <= SHORT_WORDS and not year_for_count(f, c, frame)]
+    names_at = {f.span[0] for f in found if f.mention is not None and f.mention.label != "NORP"}
+    return [f for f in found if f.mention is None or f.mention.label != "NORP"
+            or not any(at > f.span[1] and not text[f.span[1]:at].strip() for at in names_at)]
