@@ -145,7 +145,10 @@ class Snapshot:
                 people.update(parts)
             if parts and m.label in ("PERSON", "ORG", "PRODUCT"):
                 owners.add(parts[-1])
-        return Speller(self.vocabulary, self.names, sorted(people), owners, sorted(full_names))
+        # A name's other forms ("Britain" where the sources write "UK") are names a slip is read as.
+        names = {f: f.upper() if len(f) <= 3 else f.capitalize()
+                 for f in self.lexicon.forms_known(self.vocabulary) if " " not in f} | self.names
+        return Speller(self.vocabulary, names, sorted(people), owners, sorted(full_names))
 
     def _mentions(self) -> Iterator[Mention]:
         """Every entity the parser found in this generation's sentences."""

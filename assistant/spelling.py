@@ -9,6 +9,7 @@ real English word from a slip, so a word the reader meant as written is left alo
   is that name ("Amazon Recognition" -> "Amazon Rekognition"), although the slipped word is a
   word in its own right: beside the name's other word, the reader means the name;
 - a casual spelling is written out ("whats" -> "what's", "thru" -> "through");
+- a possessive is its owner's word mended, the "'s" kept ("Amaon's" -> "Amazon's");
 - a word the sources use stays as it is;
 - a capitalised word inside the question is a name: one the sources do not know becomes the
   one name of the sources nearest to it ("Forest" -> "Forrest"), never a different name when
@@ -165,7 +166,11 @@ class Speller:
         if low in english().casual:  # "whats" -> "what's", "thru" -> "through"
             full = english().casual[low]
             return full[:1].upper() + full[1:] if word[:1].isupper() else full
-        if len(low) < MIN_LENGTH or low in self.vocabulary or low in _QUESTION_WORDS or "'" in low:
+        stem, apostrophe, tail = low.partition("'")
+        if apostrophe:  # "Amaon's": the owner slipped, its possessive kept
+            return self._word(word[:len(stem)], first, unmarked) + word[len(stem):] \
+                if tail == "s" and stem not in self.vocabulary else word
+        if len(low) < MIN_LENGTH or low in self.vocabulary or low in _QUESTION_WORDS:
             return word
         if low[-1] == "s" and low[:-1] in self._owners:
             return word[:-1] + "'s"  # "amazons product": a possessive typed without its apostrophe

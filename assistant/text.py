@@ -91,6 +91,11 @@ class Lexicon:
         return word in vocabulary or word in self._short \
             or any(word in g and not g.isdisjoint(vocabulary) for g in self._groups)
 
+    def forms_known(self, vocabulary: set[str]) -> set[str]:
+        """Every form of a name group the sources write in one of its forms: "Britain" is a
+        name the sources know when they write "UK"."""
+        return {form for g in self._groups if not g.isdisjoint(vocabulary) for form in g}
+
     def points_back(self, question: str) -> bool:
         """Whether the question names something by one of the corpus's follow-up nouns ("the
         company"); pronouns and ellipses are the question reader's (reading.py)."""

@@ -298,6 +298,25 @@ def test_correct_possessive_typed_without_its_apostrophe():
     assert speller.correct("which russians got it") == "which russians got it"
 
 
+def test_correct_slipped_owner_of_a_possessive_keeping_its_apostrophe():
+    """"Amaon's": the possessive's owner is a word like any other; the "'s" stays as typed."""
+    from assistant.spelling import Speller
+
+    speller = Speller({"police", "country"}, {"acme": "Acme"})
+    assert speller.correct("What did Acne's deal cover?") == "What did Acme's deal cover?"
+    assert speller.correct("Which coutry's police?") == "Which country's police?"
+    assert speller.correct("Which country's police?") == "Which country's police?"
+
+
+def test_ask_slipped_other_form_of_a_name_answered_as_the_name(assistant):
+    """"Birtain": the sources write "UK", and case.toml makes "Britain" one of its forms; a slip
+    of that form is the form, not a name the sources never mention."""
+    slipped = assistant.ask("When did Birtain put sanctions on Russia?")
+    clean = assistant.ask("When did Britain put sanctions on Russia?")
+    assert not clean.abstained and not slipped.abstained
+    assert [c.quote for c in slipped.citations] == [c.quote for c in clean.citations]
+
+
 def test_correct_slipped_word_beside_a_word_of_a_name_to_the_name():
     """"Amazon Recognition": a real word, but beside the other word of a name the sources use
     it is that name slipped; a word far from the name's, two names as near, or a run holding
