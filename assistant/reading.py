@@ -165,6 +165,8 @@ class QuestionReader:
             pieces.append(sentence)
         pieces = [p.strip() for piece in pieces for p in _PARTS.split(piece) if p and p.strip()]
         if len(pieces) > 1:
+            pieces = [pieces[0], *(_named_again(parse(p), [parse(q) for q in pieces[:i + 1]])
+                                   for i, p in enumerate(pieces[1:]))]
             parts = tuple(self._frame(parse(p)) for p in pieces)
             whole = self._frame(parse(question))
             return replace(whole, dependent=any(p.dependent for p in parts), parts=parts)
@@ -566,3 +568,22 @@ def _inflect(lemma: str, tag: str) -> str | None:
 
     forms = getInflection(lemma, tag=tag)
     return forms[0] if forms else None
+
+
+def _named_again(doc: Any, earlier: list[Any]) -> str:
+    """A part's bare "the committee" is the committee an earlier part named: "Who chairs the
+    Commons committee, and what is the committee called?" asks the second part of the Commons
+    committee, so its names (which the sources may never mention) go with it."""
+    text = doc.text
+    for t in reversed(list(doc)):  # from the end, so earlier offsets hold
+        if t.pos_ != "NOUN" or any(c.dep_ in ("compound", "amod", "poss", "nmod") for c in t.children) \
+                or not any(c.lower_ in ("the", "that", "this") and c.dep_ == "det" for c in t.children):
+            continue
+        names = next(([c for c in before.children if c.dep_ == "compound" and c.i < before.i]
+                      for d in earlier for before in d if before.lemma_ == t.lemma_ and before.pos_ == "NOUN"
+                      and any(c.dep_ == "compound" and c.text[:1].isupper() for c in before.children)), None)
+        if names:
+            start = min(c.left_edge.i for c in names)
+            text = text[:t.idx] + names[0].doc[start:names[-1].i + 1].text + " " + text[t.idx:]
+    return text
+

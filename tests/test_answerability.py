@@ -367,6 +367,13 @@ def test_ask_definition_answered_by_the_sentence_that_says_what_it_is(assistant,
     assert not answer.abstained and described in answer.parts[0].text
 
 
+def test_ask_multi_part_naming_an_unknown_body_again_declines_both_parts(assistant):
+    """"..., and what is the committee called?": the second part asks of the body the first
+    named, which the sources never mention; no sentence about anything else answers it."""
+    answer = assistant.ask("Who leads the Westbury committee that questioned Amazon, and what is the committee called?")
+    assert answer.abstained and not answer.citations
+
+
 def test_ask_multi_part_kind_held_by_an_earlier_parts_sentence_is_no_gap(assistant):
     """"Who brought the claim, and when?": one sentence answers both parts; "the sources don't
     say when" beside the date would be a false refusal."""

@@ -450,3 +450,17 @@ def test_attribute_unowned_role_to_the_speaker_before_it(analyzer):
 def test_read_question_number_of_time_units_or_not(reader, question, counts_time):
     frame = reader.read(question)
     assert frame.asks == Asks.NUMBER and frame.counts_time is counts_time
+
+
+def test_read_later_part_naming_an_earlier_parts_thing_again_keeps_its_names(reader):
+    """"..., and what is the committee called?" asks of the committee the first part named: the
+    part keeps its names, so a name the sources never mention still tells the part apart."""
+    frame = reader.read("Who chairs the Zentrix audit committee, and what is the committee called?")
+    assert [p.text for p in frame.parts] == ["Who chairs the Zentrix audit committee",
+                                             "what is the Zentrix audit committee called?"]
+    assert "zentrix" in frame.parts[1].names
+    # a thing named without a name, or one the later part describes itself, is left as asked
+    plain = reader.read("Which company did Smith name, and where is the company based?")
+    assert plain.parts[1].text == "where is the company based?"
+    own = reader.read("Who chairs the Zentrix committee, and what does the audit committee do?")
+    assert own.parts[1].text == "what does the audit committee do?"
