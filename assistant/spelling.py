@@ -88,10 +88,12 @@ class Speller:
         #: lowercase words.
         self._full_names = {tuple(n.lower().split()): n for n in (full_names or []) if len(n.split()) > 1}
         self._name_sizes = sorted({len(k) for k in self._full_names}, reverse=True)
+        self._name_words = {w for k in self._full_names for w in k}
         self._people = sorted(w for w in (people or []) if w in names)
         self._owners = owners or set()
         self._name_list = sorted(names)
         self._word_list = sorted(vocabulary | english().stopwords | _QUESTION_WORDS)
+        self._source_list = sorted(vocabulary)
         self.frequency = english_frequencies()
 
     def correct(self, question: str) -> str:
@@ -167,16 +169,21 @@ class Speller:
             full = english().casual[low]
             return full[:1].upper() + full[1:] if word[:1].isupper() else full
         stem, apostrophe, tail = low.partition("'")
-        if apostrophe:  # "Amaon's": the owner slipped, its possessive kept
+        if apostrophe:  # "Amaon's", "moatorium'": the word slipped, its possessive or closing quote kept
             return self._word(word[:len(stem)], first, unmarked) + word[len(stem):] \
-                if tail == "s" and stem not in self.vocabulary else word
-        if len(low) < MIN_LENGTH or low in self.vocabulary or low in _QUESTION_WORDS:
+                if tail in ("s", "") and stem not in self.vocabulary else word
+        if len(low) < MIN_LENGTH or low in self.vocabulary or low in self._name_words or low in _QUESTION_WORDS:
             return word
         if low[-1] == "s" and low[:-1] in self._owners:
             return word[:-1] + "'s"  # "amazons product": a possessive typed without its apostrophe
         if word[:1].isupper() and not first:
             name = self._nearest(low, self._name_list)
-            return self.names[name] if name is not None else word
+            if name is not None:
+                return self.names[name]
+            # A name the parser did not mark ("Engadget" opening a headline card) is still a
+            # word of the sources; an unknown name near none stays as typed.
+            near = None if low in self.frequency else self._nearest(low, self._source_list)
+            return near[:1].upper() + near[1:] if near is not None else word
         known = self.frequency.get(low)
         if known is not None and unmarked and not first:
             # "who is charles forest": in a question typed without capitals an English word one
@@ -234,12 +241,16 @@ class Speller:
     @staticmethod
     def _nearest(word: str, choices: list[str], edits: int | None = None) -> str | None:
         """The one choice nearest ``word`` within its edit budget (``edits``, else by its
-        length); None when there is none or two are equally near."""
+        length); None when there is none or two are equally near, unless only one of them
+        holds every letter typed ("Britsh": "British", not "Brits")."""
         found = process.extract(word, choices, scorer=OSA.distance,
-                                score_cutoff=max_edits(word) if edits is None else edits, limit=2)
-        if not found or len(found) > 1 and found[0][1] == found[1][1]:
+                                score_cutoff=max_edits(word) if edits is None else edits, limit=None)
+        if not found:
             return None
-        return found[0][0]
+        tied = [w for w, d, _ in found if d == min(d for _, d, _ in found)]
+        if len(tied) > 1:
+            tied = [w for w in tied if _holds_letters(word, w)]
+        return tied[0] if len(tied) == 1 else None
 
 
 def _wrong_letters(typed: str, word: str) -> bool:

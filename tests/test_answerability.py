@@ -308,6 +308,19 @@ def test_correct_slipped_owner_of_a_possessive_keeping_its_apostrophe():
     assert speller.correct("Which country's police?") == "Which country's police?"
 
 
+def test_correct_slipped_word_before_a_closing_quote_and_name_the_parser_missed():
+    """"'serious miscoduct'": a closing quote is no part of the word; "Engaadget": a name the
+    sources write that the parser never marked is still one of their words; "Britsh": of two
+    names as near, the one holding every letter typed ("British", not the form "Brits")."""
+    from assistant.spelling import Speller
+
+    speller = Speller({"misconduct", "engadget", "british"}, {"british": "British", "brits": "Brits"})
+    assert speller.correct("What was the 'serious miscoduct'?") == "What was the 'serious misconduct'?"
+    assert speller.correct("Besides Engaadget, who covered it?") == "Besides Engadget, who covered it?"
+    assert speller.correct("Did Britsh police use it?") == "Did British police use it?"
+    assert speller.correct("Who is Navalny?") == "Who is Navalny?"  # near no word of the sources
+
+
 def test_ask_slipped_other_form_of_a_name_answered_as_the_name(assistant):
     """"Birtain": the sources write "UK", and case.toml makes "Britain" one of its forms; a slip
     of that form is the form, not a name the sources never mention."""
