@@ -328,7 +328,7 @@ class QuestionReader:
         things = tuple(dict.fromkeys(t.lower_ for t in asked_about if t.pos_ == "NOUN" and t.lower_ in content
                                      and _names_a_thing(t)))
         return QuestionFrame(text, asks, tuple(dict.fromkeys(focus)), tuple(exact), names, share, plural,
-                             bool(_both_sides().search(text)), self._dependent(doc, words), _phrase(doc, wh),
+                             _asks_both_sides(doc), self._dependent(doc, words), _phrase(doc, wh),
                              counts_time, speaker,
                              any(t.lower_ in _w().alleged for t in words), tuple(must),
                              head.lemma_.lower() if head is not None and asks in _NAMED_KINDS else "",
@@ -368,6 +368,22 @@ class QuestionReader:
 
 #: Dependencies that hang a clause on a word to say which thing it is or what went with it.
 _SUBORDINATE = frozenset({"relcl", "acl", "advcl", "ccomp", "xcomp", "prep", "pcomp"})
+
+
+def _asks_both_sides(doc: Any) -> bool:
+    """Whether the question asks for each side of a dispute ("What did Amazon say in
+    response?"): a word of replying outside any clause that only says which thing is meant
+    ("the moratorium that Amazon refers to in its response" asks for no side's reply)."""
+    for m in _both_sides().finditer(doc.text):
+        span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+        if span is None:
+            continue
+        t = span[0]
+        while t.head.i != t.i and t.dep_ not in ("relcl", "acl"):
+            t = t.head
+        if t.head.i == t.i:
+            return True
+    return False
 
 
 def _in_main_clause(t: Any) -> bool:

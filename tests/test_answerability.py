@@ -387,6 +387,13 @@ def test_ask_multi_part_naming_an_unknown_body_again_declines_both_parts(assista
     assert answer.abstained and not answer.citations
 
 
+def test_ask_thing_named_in_a_sides_reply_leads_with_the_sentence_naming_it(assistant):
+    """"the moratorium that Amazon refers to in its response" asks for the moratorium, not
+    for each side: no claim of the other side comes before the sentence that names it."""
+    answer = assistant.ask("What is the self-imposed moratorium that Amazon refers to in its response?")
+    assert not answer.abstained and "moratorium" in answer.parts[0].text
+
+
 def test_ask_multi_part_kind_held_by_an_earlier_parts_sentence_is_no_gap(assistant):
     """"Who brought the claim, and when?": one sentence answers both parts; "the sources don't
     say when" beside the date would be a false refusal."""

@@ -464,3 +464,13 @@ def test_read_later_part_naming_an_earlier_parts_thing_again_keeps_its_names(rea
     assert plain.parts[1].text == "where is the company based?"
     own = reader.read("Who chairs the Zentrix committee, and what does the audit committee do?")
     assert own.parts[1].text == "what does the audit committee do?"
+
+
+@pytest.mark.parametrize("question,both", [
+    ("What did Zentrix say in response?", True),
+    ("Does Zentrix deny the claim?", True),
+    # a word of replying that only says which thing is meant asks for no side's reply
+    ("What is the audit that Zentrix refers to in its response?", False),
+])
+def test_read_question_asking_for_each_side_only_outside_a_clause_naming_the_thing(reader, question, both):
+    assert reader.read(question).both_sides is both
