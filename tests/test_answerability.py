@@ -583,3 +583,14 @@ def test_ask_who_got_it_opens_with_the_name_not_its_description(assistant):
     start, end = cited["short_span"]
     assert answer["short"] == cited["quote"][start:end]
     assert not re.match(r"\s+[A-Z]", cited["quote"][end:])
+
+
+@pytest.mark.parametrize("question,by_speaker", [
+    ("Who imposed sanctions on Russia?", False),  # who did it, not who reported it
+    ("Who leaked the information?", True),  # a question about someone's words: who said it
+])
+def test_ask_who_did_it_opens_with_the_speaker_only_when_asked_about_words(assistant, question, by_speaker):
+    """"A former employee ... has leaked that ... sanctions were imposed": the phrase naming who
+    says it answers who said it, never who did what the sentence reports."""
+    short = assistant.ask(question).to_dict()["short"]
+    assert short and short.lower().startswith("a former employee") is by_speaker, short

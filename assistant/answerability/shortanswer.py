@@ -162,12 +162,24 @@ def best(phrases: list[Phrase], scores: np.ndarray) -> Phrase | None:
 
 def _offered(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str]) -> list[Found]:
     """The phrases of the kind asked for that a sentence offers as a short answer: short enough,
-    written where they stand, no year for a count (:func:`facts.year_for_count`), and a name
-    rather than the description standing right before it ("the Russian company VisionLabs": the
-    description only says what the name is)."""
+    written where they stand, no year for a count (:func:`facts.year_for_count`), a name rather
+    than the description standing right before it ("the Russian company VisionLabs": the
+    description only says what the name is), and the sentence's speaker only for a question
+    about someone's words ("Who imposed sanctions?" is not answered by who reported it)."""
     text = c.sentence.text
-    found = [f for f in typed_spans(c, frame, snap, asked) if f.span is not None
+    a = c.sentence.attribution
+    speaker = (a.speaker_start, a.speaker_end) if a.speaker_end and not asks_for_words(frame, snap) else None
+    found = [f for f in typed_spans(c, frame, snap, asked) if f.span is not None and f.span != speaker
              and len(text[f.span[0]:f.span[1]].split()) <= SHORT_WORDS and not year_for_count(f, c, frame)]
     names_at = {f.span[0] for f in found if f.mention is not None and f.mention.label != "NORP"}
     return [f for f in found if f.mention is None or f.mention.label != "NORP"
             or not any(at > f.span[1] and not text[f.span[1]:at].strip() for at in names_at)]
+
+
+def asks_for_words(frame: QuestionFrame, snap: Snapshot) -> bool:
+    """Whether the question is about someone's words: it holds a reporting or speaking verb
+    ("Who claimed ...", "Who describes ...") or a noun for a side's words ("whose allegation")."""
+    saying, asking = english().reporting, english().question.words
+    said = saying.states | saying.alleges | saying.denies | asking.speaking | asking.sayings
+    return not set(snap.lexicon.terms(" ".join(sorted(said)))).isdisjoint(snap.lexicon.terms(frame.text))
+
