@@ -415,6 +415,14 @@ def test_ask_why_about_a_dismissal_gives_each_side_with_its_speaker(assistant):
     assert "serious misconduct" in answer.answer and "whistleblowing" in answer.answer
 
 
+@pytest.mark.parametrize("question,first", [("Why does Amazon say it fired Forrest?", "Amazon"),
+                                            ("Why does Forrest say he was fired?", "Forrest")])
+def test_ask_why_does_one_side_say_leads_with_that_sides_reason(assistant, question, first):
+    """"Why does X say ...?": X's reason first, the other side's after it."""
+    answer = assistant.ask(question)
+    assert answer.parts[0].speaker == first and len({p.speaker for p in answer.parts}) == 2
+
+
 def test_read_speaker_described_as_no_one_in_the_sources_tells_no_sentence_apart(assistant):
     """"According to the filing, ...": the sources quote no "filing", so no sentence is anyone
     else's; a party or a quoted speaker is still told apart."""
@@ -587,6 +595,7 @@ def test_ask_who_got_it_opens_with_the_name_not_its_description(assistant):
 
 @pytest.mark.parametrize("question,by_speaker", [
     ("Who imposed sanctions on Russia?", False),  # who did it, not who reported it
+    ("Who allegedly imposed sanctions on Russia?", False),  # a hedge asks for no one's words
     ("Who leaked the information?", True),  # a question about someone's words: who said it
 ])
 def test_ask_who_did_it_opens_with_the_speaker_only_when_asked_about_words(assistant, question, by_speaker):

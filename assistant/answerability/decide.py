@@ -18,7 +18,7 @@ from ..index.records import Sentence, Stance
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
 from .facts import asks_for_kind, defines, typed_things
-from .features import on_topic, own_words
+from .features import asked_speaker, on_topic, own_words, same_speaker
 from .model import Thresholds
 
 #: How many of the nearest passages a decline offers apart.
@@ -118,6 +118,11 @@ class Decider:
             if reply is not None:
                 claim_first = reply.c.sentence.attribution.stance == Stance.ALLEGES
                 pair = [reply.c, anchor.c] if claim_first else [anchor.c, reply.c]
+                # "Why does X say ...?": X's reason first, the other side's after it.
+                asked = asked_speaker(frame, snap) if frame.asks == Asks.REASON else ""
+                if asked and same_speaker(pair[1].sentence.attribution.speaker, asked) \
+                        and not same_speaker(pair[0].sentence.attribution.speaker, asked):
+                    pair.reverse()
                 return pair[:1] + self._with_opener(pair[1:], snap, exclude=pair[0])
             return chosen
         asked = set(snap.lexicon.terms(frame.text))

@@ -178,8 +178,10 @@ def _offered(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set
 
 def asks_for_words(frame: QuestionFrame, snap: Snapshot) -> bool:
     """Whether the question is about someone's words: it holds a reporting or speaking verb
-    ("Who claimed ...", "Who describes ...") or a noun for a side's words ("whose allegation")."""
+    ("Who claimed ...", "Who describes ...") or a noun for a side's words ("whose allegation"),
+    not only a hedge ("Who allegedly got it?")."""
     saying, asking = english().reporting, english().question.words
     said = saying.states | saying.alleges | saying.denies | asking.speaking | asking.sayings
-    return not set(snap.lexicon.terms(" ".join(sorted(said)))).isdisjoint(snap.lexicon.terms(frame.text))
+    asked = [w for w in words(frame.text) if w not in asking.alleged]  # "who allegedly got it": a hedge
+    return not set(snap.lexicon.terms(" ".join(sorted(said)))).isdisjoint(snap.lexicon.terms(" ".join(asked)))
 
