@@ -54,6 +54,7 @@ class QuestionWords(_Strict):
     yes_no_filler: Words
     demonstratives: Words
     speaking: Words
+    receiving: Words
     sayings: Words
     preposition_nouns: Words
     light_verbs: Words

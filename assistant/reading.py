@@ -501,12 +501,13 @@ def _phrase(doc: Any, wh: Any) -> str:
 
 def _asks_object(words: list[Any], wh: Any) -> bool:
     """Whether "who(m)" asks for whom the act was done to or for ("Who did Amazon sell it to?",
-    "Whom did they fire?", "Who was it provided to?"), not who did it: "whom", or "who" opening
-    a question with do-support or ending on a preposition with nothing after it."""
+    "Whom did they fire?", "Who was it provided to?", "Who got it?"), not who did it: "whom",
+    "who" as the subject of a verb of receiving, or "who" opening a question with do-support or
+    ending on a preposition with nothing after it."""
     if wh is None or wh.lower_ not in ("who", "whom"):
         return False
-    if wh.lower_ == "whom":
-        return True
+    if wh.lower_ == "whom" or wh.dep_ == "nsubj" and wh.head.lemma_.lower() in _w().receiving:
+        return True  # "Who got it?": whom it was given or sold to
     if wh is not words[0] or len(words) < 3:
         return False
     last = words[-1]

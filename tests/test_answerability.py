@@ -603,3 +603,13 @@ def test_ask_who_did_it_opens_with_the_speaker_only_when_asked_about_words(assis
     says it answers who said it, never who did what the sentence reports."""
     short = assistant.ask(question).to_dict()["short"]
     assert short and short.lower().startswith("a former employee") is by_speaker, short
+
+
+def test_ask_who_got_it_opens_with_the_recipient_not_the_seller(assistant):
+    """"Who got the technology?" asks whom it was sold to: the short answer is a name that does
+    not act in its sentence, never the seller or whoever reported the sale."""
+    answer = assistant.ask("Who got the technology?").to_dict()
+    seller = {"amazon", "aws", "amazon web services"}
+    assert answer["short"] and answer["short"].lower() not in seller
+    assert not answer["short"].lower().startswith("a former employee")
+

@@ -272,6 +272,9 @@ def test_read_question_whose_words_it_asks_for(reader, question, speaker, allege
     ("who did acme sell the parts to", True),
     ("Whom did Acme dismiss?", True),
     ("Who was the software supplied to?", True),
+    ("Who got the parts?", True),  # the subject of a verb of receiving: whom they were sold to
+    ("Who received the software?", True),
+    ("Who got dismissed?", False),  # "got" as a passive's auxiliary
     ("Who sold the parts to Zentrix?", False),
     ("Who did the deal?", False),
     ("Who is the engineer?", False),
