@@ -603,4 +603,3 @@ def _named_again(doc: Any, earlier: list[Any]) -> str:
             start = min(c.left_edge.i for c in names)
             text = text[:t.idx] + names[0].doc[start:names[-1].i + 1].text + " " + text[t.idx:]
     return text
-

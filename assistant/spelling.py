@@ -9,12 +9,16 @@ real English word from a slip, so a word the reader meant as written is left alo
   is that name ("Amazon Recognition" -> "Amazon Rekognition"), although the slipped word is a
   word in its own right: beside the name's other word, the reader means the name;
 - a casual spelling is written out ("whats" -> "what's", "thru" -> "through");
-- a possessive is its owner's word mended, the "'s" kept ("Amaon's" -> "Amazon's");
+- a possessive is its owner's word mended, the "'s" kept ("Amaon's" -> "Amazon's"), and a word
+  before a closing quote is mended without it ("'serious miscoduct'");
 - a word the sources use stays as it is;
 - a capitalised word inside the question is a name: one the sources do not know becomes the
-  one name of the sources nearest to it ("Forest" -> "Forrest"), never a different name when
-  two are as near; in a question typed without capitals, an English word one edit from one
-  person's name is that name ("who is charles forest");
+  one name of the sources nearest to it ("Forest" -> "Forrest"; a name's other form in
+  case.toml counts: "Birtain" -> "Britain" where the sources write "UK"), never a different name
+  when two are as near, unless only one holds every letter typed ("Britsh" -> "British", not
+  "Brits"); with no name near, a word of the sources the parser never marked as a name
+  ("Engaadget" -> "Engadget"); in a question typed without capitals, an English word one edit
+  from one person's name is that name ("who is charles forest");
 - any other word that is no English word at all becomes the nearest word of the sources (or a
   function word): "polise" -> "police", else the word of the sources it starts ("recog" ->
   "recognition"), else the nearest English word ("represnts"); of several as near, a word of
@@ -247,7 +251,8 @@ class Speller:
                                 score_cutoff=max_edits(word) if edits is None else edits, limit=None)
         if not found:
             return None
-        tied = [w for w, d, _ in found if d == min(d for _, d, _ in found)]
+        nearest = min(d for _, d, _ in found)
+        tied = [w for w, d, _ in found if d == nearest]
         if len(tied) > 1:
             tied = [w for w in tied if _holds_letters(word, w)]
         return tied[0] if len(tied) == 1 else None

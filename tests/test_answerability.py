@@ -612,4 +612,3 @@ def test_ask_who_got_it_opens_with_the_recipient_not_the_seller(assistant):
     seller = {"amazon", "aws", "amazon web services"}
     assert answer["short"] and answer["short"].lower() not in seller
     assert not answer["short"].lower().startswith("a former employee")
-

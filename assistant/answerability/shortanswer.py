@@ -184,4 +184,3 @@ def asks_for_words(frame: QuestionFrame, snap: Snapshot) -> bool:
     said = saying.states | saying.alleges | saying.denies | asking.speaking | asking.sayings
     asked = [w for w in words(frame.text) if w not in asking.alleged]  # "who allegedly got it": a hedge
     return not set(snap.lexicon.terms(" ".join(sorted(said)))).isdisjoint(snap.lexicon.terms(" ".join(asked)))
-
