@@ -105,7 +105,9 @@ class Decider:
                                                    j.c.repeat_penalty, j.p))
             reply = self._reply(claim, judged, snap, follow_up=True)
             if reply is not None:
-                return self._with_opener([reply.c], snap)
+                # ...with the rest of its quotation: a general denial ("without merit") often goes
+                # on to deny the claim itself in its next sentence.
+                return self._with_opener([reply.c, *self._continuation(reply.c, snap)][:self.max_sentences], snap)
         chosen = [best.c]
         if frame.asks in (Asks.YES_NO, Asks.REASON) or frame.both_sides:
             # A dispute: the claim, then the other side's answer to it (or the answer, then
