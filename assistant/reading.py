@@ -368,6 +368,8 @@ class QuestionReader:
 
 #: Dependencies that hang a clause on a word to say which thing it is or what went with it.
 _SUBORDINATE = frozenset({"relcl", "acl", "advcl", "ccomp", "xcomp", "prep", "pcomp"})
+#: The clauses that only say which thing is meant ("the moratorium that X refers to").
+_NAMING_CLAUSES = frozenset({"relcl", "acl"})
 
 
 def _asks_both_sides(doc: Any) -> bool:
@@ -376,21 +378,17 @@ def _asks_both_sides(doc: Any) -> bool:
     ("the moratorium that Amazon refers to in its response" asks for no side's reply)."""
     for m in _both_sides().finditer(doc.text):
         span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
-        if span is None:
-            continue
-        t = span[0]
-        while t.head.i != t.i and t.dep_ not in ("relcl", "acl"):
-            t = t.head
-        if t.head.i == t.i:
+        if span is not None and _in_main_clause(span[0], _NAMING_CLAUSES):
             return True
     return False
 
 
-def _in_main_clause(t: Any) -> bool:
-    """Whether a word belongs to the question's main clause: "Who chairs the committee that
-    questioned X?" asks who chairs it; what it questioned only says which committee."""
+def _in_main_clause(t: Any, subordinate: frozenset[str] = _SUBORDINATE) -> bool:
+    """Whether a word belongs to the question's main clause, outside every ``subordinate``
+    clause: "Who chairs the committee that questioned X?" asks who chairs it; what it
+    questioned only says which committee."""
     while t.head.i != t.i:
-        if t.dep_ in _SUBORDINATE:
+        if t.dep_ in subordinate:
             return False
         t = t.head
     return True

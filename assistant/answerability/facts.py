@@ -261,8 +261,8 @@ def year_for_count(found: Found, c: ScoredSentence, frame: QuestionFrame) -> boo
     if int(m.text) in MODERN_YEARS:
         return True
     text, before = c.sentence.text, english().sentence.time_prepositions
-    return any(words and words[-1] in before for words in (
-        re.findall(r"[\w'-]+", text[:at.start()].lower()) for at in re.finditer(rf"\b{re.escape(m.text)}\b", text)))
+    return any(ws and ws[-1] in before for ws in (
+        words(text[:at.start()]) for at in re.finditer(rf"\b{re.escape(m.text)}\b", text)))
 
 
 def _governed_first(mentions: list[Mention], about: set[str], snap: Snapshot) -> list[Mention]:

@@ -88,7 +88,8 @@ class ShortAnswers:
         head_words = [*frame.head_adjectives, frame.head] if frame.head else []
         head = self.meaning.targets(head_words, snap) if head_words else None
         labels = LABELS.get(frame.asks, ())
-        found = [_offered(c, frame, snap, asked) if i == 0 or not c.passage.headline else []
+        by_speaker = asks_for_words(frame, snap)
+        found = [_offered(c, frame, snap, asked, by_speaker) if i == 0 or not c.passage.headline else []
                  for i, c in enumerate(sentences)]
         # likeliest by the selector, whatever order the answer serves them in (a dispute's claim
         # comes before the reply that answers the question)
@@ -160,15 +161,17 @@ def best(phrases: list[Phrase], scores: np.ndarray) -> Phrase | None:
     return phrases[order[0]]
 
 
-def _offered(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str]) -> list[Found]:
+def _offered(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str],
+             by_speaker: bool) -> list[Found]:
     """The phrases of the kind asked for that a sentence offers as a short answer: short enough,
     written where they stand, no year for a count (:func:`facts.year_for_count`), a name rather
     than the description standing right before it ("the Russian company VisionLabs": the
-    description only says what the name is), and the sentence's speaker only for a question
-    about someone's words ("Who imposed sanctions?" is not answered by who reported it)."""
+    description only says what the name is), and the sentence's speaker only ``by_speaker``, for
+    a question about someone's words (:func:`asks_for_words`: "Who imposed sanctions?" is not
+    answered by who reported it)."""
     text = c.sentence.text
     a = c.sentence.attribution
-    speaker = (a.speaker_start, a.speaker_end) if a.speaker_end and not asks_for_words(frame, snap) else None
+    speaker = (a.speaker_start, a.speaker_end) if a.speaker_end and not by_speaker else None
     found = [f for f in typed_spans(c, frame, snap, asked) if f.span is not None and f.span != speaker
              and len(text[f.span[0]:f.span[1]].split()) <= SHORT_WORDS and not year_for_count(f, c, frame)]
     names_at = {f.span[0] for f in found if f.mention is not None and f.mention.label != "NORP"}
