@@ -45,6 +45,7 @@ class QuestionWords(_Strict):
     anyone: Words
     source_verbs: Words
     membership_verbs: Words
+    court_verbs: Words
     money_words: Words
     documents: Words
     auxiliaries: Words

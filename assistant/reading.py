@@ -290,13 +290,18 @@ class QuestionReader:
             elif asks != Asks.SOURCE:
                 exact += compounds
         share = 1.0
+        court_verb = None  # "where is the case heard": no word an answer must hold
         if wh is not None and wh.lower_ == "where" and head is None:
             # "Where is VisionLabs headquartered?": the relation asked about must be there; a
             # light verb ("bring a claim") says nothing of which. ("When" questions are left
             # without: the model's word vectors miss too many of their verbs' synonyms, "fired"
-            # and "dismissed" 0.33 apart.)
+            # and "dismissed" 0.33 apart.) A court's verb ("where is the case heard") asks
+            # where the case is.
             event = [t for t in words if t.pos_ == "VERB" and t.lemma_.lower() not in _w().light_verbs]
-            focus += [event[-1].lemma_.lower()] if event else []
+            if event and event[-1].lemma_.lower() in _w().court_verbs:
+                court_verb = event[-1]
+            elif event:
+                focus.append(event[-1].lemma_.lower())
         if asks == Asks.YES_NO:
             # "Has Amazon appealed the ruling?": most of what it asks about must be there.
             focus = [t.lemma_.lower() for t in words if t.pos_ in ("NOUN", "VERB") and t.i != first.i
@@ -321,8 +326,8 @@ class QuestionReader:
                     and c.lemma_.lower() not in _w().generic_nouns and c.lemma_.lower() not in type_nouns()]
         speaker = _speaker(doc)
         # "What does X stand for?": the verb only asks for X's meaning; no source sentence holds it.
-        asked_about = [t for t in words
-                       if not (stands_for and t.pos_ == "VERB" and t.lemma_.lower() in _MEANING_VERBS)]
+        asked_about = [t for t in words if t is not court_verb
+                       and not (stands_for and t.pos_ == "VERB" and t.lemma_.lower() in _MEANING_VERBS)]
         duration = wh is not None and wh.lower_ == "how" and wh.i + 1 < len(doc) and doc[wh.i + 1].lower_ == "long"
         content = _content(asked_about, names, speaker)
         things = tuple(dict.fromkeys(t.lower_ for t in asked_about if t.pos_ == "NOUN" and t.lower_ in content
@@ -519,7 +524,7 @@ def _indirect(doc: Any, wh: Any) -> str:
     if wh is None or wh.i != next((t.i for t in doc if not t.is_punct), -1) and doc[0].dep_ != "prep":
         return ""
     # "Which law firm represents Amazon": no inversion, the text as it is.
-    aux = next((t for t in doc if t.i > wh.i and t.pos_ == "AUX" and t.tag_ != "MD"), None)
+    aux = next((t for t in doc if t.i > wh.i and t.pos_ == "AUX"), None)
     if aux is None or aux.i < wh.i:
         after = doc[wh.head.right_edge.i + 1] if wh.head.right_edge.i + 1 < len(doc) else None
         if wh.dep_ == "det" and after is not None and after.lower_ in _w().auxiliaries and after.lemma_ == "do":
@@ -536,6 +541,8 @@ def _indirect(doc: Any, wh: Any) -> str:
         start, end = max(subj.left_edge.i, aux.i + 1), subj.right_edge.i + 1
         if subj.head.i >= end and subj.head.dep_ == "ROOT" and subj.head.pos_ != "AUX":
             verb = subj.head
+    elif aux.tag_ == "MD":
+        return text[:1].lower() + text[1:]  # "who would be able to ...": the subject is the wh-word
     elif verb is not None and verb.i > aux.i + 1:
         start, end = aux.i + 1, verb.i  # the parser missed the subject: the words before the verb
     elif aux.lemma_ == "do":

@@ -72,6 +72,7 @@ def test_ask_out_of_scope_abstains_without_citations(assistant, question):
 @pytest.mark.parametrize("question,missing", [
     ("Which law firm represents Amazon at the tribunal?", "which law firm represents Amazon at the tribunal"),
     ("In which city is VisionLabs headquartered?", "in which city VisionLabs is headquartered"),
+    ("Where was Forrest born?", "where Forrest was born"),  # the case's own place is no birthplace
     # a kind of thing the sources bring in without naming it ("a shell company", "an Amazon spokesperson")
     ("What is the Dutch shell company called?", "what the Dutch shell company is called"),
     # someone the sources never quote
@@ -182,6 +183,7 @@ def test_to_dict_has_contract_fields(assistant):
 
 
 @pytest.mark.parametrize("question,phrase", [
+    ("Where is the case being heard?", "London"),
     ("When did Forrest file his claim?", "June 2024"),
     ("Which Russian company is involved?", "VisionLabs"),
     ("What kind of company allegedly handled the deals?", "shell company"),

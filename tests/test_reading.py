@@ -393,6 +393,25 @@ def test_read_question_contraction_or_cut_subject_gives_clause_or_none(reader):
     assert " did " not in f" {reader.read('how many issues did the whistleblower flag').phrase} "
 
 
+def test_read_question_with_a_modal_gives_a_clause_with_the_modal_after_its_subject(reader):
+    """A refusal's clause moves a modal as it moves any auxiliary ("where will the case be
+    heard" -> "where the case will be heard"), and leaves the question as it is when the
+    wh-word is itself the subject."""
+    assert reader.read("Where will the hearing be held?").phrase == "where the hearing will be held"
+    assert reader.read("How much could Acme be fined?").phrase == "how much Acme could be fined"
+    assert reader.read("Who would be able to see the ruling?").phrase == "who would be able to see the ruling"
+
+
+def test_read_where_question_of_a_court_at_work_asks_where_the_case_is(reader):
+    """"Where is the case being heard?" asks where the case is: a source names the court
+    there, seldom the verb, so the verb is no word an answer must hold; "Where was Smith
+    born?" still needs its birth."""
+    frame = reader.read("Where is the case being heard?")
+    assert frame.asks == Asks.PLACE and frame.focus == () and frame.content == ("case",)
+    assert reader.read("Where was Smith tried?").focus == ()
+    assert reader.read("Where was Smith born?").focus == ("bear",)
+
+
 def test_read_question_stands_for_asks_only_for_the_meaning(reader):
     """"What does X stand for?" asks what X is: neither the verb nor "abbreviation" is
     something the answering sentence must hold."""
