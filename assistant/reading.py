@@ -72,6 +72,14 @@ def _speaking() -> frozenset[str]:
     return frozenset(reporting()) | _w().speaking
 
 
+def _about_words(words: list[Any]) -> bool:
+    """Whether a question is about someone's words: a reporting or speaking verb ("Who said
+    so?", "Who describes ...") or a noun for a side's words ("whose allegation"), not only a
+    hedge ("Who allegedly got it?", "the alleged buyer")."""
+    said = _speaking() | _w().sayings
+    return any(t.lemma_.lower() in said and t.lower_ not in _w().alleged for t in words)
+
+
 @lru_cache(maxsize=1)
 def _both_sides() -> re.Pattern[str]:
     return re.compile(r"\b(" + "|".join(re.escape(p) for p in sorted(_w().both_sides)) + r")\b", re.I)
@@ -102,6 +110,7 @@ class QuestionFrame:
     head_adjectives: tuple[str, ...] = ()  # "Russian" of "which Russian company": said beside the head there too
     things: tuple[str, ...] = ()  # nouns of ``content`` (not the kind asked for): what it takes the sources to speak of
     object_asked: bool = False  # "who" undergoes the act ("Who did Amazon sell it to?"), not does it
+    about_words: bool = False  # about someone's words ("Who said so?", "whose allegation"), not only hedged
     parts: tuple[QuestionFrame, ...] = field(default=())
 
 
@@ -344,7 +353,7 @@ class QuestionReader:
                              _content([t for t in asked_about if _in_main_clause(t)], names, speaker),
                              sort_of.lemma_.lower() if sort_of is not None else "",
                              _adjectives(head) if head is not None else (), things,
-                             object_asked=_asks_object(words, wh))
+                             object_asked=_asks_object(words, wh), about_words=_about_words(words))
 
     @staticmethod
     def _dependent(doc: Any, words: list[Any]) -> bool:

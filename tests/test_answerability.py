@@ -598,6 +598,7 @@ def test_ask_who_got_it_opens_with_the_name_not_its_description(assistant):
     ("Who imposed sanctions on Russia?", False),  # who did it, not who reported it
     ("Who allegedly imposed sanctions on Russia?", False),  # a hedge asks for no one's words
     ("Who leaked the information?", True),  # a question about someone's words: who said it
+    ("Who said Amazon sold the technology to Russia?", True),  # "said": a stopword, still a verb of saying
 ])
 def test_ask_who_did_it_opens_with_the_speaker_only_when_asked_about_words(assistant, question, by_speaker):
     """"A former employee ... has leaked that ... sanctions were imposed": the phrase naming who

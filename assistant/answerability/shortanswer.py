@@ -88,8 +88,7 @@ class ShortAnswers:
         head_words = [*frame.head_adjectives, frame.head] if frame.head else []
         head = self.meaning.targets(head_words, snap) if head_words else None
         labels = LABELS.get(frame.asks, ())
-        by_speaker = asks_for_words(frame, snap)
-        found = [_offered(c, frame, snap, asked, by_speaker) if i == 0 or not c.passage.headline else []
+        found = [_offered(c, frame, snap, asked) if i == 0 or not c.passage.headline else []
                  for i, c in enumerate(sentences)]
         # likeliest by the selector, whatever order the answer serves them in (a dispute's claim
         # comes before the reply that answers the question)
@@ -161,29 +160,18 @@ def best(phrases: list[Phrase], scores: np.ndarray) -> Phrase | None:
     return phrases[order[0]]
 
 
-def _offered(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str],
-             by_speaker: bool) -> list[Found]:
+def _offered(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: set[str]) -> list[Found]:
     """The phrases of the kind asked for that a sentence offers as a short answer: short enough,
     written where they stand, no year for a count (:func:`facts.year_for_count`), a name rather
     than the description standing right before it ("the Russian company VisionLabs": the
-    description only says what the name is), and the sentence's speaker only ``by_speaker``, for
-    a question about someone's words (:func:`asks_for_words`: "Who imposed sanctions?" is not
-    answered by who reported it)."""
+    description only says what the name is), and the sentence's speaker only for a question
+    about someone's words (``frame.about_words``: "Who imposed sanctions?" is not answered by
+    who reported it)."""
     text = c.sentence.text
     a = c.sentence.attribution
-    speaker = (a.speaker_start, a.speaker_end) if a.speaker_end and not by_speaker else None
+    speaker = (a.speaker_start, a.speaker_end) if a.speaker_end and not frame.about_words else None
     found = [f for f in typed_spans(c, frame, snap, asked) if f.span is not None and f.span != speaker
              and len(text[f.span[0]:f.span[1]].split()) <= SHORT_WORDS and not year_for_count(f, c, frame)]
     names_at = {f.span[0] for f in found if f.mention is not None and f.mention.label != "NORP"}
     return [f for f in found if f.mention is None or f.mention.label != "NORP"
             or not any(at > f.span[1] and not text[f.span[1]:at].strip() for at in names_at)]
-
-
-def asks_for_words(frame: QuestionFrame, snap: Snapshot) -> bool:
-    """Whether the question is about someone's words: it holds a reporting or speaking verb
-    ("Who claimed ...", "Who describes ...") or a noun for a side's words ("whose allegation"),
-    not only a hedge ("Who allegedly got it?")."""
-    saying, asking = english().reporting, english().question.words
-    said = saying.states | saying.alleges | saying.denies | asking.speaking | asking.sayings
-    asked = [w for w in words(frame.text) if w not in asking.alleged]  # "who allegedly got it": a hedge
-    return not set(snap.lexicon.terms(" ".join(sorted(said)))).isdisjoint(snap.lexicon.terms(" ".join(asked)))
