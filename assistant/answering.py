@@ -101,7 +101,7 @@ class Answerer:
 
     def not_english(self, question: str, snap: Snapshot) -> Answer | None:
         """The answer to a question in another language: that it is English only."""
-        language = self.language.foreign_language(question, snap.vocabulary)
+        language = self.language.foreign_language(question, snap.vocabulary, snap.speller.correct)
         return None if language is None else Answer(ENGLISH_ONLY.format(language=language), [], abstained=True)
 
     def respond(self, frame: QuestionFrame, history: list[dict[str, str]], snap: Snapshot,

@@ -10,6 +10,7 @@ few of its words are English (common English words, or words of the sources).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -36,14 +37,23 @@ class LanguageGate:
                      L.TURKISH, L.HINDI]
         return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
 
-    def foreign_language(self, question: str, vocabulary: set[str]) -> str | None:
-        """The question's language's name when it is confidently not English, else None."""
+    def foreign_language(self, question: str, vocabulary: set[str],
+                         mend: Callable[[str], str] | None = None) -> str | None:
+        """The question's language's name when it is confidently not English, else None.
+        ``mend``: the speller; a word it mends into a word of the sources ("visionlaas") is a
+        slip of that word, not a foreign one (a mend into a stopword, "wat" -> "what", "aan" ->
+        "an", counts for nothing: foreign words are that near to English ones)."""
         body = _CAPITALISED.sub(" ", question)  # names say nothing of the language
         ws = words(body)
         if len(ws) < MIN_WORDS and not re.search(r"[^\x00-\x7f]", body):
             return None  # too few letters to tell ("whos visonlabs" read as Turkish)
         stop = english().stopwords
-        share = sum(w in stop or w in vocabulary for w in ws) / (len(ws) or 1)
+
+        def slip(w: str) -> bool:
+            mended = mend(w).lower() if mend is not None else w
+            return mended != w and mended in vocabulary and mended not in stop
+
+        share = sum(w in stop or w in vocabulary or slip(w) for w in ws) / (len(ws) or 1)
         if share > self.max_english_share:
             return None
         found = self._detector.compute_language_confidence_values(body)

@@ -150,6 +150,11 @@ def test_ask_question_not_in_english_says_so(assistant):
     assert "English" in answer.answer and "German" in answer.answer
     # two misspelt English words are too little to tell a language by
     assert "English" not in assistant.ask("whos visonlabs").answer
+    # a slip of a name the sources write is that name, whatever the words around it look like
+    slipped = assistant.ask("wat is visionlaas")
+    assert "English" not in slipped.answer and not slipped.abstained and "VisionLabs" in slipped.answer
+    # ...while a foreign question's words near English ones ("wat" what, "aan" an) are no slips
+    assert "Dutch" in assistant.ask("wat heeft Amazon verkocht aan Rusland").answer
 
 
 def test_ask_headline_card_served_as_catalogue_entry(assistant):
