@@ -418,10 +418,11 @@ def _adjectives(head: Any) -> tuple[str, ...]:
 def _content(words: list[Any], names: tuple[str, ...], speaker: str) -> tuple[str, ...]:
     """What the question is about, word by word: its nouns, verbs, adjectives and numbers, but
     for names (the sources' names are matched as names), words that only say what kind of answer
-    is wanted, light verbs and words of saying (who says it is the speaker's to match)."""
+    is wanted (a word for anyone at all: "the man suing X" is whoever sues X), light verbs and
+    words of saying (who says it is the speaker's to match)."""
     w = _w()
     skip = english().stopwords | w.kind_words | w.generic_nouns | w.light_verbs | w.yes_no_filler | _speaking() \
-        | set(speaker.lower().split())
+        | w.anyone | set(speaker.lower().split())
     out = []
     joined: set[int] = set()
     for t in words:
@@ -542,6 +543,9 @@ def _indirect(doc: Any, wh: Any) -> str:
             return ""  # "how many issues did the whistleblower flag": "did" read as the verb
         return text[:1].lower() + text[1:]
     subj = next((t for t in doc if t.dep_ in ("nsubj", "nsubjpass") and t.i > aux.i), None)
+    if subj is None and aux.dep_ == "ROOT":
+        # "What's X's excuse?": the parser may make both sides of the copula attributes
+        subj = next((t for t in aux.children if t.dep_ == "attr" and t.i > aux.i and t.pos_ in ("NOUN", "PROPN")), None)
     verb = next((t for t in doc if t.i > aux.i and t.pos_ == "VERB"), None)
     if subj is not None:
         # The subject's words after the auxiliary only (a misparse may hang the wh-phrase on

@@ -234,6 +234,12 @@ def test_ask_where_someone_worked_gets_the_employer(assistant):
     assert assistant.ask("Where did Forrest work?").to_dict()["short"] in ("AWS", "Amazon Web Services", "Amazon")
 
 
+def test_ask_who_is_the_man_doing_it_answered_like_who_does_it(assistant):
+    """A word for anyone ("the man", "the guy") is no word the answer must hold."""
+    for question in ("Who is the man suing Amazon?", "who's the guy suing amazon"):
+        assert assistant.ask(question).to_dict()["short"] in ("Forrest", "Charles Forrest"), question
+
+
 def test_ask_who_short_answer_is_a_name_that_acts(assistant):
     """"Who filed the lawsuit?": the one who filed it, not the company in "a former AWS
     employee" nor the city in "a tribunal in London"."""
@@ -247,10 +253,13 @@ def test_ask_finer_date_than_the_sources_give_is_declined(assistant):
     assert answer.abstained and "May" not in answer.answer
 
 
-def test_ask_who_short_answer_is_the_speaker_a_sentence_names_without_a_name(assistant):
+@pytest.mark.parametrize("question", ["Who at Amazon denied the allegations?",
+                                      "Which person denied the allegations?"])
+def test_ask_who_short_answer_is_the_speaker_a_sentence_names_without_a_name(assistant, question):
     """"Who ... denied ...?" where the source names its speaker only by description: that
-    description, verbatim from the denial, is the short answer (not a place or a name elsewhere)."""
-    d = assistant.ask("Who at Amazon denied the allegations?").to_dict()
+    description, verbatim from the denial, is the short answer (not a place or a name elsewhere);
+    "which person" asks for it as "who" does."""
+    d = assistant.ask(question).to_dict()
     assert d["short"] == "an Amazon spokesperson"
     assert d["parts"][0]["stance"] == "denies" and "spokesperson denied" in d["parts"][0]["text"]
 

@@ -384,6 +384,8 @@ def test_read_question_contraction_or_cut_subject_gives_clause_or_none(reader):
     assert reader.read("What's Acme's product called?").phrase == "what Acme's product is called"
     assert reader.read("What's Smith been accused of?").phrase == "what Smith has been accused of"
     assert reader.read("Where're the hearings held?").phrase == "where the hearings are held"
+    # the parser made both sides of "'s" attributes: the one after it is still the subject
+    assert reader.read("What's Acme's excuse for the delay?").phrase == "what Acme's excuse for the delay is"
     assert "'s" not in reader.read("what's the name of acmes face scan product").phrase
     # "does" misread as the main verb: no clause, rather than the question echoed as it stands
     assert " does " not in f" {reader.read('What Acme product does the dispute concern?').phrase} "
@@ -417,6 +419,15 @@ def test_read_question_stands_for_asks_only_for_the_meaning(reader):
     something the answering sentence must hold."""
     frame = reader.read("What does the abbreviation NHS stand for?")
     assert frame.asks == Asks.DEFINITION and frame.content == ()
+
+
+def test_read_noun_for_anyone_is_no_word_an_answer_must_hold(reader):
+    """"Who is the man suing Acme?" asks for whoever sues Acme: "man" (or "guy") only says a
+    person is wanted, as "person" does."""
+    for question in ("Who is the man suing Acme?", "who's the guy suing acme"):
+        frame = reader.read(question)
+        assert frame.asks == Asks.PERSON and "man" not in frame.content and "guy" not in frame.content
+        assert "suing" in frame.content
 
 
 def test_read_question_adjectives_of_the_thing_asked_for(reader):

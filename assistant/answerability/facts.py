@@ -233,7 +233,10 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: 
             spots = [at for at in spots if text.startswith(m.group, at)] or spots
             length = len(m.group) if spots and text.startswith(m.group, spots[0]) else length
         out.append(Found((spots[0], spots[0] + length) if spots else None, m.value or m.text.lower(), m))
-    if labels is WHO and not frame.object_asked:  # a sentence's speaker is who said it, not whom it was done to
+    # A sentence's speaker is who said it, not whom it was done to; "which person", "the man"
+    # ask for a person as "who" does, of whom the phrase naming a speaker is one.
+    anyone = frame.asks == Asks.PERSON and frame.head in english().question.words.anyone
+    if (labels is WHO or anyone) and not frame.object_asked:
         out += _speaker_span(c, asked, snap)
     return out
 
