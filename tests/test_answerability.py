@@ -408,8 +408,11 @@ def test_ask_multi_part_answers_each_part_it_can_and_names_the_gap(assistant):
     assert [p.text for p in gap] == ["The sources don't say which judge is hearing it."]
 
 
-def test_ask_why_about_a_dismissal_gives_each_side_with_its_speaker(assistant):
-    answer = assistant.ask("Why was Forrest fired?")
+@pytest.mark.parametrize("question", ["Why was Forrest fired?", "Why did Amazon fire Forrest?"])
+def test_ask_why_about_a_dismissal_gives_each_side_with_its_speaker(assistant, question):
+    """The other side of Amazon's denial is the claim it denies, printed before it (the
+    whistleblowing), not Forrest's next allegation after it (the police ban)."""
+    answer = assistant.ask(question)
     speakers = {p.speaker for p in answer.parts}
     assert {"Forrest", "Amazon"} <= speakers
     assert "serious misconduct" in answer.answer and "whistleblowing" in answer.answer

@@ -181,7 +181,8 @@ class Decider:
         """The other side of a disputed claim: of the sentences someone else asserts (and the
         model finds near enough to the question), the one nearest the claim, in meaning and in
         the rarer words they share; news prints a reply after what it replies to, so the first
-        such statement after the claim in its document counts more. A follow-up that asks only
+        such statement after the claim in its document counts more (and before it, where the
+        anchor is itself a reply). A follow-up that asks only
         for the reply ("what did they say back?") has no words of its own to weigh: the first
         statement of the other side after the claim is the reply, when there is one."""
         a = claim.c.sentence.attribution
@@ -196,6 +197,11 @@ class Decider:
         following = min(later, key=lambda j: order[j.c.sentence.id]) if later else None
         if follow_up and following is not None:
             return following
+        # A sentence that itself replies (a denial, a statement against a claim) answers what was
+        # said before it: of the other side, what its document prints earlier counts more.
+        replying = a.stance != Stance.ALLEGES
+        earlier = {id(j) for j in others if j.c.sentence.doc_id == claim.c.sentence.doc_id
+                   and order[j.c.sentence.id] < order[claim.c.sentence.id]}
         claim_terms = set(snap.lexicon.terms(claim.c.sentence.text))
         claim_weight = sum(snap.term_weight(t) for t in claim_terms) or 1.0
         claim_row = snap.sentence_matrix[snap.sentence_pos[claim.c.sentence.id]]
@@ -204,7 +210,7 @@ class Decider:
             shared = claim_terms & set(snap.lexicon.terms(j.c.sentence.text))
             overlap = sum(snap.term_weight(t) for t in shared) / claim_weight
             sim = float(np.dot(snap.sentence_matrix[snap.sentence_pos[j.c.sentence.id]], claim_row))
-            return j.p + sim + overlap + 0.25 * (j is following)
+            return j.p + sim + overlap + 0.25 * (id(j) in earlier if replying else j is following)
 
         return max(others, key=fit)
 
