@@ -117,6 +117,14 @@ def test_ask_what_someone_said_leads_with_their_words_on_the_topic(assistant):
     assert off_topic.abstained or "George Floyd" in off_topic.parts[0].text
 
 
+@pytest.mark.parametrize("question", ["What is Amazon accused of?", "What did Amazon allegedly do?"])
+def test_ask_what_someone_is_accused_of_leads_with_an_allegation(assistant, question):
+    """Words of accusing draw Amazon's denial of "the allegations" near too: the answer
+    leads with what is alleged, in the claimant's name, and the denial may follow."""
+    d = assistant.ask(question).to_dict()
+    assert not d["abstained"] and d["parts"][0]["stance"] == "alleges" and d["parts"][0]["speaker"] == "Forrest"
+
+
 def test_ask_who_something_was_given_to_answers_with_the_receiver(assistant):
     """"Who was it provided to?" asks whom the act was done to: never the one who told of it."""
     answer = assistant.ask("Who was the technology provided to?")

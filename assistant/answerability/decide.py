@@ -92,6 +92,8 @@ class Decider:
         if frame.speaker and frame.asks not in (Asks.YES_NO, Asks.REASON) and not frame.both_sides \
                 and not asks_for_kind(frame):
             judged = self._own_words_first(judged)
+        elif frame.alleged and frame.asks == Asks.THING and not frame.both_sides:
+            judged = self._allegation_first(judged)
         best = judged[0]
         if judgement.answerable < (self.t.answer_typed if asks_for_kind(frame) else self.t.answer):
             closest = max(max(j.c.dense, j.c.dense_passage) for j in judged)
@@ -161,10 +163,19 @@ class Decider:
         follow as context)."""
         if judged[0].c.sentence.attribution.stance == Stance.REPORTS:
             return judged
-        own = next((j for j in judged if j.own_words), None)
-        if own is None or own is judged[0] or own.p < self.t.keep or not own.on_topic:
+        return self._first(judged, next((j for j in judged if j.own_words), None))
+
+    def _allegation_first(self, judged: list[Judged]) -> list[Judged]:
+        """"What is X accused of?" asks what is alleged: the likeliest allegation leads, before
+        a denial of it (which the words of accusing draw near as well)."""
+        return self._first(judged, next((j for j in judged if j.c.sentence.attribution.stance == Stance.ALLEGES
+                                         and not j.c.passage.headline), None))
+
+    def _first(self, judged: list[Judged], lead: Judged | None) -> list[Judged]:
+        """``lead`` first, when the model admits it and it speaks of what is asked."""
+        if lead is None or lead is judged[0] or lead.p < self.t.keep or not lead.on_topic:
             return judged
-        return [own, *(j for j in judged if j is not own)]
+        return [lead, *(j for j in judged if j is not lead)]
 
     @staticmethod
     def _near(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
