@@ -48,13 +48,8 @@ class LanguageGate:
         if len(ws) < MIN_WORDS and not re.search(r"[^\x00-\x7f]", body):
             return None  # too few letters to tell ("whos visonlabs" read as Turkish)
         stop = english().stopwords
-
-        def slip(w: str) -> bool:
-            mended = mend(w).lower() if mend is not None else w
-            return mended != w and mended in vocabulary and mended not in stop
-
-        share = sum(w in stop or w in vocabulary or slip(w) for w in ws) / (len(ws) or 1)
-        if share > self.max_english_share:
+        unknown = [w for w in ws if w not in stop and w not in vocabulary]
+        if 1 - len(unknown) / (len(ws) or 1) > self.max_english_share:
             return None
         found = self._detector.compute_language_confidence_values(body)
         if not found:
@@ -62,6 +57,10 @@ class LanguageGate:
         top = found[0]
         if top.language.name == "ENGLISH" or top.value < self.min_confidence:
             return None
+        if mend is not None:  # only a question about to be called foreign is worth the speller's time
+            unknown = [w for w in unknown if (m := mend(w).lower()) == w or m not in vocabulary or m in stop]
+            if 1 - len(unknown) / (len(ws) or 1) > self.max_english_share:
+                return None
         return top.language.name.capitalize()
 
     def warm_up(self) -> None:
