@@ -25,7 +25,7 @@ from .english import english
 from .errors import ModelLoadError
 from .index import CaseProfile, DocumentRecords, Passage, Sentence
 from .index.records import Attribution, Mention, Stance
-from .roles import RoleKind, acts, clause_of, event_of, event_words_of, group_of, name_of, role_of
+from .roles import RoleKind, acts, clause_of, event_of, event_words_of, group_of, holder_of, name_of, role_of
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 26
+ANALYSIS_VERSION = 29
 
 
 def _import_spacy() -> Any:
@@ -531,7 +531,7 @@ def mention_of(ent: Any, written: date | None = None) -> Mention:
     return Mention(text, label, "", *role, title=title,
                    group=group_of(ent), event_words=event_words_of(ent),
                    clause=clause_of(ent) if label in TITLED_LABELS else "",
-                   acts=acts(ent, english().sentence.titles))
+                   acts=acts(ent, english().sentence.titles), holder=holder_of(ent))
 
 
 def _mentions(doc: Any, written: date | None = None) -> Iterator[Mention]:

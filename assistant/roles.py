@@ -291,6 +291,18 @@ def event_words_of(ent: Any) -> str:
     return ""
 
 
+def holder_of(ent: Any) -> str:
+    """The noun the verb above a name only qualifies, which is that verb's subject: "company"
+    for "the Netherlands" in "a shell company based in the Netherlands" (its place is the
+    company's, not that of the sentence's other names); "" where the verb has a clause of its own."""
+    if not ent.doc.has_annotation("DEP"):
+        return ""
+    verb = next((t for t in ent.root.ancestors if t.pos_ == "VERB"), None)
+    if verb is None or verb.dep_ not in ("acl", "relcl") or verb.head.pos_ not in ("NOUN", "PROPN"):
+        return ""
+    return verb.head.lemma_.lower()
+
+
 def event_of(date: Any) -> str:
     """What a date dates, from the parse: who did what, the clause of the verb its phrase hangs
     on without the date ("Charles Forrest filed a lawsuit at an employment tribunal in London"

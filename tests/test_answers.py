@@ -73,6 +73,8 @@ def test_ask_out_of_scope_abstains_without_citations(assistant, question):
     ("Which law firm represents Amazon at the tribunal?", "which law firm represents Amazon at the tribunal"),
     ("In which city is VisionLabs headquartered?", "in which city VisionLabs is headquartered"),
     ("Where was Forrest born?", "where Forrest was born"),  # the case's own place is no birthplace
+    # "traded with VisionLabs through a shell company based in the Netherlands": the company's place
+    ("Where is VisionLabs based?", "where VisionLabs is based"),
     # a kind of thing the sources bring in without naming it ("a shell company", "an Amazon spokesperson")
     ("What is the Dutch shell company called?", "what the Dutch shell company is called"),
     # someone the sources never quote

@@ -166,6 +166,15 @@ def test_mentions_carry_the_event_they_belong_to(analyzer):
     assert got[1].mentions and all(m.event_words == "" for m in got[1].mentions)
 
 
+def test_mention_under_a_verb_qualifying_a_noun_names_that_noun_its_holder(analyzer):
+    """"through a broker based in Lisbon": Lisbon is where the broker is based (the noun the
+    verb qualifies is its subject), not where Acme or Larchmont is."""
+    got = analysed(analyzer, "Acme traded with Larchmont through a broker based in Lisbon.")
+    lisbon = next(m for m in got[0].mentions if m.text == "Lisbon")
+    assert lisbon.event_words == "base" and lisbon.holder == "broker"
+    assert next(m for m in got[0].mentions if m.text == "Larchmont").holder == ""
+
+
 def test_attribute_according_to_a_pronouns_text_to_the_person_the_sentence_names(analyzer):
     """"According to his schedule of loss, ... Smith is seeking ...": Smith's words, not those of
     a speaker called "His schedule"."""

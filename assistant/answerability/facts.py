@@ -199,6 +199,14 @@ def typed_spans(c: ScoredSentence, frame: QuestionFrame, snap: Snapshot, asked: 
     kinds = [m for m in _of_kind(c, frame, labels) if frame.asks == Asks.DATE or not given(m)]
     about = _event_terms(frame, snap)
     kinds = _governed_first(kinds, about, snap)
+    if frame.asks in (Asks.PLACE, Asks.COUNTRY, Asks.CITY) and any(
+            m.label not in LABELS[Asks.PLACE] and given(m) for m in c.sentence.mentions):
+        # "Where is X based?", X named in the sentence: a place the parse gives to an act of
+        # things the question never speaks of ("... with X through a shell company based in
+        # the Netherlands") is their place, not X's.
+        kinds = [m for m in kinds if not (parts := set(snap.lexicon.terms(" ".join([*m.event_words.split()[1:],
+                                                                                     m.holder]))))
+                 or not parts.isdisjoint(asked)]
     if labels is WHO and frame.object_asked:
         # "Who did Amazon sell it to?": who undergoes the act, where the sentence has names that
         # do not act; a place is whom it was done to only within the act asked about ("sold it

@@ -109,6 +109,7 @@ class Mention:
     event_words: str = ""  # the event it belongs to (assistant.roles): "dismiss he company" for "dismissed ... in 2023"
     clause: str = ""  # what a relative clause on it says it does: "chairs the Commons Digital Oversight Committee"
     acts: bool = False  # the sentence has it do something: its verb's subject, or a passive's agent
+    holder: str = ""  # the noun the verb above it qualifies: "company" for the place of "a company based in X"
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ class Sentence:
         return {DOC_ID: self.doc_id, "passage_id": self.passage_id, "sentence_id": self.id, "sentence": self.index,
                 "position": self.position, "char_start": self.char_start, "char_end": self.char_end,
                 "mentions": json.dumps([[m.text, m.label, m.value, m.role, m.role_kind, m.title, m.group,
-                                         m.event_words, m.clause, m.acts] for m in self.mentions],
+                                         m.event_words, m.clause, m.acts, m.holder] for m in self.mentions],
                                        ensure_ascii=False),
                 "speaker": a.speaker, "stance": str(a.stance), "carried": a.carried, "quote_open": a.quote_open,
                 "claim_start": a.claim_start, "claim_end": a.claim_end,
