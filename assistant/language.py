@@ -48,8 +48,13 @@ class LanguageGate:
         if len(ws) < MIN_WORDS and not re.search(r"[^\x00-\x7f]", body):
             return None  # too few letters to tell ("whos visonlabs" read as Turkish)
         stop = english().stopwords
+
+        def english_enough(unknown: list[str]) -> bool:
+            """Enough of the words are English; a question with none in Latin letters has none."""
+            return bool(ws) and 1 - len(unknown) / len(ws) > self.max_english_share
+
         unknown = [w for w in ws if w not in stop and w not in vocabulary]
-        if 1 - len(unknown) / (len(ws) or 1) > self.max_english_share:
+        if english_enough(unknown):
             return None
         found = self._detector.compute_language_confidence_values(body)
         if not found:
@@ -58,8 +63,7 @@ class LanguageGate:
         if top.language.name == "ENGLISH" or top.value < self.min_confidence:
             return None
         if mend is not None:  # only a question about to be called foreign is worth the speller's time
-            unknown = [w for w in unknown if (m := mend(w).lower()) == w or m not in vocabulary or m in stop]
-            if 1 - len(unknown) / (len(ws) or 1) > self.max_english_share:
+            if english_enough([w for w in unknown if (m := mend(w).lower()) == w or m not in vocabulary or m in stop]):
                 return None
         return top.language.name.capitalize()
 

@@ -165,6 +165,8 @@ def test_ask_question_not_in_english_says_so(assistant):
     assert "English" not in slipped.answer and not slipped.abstained and "VisionLabs" in slipped.answer
     # ...while a foreign question's words near English ones ("wat" what, "aan" an) are no slips
     assert "Dutch" in assistant.ask("wat heeft Amazon verkocht aan Rusland").answer
+    # a question in another script has no English words at all
+    assert "Russian" in assistant.ask("Кто такой Чарльз Форрест и что он утверждает?").answer
 
 
 def test_ask_headline_card_served_as_catalogue_entry(assistant):
