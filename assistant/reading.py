@@ -72,12 +72,17 @@ def _speaking() -> frozenset[str]:
     return frozenset(reporting()) | _w().speaking
 
 
+@lru_cache(maxsize=1)
+def _saying() -> frozenset[str]:
+    """Verbs that ask for someone's words and nouns for a side's words."""
+    return _speaking() | _w().sayings
+
+
 def _about_words(words: list[Any]) -> bool:
     """Whether a question is about someone's words: a reporting or speaking verb ("Who said
     so?", "Who describes ...") or a noun for a side's words ("whose allegation"), not only a
     hedge ("Who allegedly got it?", "the alleged buyer")."""
-    said = _speaking() | _w().sayings
-    return any(t.lemma_.lower() in said and t.lower_ not in _w().alleged for t in words)
+    return any(t.lemma_.lower() in _saying() and t.lower_ not in _w().alleged for t in words)
 
 
 @lru_cache(maxsize=1)

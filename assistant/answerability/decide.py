@@ -208,11 +208,13 @@ class Decider:
         following = min(later, key=lambda j: order[j.c.sentence.id]) if later else None
         if follow_up and following is not None:
             return following
-        # A sentence that itself replies (a denial, a statement against a claim) answers what was
-        # said before it: of the other side, what its document prints earlier counts more.
-        replying = a.stance != Stance.ALLEGES
-        earlier = {id(j) for j in others if j.c.sentence.doc_id == claim.c.sentence.doc_id
-                   and order[j.c.sentence.id] < order[claim.c.sentence.id]}
+        if a.stance != Stance.ALLEGES:
+            # A sentence that itself replies (a denial, a statement against a claim) answers what
+            # was said before it: of the other side, what its document prints earlier counts more.
+            favoured = {id(j) for j in others if j.c.sentence.doc_id == claim.c.sentence.doc_id
+                        and order[j.c.sentence.id] < order[claim.c.sentence.id]}
+        else:
+            favoured = {id(following)} if following is not None else set()
         claim_terms = set(snap.lexicon.terms(claim.c.sentence.text))
         claim_weight = sum(snap.term_weight(t) for t in claim_terms) or 1.0
         claim_row = snap.sentence_matrix[snap.sentence_pos[claim.c.sentence.id]]
@@ -221,7 +223,7 @@ class Decider:
             shared = claim_terms & set(snap.lexicon.terms(j.c.sentence.text))
             overlap = sum(snap.term_weight(t) for t in shared) / claim_weight
             sim = float(np.dot(snap.sentence_matrix[snap.sentence_pos[j.c.sentence.id]], claim_row))
-            return j.p + sim + overlap + 0.25 * (id(j) in earlier if replying else j is following)
+            return j.p + sim + overlap + 0.25 * (id(j) in favoured)
 
         return max(others, key=fit)
 
