@@ -97,7 +97,7 @@ ROLE_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT"
 TITLED_LABELS = frozenset({"PERSON", "ORG"})
 
 #: Raised when what is read from a sentence changes.
-ANALYSIS_VERSION = 29
+ANALYSIS_VERSION = 30
 
 
 def _import_spacy() -> Any:
@@ -236,9 +236,11 @@ class Analyzer:
                     and quote_events(items[i - 1][0].text):
                 # A quotation no one is named for, straight after someone's quoted words: theirs still.
                 attribution = previous.passed_on(carried=True, quote_open=False)
-            elif own == "pronoun" and previous.stance == Stance.REPORTS and thread.subject and _personal_speaker(doc):
-                # "Judge X upheld the claim. ... , she wrote.": after narration, "he" or "she"
-                # speaking is the person the document last made a sentence's subject.
+            elif own == "pronoun" and thread.subject and _personal_speaker(doc) \
+                    and (previous.stance == Stance.REPORTS or previous.speaker in thread.organisations):
+                # "Judge X upheld the claim. ... , she wrote.": after narration, or after an
+                # organisation speaking in its own name ("Acme said ..."), which no "he" or "she"
+                # is, "he" or "she" speaking is the person the document last made a sentence's subject.
                 verb = _saying_verb(doc)
                 stance = reporting()[verb.lemma_.lower()] if verb is not None else None
                 attribution = thread.subject.passed_on(carried=True, stance=stance or thread.subject.stance)
@@ -255,6 +257,8 @@ class Analyzer:
                 opener = None
             depth = new_depth
             previous = attribution
+            if isinstance(own, Attribution):
+                self._learn_speaker_kind(own, doc, thread)
             thread.subject = self._named_subject(doc) or thread.subject
             yield replace(s, mentions=mentions, attribution=attribution)
 
@@ -386,6 +390,35 @@ class Analyzer:
                    and modifiers[0].lower_ in ("a", "an"))
         return replace(own, speaker=previous.speaker) if unowned else own
 
+    def _learn_speaker_kind(self, own: Attribution, doc: Any, thread: _Thread) -> None:
+        """Note whether a speaker is an organisation speaking in its own name or a person: for a
+        party named by its own name, as the case file says; else as the phrase reads (a person's
+        name; a name of several words the model calls an organisation, "Severnshire Constabulary
+        said"). One word alone stays unread: the small model calls many surnames organisations."""
+        span = doc.char_span(own.speaker_start, own.speaker_end, alignment_mode="expand") if own.speaker_end else None
+        if span is None:
+            return
+        party = self.case.party_of(own.speaker)
+        if party is not None and party.kind is not None:
+            # "An Amazon spokesperson" is someone speaking for the organisation, who may be "she"
+            in_name = any(span.root.lower_ in name.split() for name in party.names)
+            if party.kind == "organisation" and not in_name:
+                return
+            person = party.kind == "person"
+        else:
+            if any(e.label_ == "PERSON" for e in span.ents):
+                person = True
+            elif any(e.label_ in ("ORG", "NORP", "GPE") and len(e) > 1 and e.start <= span.root.i < e.end
+                     for e in span.ents):
+                person = False
+            else:
+                return
+        if person:
+            thread.people.add(own.speaker)
+            thread.organisations.discard(own.speaker)
+        elif own.speaker not in thread.people:
+            thread.organisations.add(own.speaker)
+
     def _pronoun_stance(self, doc: Any, previous: Attribution) -> Stance:
         verb = _saying_verb(doc)
         if verb is None:
@@ -490,6 +523,10 @@ class _Thread:
     #: The nouns and titles of its speakers' phrases -> whose ("spokesperson" -> Amazon); None
     #: where two speakers' phrases used the noun.
     called: dict[str, str | None] = field(default_factory=dict)
+    #: Speaker labels a phrase named as an organisation in its own name ("Acme said"), never as
+    #: a person: not whom a later "he" or "she" means.
+    organisations: set[str] = field(default_factory=set)
+    people: set[str] = field(default_factory=set)
 
 
 def _personal_speaker(doc: Any) -> bool:

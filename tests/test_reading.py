@@ -11,8 +11,9 @@ from assistant.index.manifest import KnownEntity, Party
 from assistant.reading import Asks, QuestionReader
 from assistant.settings import Settings
 
-CASE = CaseProfile(parties=[Party(label="Smith", names=["jane smith", "smith", "former engineer"], asserts="alleges"),
-                            Party(label="Acme", names=["acme"])],
+CASE = CaseProfile(parties=[Party(label="Smith", names=["jane smith", "smith", "former engineer"], asserts="alleges",
+                                  kind="person"),
+                            Party(label="Acme", names=["acme"], kind="organisation")],
                    entities=[KnownEntity(text="Zentrix", label="ORG")])
 
 
@@ -77,6 +78,19 @@ def test_attribute_he_or_she_after_narration_to_the_person_last_made_a_subject(a
     assert labels(got)[2][:2] == ("Loxley", "states")
     alone = analysed(analyzer, "The ruling ran to forty pages.", "Acme's grounds were weak, she wrote.")
     assert labels(alone)[1][0] == "Daily Wire"
+
+
+def test_attribute_he_or_she_after_an_organisation_to_the_person_last_made_a_subject(analyzer):
+    """"Acme said it would comply. ..., she said, ...": no "she" is an organisation speaking in
+    its own name, whether the case file says so (a party) or the name reads so; after a person,
+    or someone speaking for an organisation ("An Acme spokesperson"), "he" or "she" goes on."""
+    ruled = "Judge Ann Loxley ordered Acme to produce its records."
+    aside = "Whether the law was broken, she said, was \"a question for regulators.\""
+    for speaker in ("Acme said it would comply.", "Severnshire Constabulary said it had ended the pilot."):
+        assert labels(analysed(analyzer, ruled, speaker, aside))[2][0] == "Loxley"
+    assert labels(analysed(analyzer, ruled, "Acme said it would comply.", "It said the records would come in May."))[2][0] == "Acme"
+    assert labels(analysed(analyzer, ruled, "Smith said he was pleased.", "He said the records would prove it."))[2][0] == "Smith"
+    assert labels(analysed(analyzer, ruled, "An Acme spokesperson said the company would comply.", aside))[2][0] == "Acme"
 
 
 def test_attribute_definite_speaker_phrase_to_whom_the_document_called_so(analyzer):

@@ -64,6 +64,9 @@ class Party(BaseModel):
     names: list[_Lower] = Field(min_length=1)
     #: The stance of the party's plain statements ("said", "according to"): a claimant's are allegations.
     asserts: Literal["alleges", "states"] = "states"
+    #: Whether it is a person or an organisation: a later "he" or "she" never means an
+    #: organisation speaking in its own name ("Amazon said"). Unset: read from the text.
+    kind: Literal["person", "organisation"] | None = None
 
 
 class KnownEntity(BaseModel):
