@@ -41,8 +41,9 @@ class Asks(StrEnum):
 _BARE_WORDS = 4
 #: Questions sent as one message ("Who filed the claim? When was he fired?"): each is a part.
 _QUESTIONS = re.compile(r"(?<=\?)\s+(?=\w)")
-_PARTS = re.compile(r"(?:,\s*|\s+)(?:and|but)\s+(?=(?:what|why|how|who|whom|whose|when|where|which|did|does|do|"
-                    r"is|was|are|were|has|have)\b)", re.I)
+_PARTS = re.compile(r"(?:,\s*|\s+)(?:and|but)\s+(?=(?:(?:by|from|to|for|in|on|at|over|since|until|with|under|"
+                    r"through|after|before|during)\s+(?=(?:what|which|when|where|whom|whose|how)\b))?"
+                    r"(?:what|why|how|who|whom|whose|when|where|which|did|does|do|is|was|are|were|has|have)\b)", re.I)
 
 
 #: Words a spoken question may open with that say nothing ("so is it true ...", "ok, who ...").
@@ -121,6 +122,9 @@ class QuestionFrame:
 
 #: Kinds of answer that are a name, which a sentence gives beside the noun it names.
 _NAMED_KINDS = frozenset({Asks.PERSON, Asks.ORGANISATION, Asks.PRODUCT, Asks.NAMED})
+#: Kinds of answer that are one value: "By when must Amazon reply?" asks the reply's date, not
+#: either side's words.
+_ONE_VALUE = frozenset({Asks.DATE, Asks.NUMBER, Asks.MONEY, Asks.PLACE, Asks.COUNTRY, Asks.CITY})
 
 
 class QuestionReader:
@@ -347,7 +351,7 @@ class QuestionReader:
         things = tuple(dict.fromkeys(t.lower_ for t in asked_about if t.pos_ == "NOUN" and t.lower_ in content
                                      and _names_a_thing(t)))
         return QuestionFrame(text, asks, tuple(dict.fromkeys(focus)), tuple(exact), names, share, plural,
-                             _asks_both_sides(doc), self._dependent(doc, words), _phrase(doc, wh),
+                             asks not in _ONE_VALUE and _asks_both_sides(doc), self._dependent(doc, words), _phrase(doc, wh),
                              counts_time, speaker,
                              any(t.lower_ in _w().alleged for t in words), tuple(must),
                              head.lemma_.lower() if head is not None and asks in _NAMED_KINDS else "",

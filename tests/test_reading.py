@@ -384,6 +384,18 @@ def test_read_question_in_parts_and_as_indirect_phrase(reader):
     assert reader.read("How many years did Smith work at Acme?").phrase == "how many years Smith worked at Acme"
 
 
+@pytest.mark.parametrize("question,second", [
+    ("How many letters did Acme send, and by when must Zentrix reply?", ("by when must Zentrix reply?", Asks.DATE)),
+    ("Who filed the claim, and in which city?", ("in which city?", Asks.CITY)),
+    ("How many images were compared, and over what period?", ("over what period?", Asks.DATE)),
+])
+def test_read_later_part_opening_with_a_preposition_as_a_part_of_its_own(reader, question, second):
+    """", and by when ...?", ", and in which city?": a question word after a preposition opens a
+    part as the bare question word does; without the part the question's first kind was all asked."""
+    frame = reader.read(question)
+    assert [(p.text, p.asks) for p in frame.parts][1:] == [second]
+
+
 def test_read_question_where_of_work_asks_for_an_organisation(reader):
     """"Where did Smith work?" is answered by an employer ("a former Acme engineer"), which is
     no place; "where did Smith live" still asks for a place."""
@@ -527,6 +539,9 @@ def test_read_later_part_naming_an_earlier_parts_thing_again_keeps_its_names(rea
     ("Does Zentrix deny the claim?", True),
     # a word of replying that only says which thing is meant asks for no side's reply
     ("What is the audit that Zentrix refers to in its response?", False),
+    # a date, an amount or a place of the reply is one value, no side's words
+    ("By when must Zentrix reply?", False),
+    ("When did Zentrix respond?", False),
 ])
 def test_read_question_asking_for_each_side_only_outside_a_clause_naming_the_thing(reader, question, both):
     assert reader.read(question).both_sides is both
