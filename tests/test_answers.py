@@ -110,6 +110,13 @@ def test_ask_whose_words_question_answered_with_that_speakers_sentence(assistant
     assert "self-imposed moratorium" in answer.parts[0].text
 
 
+@pytest.mark.parametrize("question", ["What did the FT say?", "What does the FT say about the case?"])
+def test_ask_what_an_outlet_said_by_its_initials_gets_its_report(assistant, question):
+    """"the FT" is the Financial Times: its coverage answers, not "the sources don't say"."""
+    answer = assistant.ask(question)
+    assert not answer.abstained and answer.citations[0].publisher == "Financial Times"
+
+
 def test_ask_what_someone_said_leads_with_their_words_on_the_topic(assistant):
     """"What did X say about Y?": X's own sentence on Y leads, before the other side's claim
     about Y; X's sentences on other matters never lead."""

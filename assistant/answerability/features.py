@@ -19,7 +19,7 @@ from ..english import english
 from ..index.records import Stance
 from ..reading import Asks, QuestionFrame
 from ..retrieval import ScoredSentence, Snapshot
-from ..text import Lexicon, words
+from ..text import Lexicon, initials, words
 from .facts import TextWords, WordMeaning, asks_for_kind, defines, gives_reason, said, typed_things
 
 _NAME = re.compile(r"(?<![\w'])([A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.-]*)*)")
@@ -84,10 +84,12 @@ def unseen_names(question: str, lexicon: Lexicon, vocabulary: set[str]) -> list[
 def same_speaker(label: str, asked: str) -> bool:
     """Whether a sentence's speaker label ("Calloway", "Amazon") is the one a question names
     ("Assistant Chief Constable Ruth Calloway"): one shares a name word with the other (titles
-    and function words aside)."""
+    and function words aside), or one is the other's initials ("FT")."""
     skip = english().stopwords | english().sentence.titles
     a, b = set(words(label)) - skip, set(words(asked)) - skip
-    return label.lower() == asked.lower() or bool(a & b)
+    # a name and its initials ("the FT" for "Financial Times")
+    short = {form for form in (initials(label.title()), initials(asked.title())) if form}
+    return label.lower() == asked.lower() or bool(a & b) or bool(short & (a | b))
 
 
 def never_quoted(frame: QuestionFrame, snap: Snapshot) -> bool:
