@@ -31,6 +31,8 @@ from .text import Lexicon, initialisms, words
 
 #: Mention labels that are no names (dates, numbers, periods).
 _UNNAMED = frozenset({"DATE", "TIME", "PERIOD", "CARDINAL", "ORDINAL", "MONEY", "QUANTITY", "PERCENT"})
+#: A word as the sources write it in lowercase (a name's word never is).
+_LOWERCASE_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z]*(?![\w-])")
 _WORD_FORM = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
 log = logging.getLogger(__name__)
@@ -148,7 +150,12 @@ class Snapshot:
         # A name's other forms ("Britain" where the sources write "UK") are names a slip is read as.
         names = {f: f.upper() if len(f) <= 3 else f.capitalize()
                  for f in self.lexicon.forms_known(self.vocabulary) if " " not in f} | self.names
-        return Speller(self.vocabulary, names, sorted(people), owners, sorted(full_names))
+        # Words of people's names the sources never write in lowercase: a question typed without
+        # capitals means the person ("who is charles forrest"). (Words of other names are often
+        # words too, "Financial Times": "how many times".)
+        lowercase = {w for s in self.sentences for w in _LOWERCASE_WORD.findall(s.text)}
+        only_names = {w for w in self.names if w not in lowercase and w in people}
+        return Speller(self.vocabulary, names, sorted(people), owners, sorted(full_names), only_names)
 
     def _mentions(self) -> Iterator[Mention]:
         """Every entity the parser found in this generation's sentences."""

@@ -9,6 +9,9 @@ real English word from a slip, so a word the reader meant as written is left alo
   is that name ("Amazon Recognition" -> "Amazon Rekognition"), although the slipped word is a
   word in its own right: beside the name's other word, the reader means the name;
 - a casual spelling is written out ("whats" -> "what's", "thru" -> "through");
+- in a question typed without capitals, a word the sources write only in a person's name is
+  written as they write it ("who is charles forrest" -> "who is Charles Forrest"), so the
+  parser reads a name;
 - a possessive is its owner's word mended, the "'s" kept ("Amaon's" -> "Amazon's"), and a word
   before a closing quote is mended without it ("'serious miscoduct'");
 - a word the sources use stays as it is;
@@ -85,9 +88,13 @@ class Speller:
     an "s" and no apostrophe ("amazons product", "forrests lawyer")."""
 
     def __init__(self, vocabulary: set[str], names: dict[str, str], people: list[str] | None = None,
-                 owners: set[str] | None = None, full_names: list[str] | None = None) -> None:
+                 owners: set[str] | None = None, full_names: list[str] | None = None,
+                 only_names: set[str] | None = None) -> None:
         self.vocabulary = vocabulary
         self.names = names
+        #: Words the sources write only in a person's name, lowercase: a question typed without
+        #: capitals gets them as the sources write them, so the parser reads a name.
+        self._only_names = only_names or set()
         #: Names of more than one word as the sources write them ("Amazon Rekognition"), by their
         #: lowercase words.
         self._full_names = {tuple(n.lower().split()): n for n in (full_names or []) if len(n.split()) > 1}
@@ -173,6 +180,8 @@ class Speller:
             full = english().casual[low]
             return full[:1].upper() + full[1:] if word[:1].isupper() else full
         stem, apostrophe, tail = low.partition("'")
+        if unmarked and len(stem) > 1 and stem in self._only_names:  # "who is charles forrest", "amazon's reply"
+            return self.names[stem] + word[len(stem):]
         if apostrophe:  # "Amaon's", "moatorium'": the word slipped, its possessive or closing quote kept
             return self._word(word[:len(stem)], first, unmarked) + word[len(stem):] \
                 if tail in ("s", "") and stem not in self.vocabulary else word

@@ -242,6 +242,19 @@ def test_correct_slips_in_questions_typed_without_capitals():
     assert speller.correct("What did smith file?") == "What did smith file?"  # capitals used: a word
 
 
+def test_correct_name_typed_without_capitals_to_the_name_as_the_sources_write_it():
+    """"who is charles forrest": words the sources write only in a person's name are the name
+    (the parser reads lowercase words as common nouns); where the question uses capitals, its
+    own are kept."""
+    from assistant.spelling import Speller
+
+    speller = Speller({"charles", "forrest", "filed", "claim"}, {"charles": "Charles", "forrest": "Forrest"},
+                      ["charles", "forrest"], only_names={"charles", "forrest"})
+    assert speller.correct("who is charles forrest") == "who is Charles Forrest"
+    assert speller.correct("when did forrest's claim get filed") == "when did Forrest's claim get filed"
+    assert speller.correct("Who is charles Forrest?") == "Who is charles Forrest?"
+
+
 def test_correct_dropped_letter_before_a_wrong_one():
     """Of words as many edits away, a letter left out is the likelier slip than a letter
     typed wrong: "wher" asks where, not when (a question of another kind)."""

@@ -110,6 +110,13 @@ def test_ask_whose_words_question_answered_with_that_speakers_sentence(assistant
     assert "self-imposed moratorium" in answer.parts[0].text
 
 
+def test_ask_who_someone_is_typed_without_capitals_answered_as_with_them(assistant):
+    """A casual reader types names in lowercase: "who is charles forrest" was declined with
+    "The sources don't say who charles is forrest"."""
+    typed = assistant.ask("who is charles forrest")
+    assert not typed.abstained and "Charles Forrest" in typed.parts[0].text
+
+
 @pytest.mark.parametrize("question", ["What did the FT say?", "What does the FT say about the case?"])
 def test_ask_what_an_outlet_said_by_its_initials_gets_its_report(assistant, question):
     """"the FT" is the Financial Times: its coverage answers, not "the sources don't say"."""
