@@ -343,6 +343,9 @@ def test_ingest_people_with_follow_up_documents_names_each_person_once(fresh_rea
     assistant = Assistant(index_dir=fresh_real_copy.index)
     asked = assistant.ask("What did the committee chair say about the pledge Amazon made in 2020?").to_dict()
     assert asked["parts"][0]["speaker"] == "Penhallow", asked["answer"]
+    # a date no one could place in time ("Today a judge has said ...", in a quotation) is no
+    # short answer beside one that is
+    assert "17 March 2026" in assistant.ask("When was the ruling?").short
     # his quotation runs on over three sentences: the rest of it comes with its first
     assert [p["speaker"] for p in asked["parts"][:3]] == ["Penhallow"] * 3 and "meant anything" in asked["answer"]
     # "the Commons committee" is the question's own short form of the committee: who chairs it is the answer

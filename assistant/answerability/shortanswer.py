@@ -34,6 +34,8 @@ WINDOW = 6
 #: transactions with X through what appeared to be a shell company").
 MEANING_WINDOW = 10
 _TOKEN = re.compile(r"[\w'-]+")
+#: Labels whose mentions ingest gives a value in time (dates.py) where it can place them.
+DATED_LABELS = frozenset({"DATE", "PERIOD"})
 
 SHORT_FEATURES: tuple[str, ...] = (
     # the question's words around the phrase: how many, how near the nearest, how close in meaning
@@ -48,6 +50,8 @@ SHORT_FEATURES: tuple[str, ...] = (
     "agree", "words", "position",
     # a place written before the larger place it lies in ("London, England"), or that larger place
     "narrower", "broader",
+    # a date or period ingest could not place in time ("today", "last Tuesday", "Wednesday")
+    "undated",
 )
 
 
@@ -121,11 +125,14 @@ class ShortAnswers:
                         if not first <= k <= last]
                 outside = [min(abs(k - first), abs(k - last)) for k in hits if not first <= k <= last]
                 m: Mention | None = f.mention
+                # a speaker's phrase ("Who leaked it?") belongs to its verb of saying: "has leaked
+                # that", not "stated that"
+                event = m.event_words if m is not None else _saying_words(c, f.span)
                 row = {
                     "near": float(len(near)),
                     "distance": float(np.log1p(min(outside, default=len(tokens)))),
                     "near_meaning": cover(targets, " ".join(tokens[k].group(0) for k in wide)),
-                    "event_meaning": cover(targets, m.event_words) if m is not None else 0.0,
+                    "event_meaning": cover(targets, event),
                     "role_meaning": cover(head, " ".join((m.role, m.group, m.title))) if m is not None else 0.0,
                     "acts": float(m is not None and m.acts),
                     "primary": float(m is None or bool(labels) and m.label == labels[0]),
@@ -140,10 +147,21 @@ class ShortAnswers:
                                       and any(text.startswith(", " + x, f.span[1]) for x in places)),
                     "broader": float(m is not None and m.label in PLACE_LABELS
                                      and any(text[:f.span[0]].endswith(x + ", ") for x in places)),
+                    "undated": float(m is not None and m.label in DATED_LABELS and not m.value),
                 }
                 phrases.append(Phrase(i, f.span, f.value))
                 rows.append([row[name] for name in SHORT_FEATURES])
         return phrases, np.asarray(rows, dtype=np.float64).reshape(-1, len(SHORT_FEATURES))
+
+
+def _saying_words(c: ScoredSentence, span: tuple[int, int]) -> str:
+    """The words between a sentence's speaker phrase (``span``, where it is that) and the
+    words it asserts: its verb of saying ("has leaked that", ", an Amazon spokesperson said")."""
+    a = c.sentence.attribution
+    if span != (a.speaker_start, a.speaker_end) or not a.claim_end:
+        return ""
+    text = c.sentence.text
+    return text[a.speaker_end:a.claim_start] if a.claim_start >= a.speaker_end else text[a.claim_end:a.speaker_start]
 
 
 def logit(p: float) -> float:
