@@ -405,14 +405,13 @@ class Analyzer:
             if party.kind == "organisation" and not in_name:
                 return
             person = party.kind == "person"
+        elif any(e.label_ == "PERSON" for e in span.ents):
+            person = True
+        elif any(e.label_ in ("ORG", "NORP", "GPE") and len(e) > 1 and e.start <= span.root.i < e.end
+                 for e in span.ents):
+            person = False
         else:
-            if any(e.label_ == "PERSON" for e in span.ents):
-                person = True
-            elif any(e.label_ in ("ORG", "NORP", "GPE") and len(e) > 1 and e.start <= span.root.i < e.end
-                     for e in span.ents):
-                person = False
-            else:
-                return
+            return
         if person:
             thread.people.add(own.speaker)
             thread.organisations.discard(own.speaker)

@@ -230,6 +230,7 @@ class Featurizer:
             reason = gives_reason(c.sentence.text) if frame.asks == Asks.REASON else False
             a = c.sentence.attribution
             by = a.speaker.lower()
+            by_asked = bool(speaker) and same_speaker(by, speaker)
             focus_cover = cover(focus, held)
             core_cover = cover(core, held)
             row = {
@@ -248,8 +249,8 @@ class Featurizer:
                 "defines": float(frame.asks == Asks.DEFINITION and defines(c.sentence, subject)),
                 "card_source": float(c.passage.headline and frame.asks == Asks.SOURCE),
                 "card_other": float(c.passage.headline and frame.asks != Asks.SOURCE),
-                "speaker_asked": float(bool(speaker) and same_speaker(by, speaker)),
-                "speaker_other": float(bool(speaker) and not same_speaker(by, speaker) and a.stance != Stance.REPORTS),
+                "speaker_asked": float(by_asked),
+                "speaker_other": float(bool(speaker) and not by_asked and a.stance != Stance.REPORTS),
                 "alleged_match": float(frame.alleged and a.stance == Stance.ALLEGES),
                 "alleges": float(a.stance == Stance.ALLEGES), "denies": float(a.stance == Stance.DENIES),
                 "states": float(a.stance == Stance.STATES),
